@@ -1,0 +1,143 @@
+// Package testbench is the engine-backed test bench: clients that fail a
+// test which leaves resources behind, the offline stand-in images, and an
+// in-process registry on 127.0.0.1.
+package testbench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// Stand-in images built offline by scripts/test-images. They are honest
+// stand-ins, never named as the public images they imitate.
+const (
+	Busybox  = "dockhand.test/busybox:1"
+	Postgres = "dockhand.test/postgres:15"
+	Redis    = "dockhand.test/redis:7"
+	Golang   = "dockhand.test/golang:1.26"
+)
+
+// Unavailable skips the test, or fails it under CI (CI=true), where an
+// engine-backed test must never skip silently.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true and "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Client returns a client on the engine the environment names. When the
+// test ends it fails the test if the client's session left any container,
+// network, volume or image on the engine, then removes them.
+func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := lifecycle.New(ctx, opts...)
+	if err != nil {
+		Unavailable(t, "no Docker engine: %v", err)
+	}
+	t.Cleanup(func() { NoLeaks(t, c) })
+	return c
+}
+
+// NoLeaks fails t if c's session still owns resources, and removes them.
+func NoLeaks(t testing.TB, c *lifecycle.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	defer c.Close()
+	res, err := c.Owned(ctx)
+	if err != nil {
+		t.Errorf("leak check: %v", err)
+		return
+	}
+	if !res.Empty() {
+		t.Errorf("test left resources on the engine: %s", res)
+		if err := c.Cleanup(ctx); err != nil {
+			t.Errorf("cleanup after leak: %v", err)
+		}
+	}
+}
+
+// Root returns the repository root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+var busyboxOnce sync.Once
+var busyboxErr error
+
+// BusyboxImage makes sure the busybox stand-in exists (building it with
+// scripts/test-images if needed) and returns its name.
+func BusyboxImage(t testing.TB, c *lifecycle.Client) string {
+	t.Helper()
+	busyboxOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := c.InspectImage(ctx, Busybox); err == nil {
+			return
+		}
+		cmd := exec.Command(filepath.Join(Root(t), "scripts", "test-images"), "--only", "busybox")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			busyboxErr = &buildError{out: string(out), err: err}
+		}
+	})
+	if busyboxErr != nil {
+		Unavailable(t, "cannot build %s: %v", Busybox, busyboxErr)
+	}
+	return Busybox
+}
+
+// RequireImage returns name if the stand-in image exists, and otherwise
+// skips (fails under CI) with the command that builds it.
+func RequireImage(t testing.TB, c *lifecycle.Client, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.InspectImage(ctx, name); err != nil {
+		Unavailable(t, "image %s missing: run scripts/test-images (%v)", name, err)
+	}
+	return name
+}
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (e *buildError) Error() string {
+	return e.err.Error() + ": " + strings.TrimSpace(lastLines(e.out, 15))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

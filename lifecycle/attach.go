@@ -1,0 +1,176 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/moby/term"
+)
+
+// ExecResult is the outcome of a command run with Exec.
+type ExecResult struct {
+	ExitCode int
+	Stdout   []byte // captured when no WithStdout writer was given
+	Stderr   []byte // captured when no WithStderr writer was given
+}
+
+// Exec runs a command in the running container (docker exec) and waits for
+// it. A command that runs and exits non-zero is not an error: read
+// ExitCode. Standard output and error are kept apart (demultiplexed) and
+// captured in the result unless WithStdout/WithStderr redirect them.
+// WithStdin feeds standard input; WithTTY with a terminal as stdin gives a
+// person an interactive session (raw mode, resized with the window).
+func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*ExecResult, error) {
+	s, err := apply("Exec", opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(cmd) == 0 || cmd[0] == "" {
+		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, cmd)
+	}
+	created, err := ct.c.api.ContainerExecCreate(ctx, ct.ID, container.ExecOptions{
+		Cmd: cmd, Env: s.env, User: s.user, WorkingDir: s.workdir, Tty: s.tty,
+		AttachStdin: s.stdin != nil, AttachStdout: true, AttachStderr: true,
+	})
+	if err != nil {
+		return nil, ct.c.opErr(err, "exec %q in %s", cmd[0], ct)
+	}
+	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
+	if err != nil {
+		return nil, ct.c.opErr(err, "exec %q in %s: attach", cmd[0], ct)
+	}
+	res := &ExecResult{}
+	var outBuf, errBuf bytes.Buffer
+	stdout, stderr := s.stdout, s.stderr
+	if stdout == nil {
+		stdout = &outBuf
+	}
+	if stderr == nil {
+		stderr = &errBuf
+	}
+	resize := func(h, w uint) error {
+		return ct.c.api.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
+	}
+	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
+		return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, err)
+	}
+	res.Stdout, res.Stderr = outBuf.Bytes(), errBuf.Bytes()
+	// The stream can end a moment before the engine records the exit code.
+	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
+		ins, err := ct.c.api.ContainerExecInspect(ctx, created.ID)
+		if err != nil {
+			return nil, ct.c.opErr(err, "exec %q in %s: inspect", cmd[0], ct)
+		}
+		if !ins.Running {
+			res.ExitCode = ins.ExitCode
+			return res, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+// attachAndStart runs a foreground container: attach, start, stream until
+// it exits.
+func (ct *Container) attachAndStart(ctx context.Context, s *settings) error {
+	hj, err := ct.c.api.ContainerAttach(ctx, ct.ID, container.AttachOptions{
+		Stream: true, Stdin: s.stdin != nil, Stdout: true, Stderr: true,
+	})
+	if err != nil {
+		return ct.c.opErr(err, "run %s: attach", ct.Image)
+	}
+	if err := ct.c.api.ContainerStart(ctx, ct.ID, container.StartOptions{}); err != nil {
+		hj.Close()
+		return ct.c.opErr(err, "run %s: start container", ct.Image)
+	}
+	stdout, stderr := s.stdout, s.stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	resize := func(h, w uint) error {
+		return ct.c.api.ContainerResize(ctx, ct.ID, container.ResizeOptions{Height: h, Width: w})
+	}
+	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
+		return fmt.Errorf("run %s: %w: %w", ct.Image, errStarted, err)
+	}
+	return nil
+}
+
+// pump copies between a hijacked connection and the caller's streams until
+// the output ends or ctx is done. With a TTY and a terminal on stdin, the
+// terminal is put in raw mode and the remote TTY follows its size.
+func pump(ctx context.Context, hj types.HijackedResponse, tty bool, stdin io.Reader, stdout, stderr io.Writer, resize func(h, w uint) error) error {
+	defer hj.Close()
+	if tty && stdin != nil {
+		if f, ok := isTerminal(stdin); ok {
+			if st, err := term.SetRawTerminal(f.Fd()); err == nil {
+				defer func() { _ = term.RestoreTerminal(f.Fd(), st) }()
+			}
+			stop := followSize(f, resize)
+			defer stop()
+		}
+	}
+	outDone := make(chan error, 1)
+	go func() {
+		var err error
+		if tty {
+			_, err = io.Copy(stdout, hj.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(stdout, stderr, hj.Reader)
+		}
+		outDone <- err
+	}()
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(hj.Conn, stdin)
+			_ = hj.CloseWrite()
+		}()
+	}
+	select {
+	case err := <-outDone:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// followSize resizes the remote TTY to the terminal now and on SIGWINCH.
+func followSize(f *os.File, resize func(h, w uint) error) (stop func()) {
+	set := func() {
+		if ws, err := term.GetWinsize(f.Fd()); err == nil && ws.Height > 0 {
+			_ = resize(uint(ws.Height), uint(ws.Width))
+		}
+	}
+	// The process may need a moment to start before it can be resized.
+	go func() { time.Sleep(50 * time.Millisecond); set() }()
+	set()
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGWINCH)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				set()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}

@@ -1,0 +1,312 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/docker/client"
+)
+
+// DefaultHost is the engine address used when neither DOCKER_HOST nor a
+// Docker context names another one.
+const DefaultHost = client.DefaultDockerHost
+
+// Client talks to one Docker engine. It is safe for concurrent use by many
+// goroutines. Every resource it creates carries its session labels, so
+// Cleanup can remove exactly what this Client made.
+type Client struct {
+	api     *client.Client
+	host    string // hostname of this process (label)
+	pid     int
+	session string
+	labels  map[string]string
+	logger  *slog.Logger
+	addr    string // engine address, for error messages
+	cfgDir  string
+}
+
+// ClientOption configures New.
+type ClientOption func(*clientConfig) error
+
+type clientConfig struct {
+	host                   string
+	tlsCA, tlsCert, tlsKey string
+	tlsVerifySet           bool
+	apiVersion             string
+	dockerContext          string
+	configDir              string
+	session                string
+	labels                 map[string]string
+	logger                 *slog.Logger
+	extra                  []client.Opt
+}
+
+// WithHost connects to the engine at host (unix:///var/run/docker.sock,
+// tcp://10.0.0.5:2376, ...) instead of the one the environment names.
+func WithHost(host string) ClientOption {
+	return func(c *clientConfig) error {
+		if host == "" {
+			return invalidf("invalid engine host %q: want unix:///path or tcp://host:port", host)
+		}
+		c.host = host
+		return nil
+	}
+}
+
+// WithTLS connects with TLS, verifying the engine with the CA file and
+// presenting the client certificate and key (the files DOCKER_CERT_PATH
+// holds as ca.pem, cert.pem and key.pem).
+func WithTLS(caFile, certFile, keyFile string) ClientOption {
+	return func(c *clientConfig) error {
+		c.tlsCA, c.tlsCert, c.tlsKey, c.tlsVerifySet = caFile, certFile, keyFile, true
+		return nil
+	}
+}
+
+// WithAPIVersion pins the engine API version instead of negotiating it.
+func WithAPIVersion(v string) ClientOption {
+	return func(c *clientConfig) error { c.apiVersion = v; return nil }
+}
+
+// WithDockerContext uses the named Docker context (as `docker --context`).
+func WithDockerContext(name string) ClientOption {
+	return func(c *clientConfig) error { c.dockerContext = name; return nil }
+}
+
+// WithConfigDir reads the Docker CLI configuration (credentials, current
+// context) from dir instead of DOCKER_CONFIG or ~/.docker.
+func WithConfigDir(dir string) ClientOption {
+	return func(c *clientConfig) error { c.configDir = dir; return nil }
+}
+
+// WithSession sets the session id recorded in the labels of everything
+// the client creates (by default a random id per Client).
+func WithSession(id string) ClientOption {
+	return func(c *clientConfig) error {
+		if id == "" {
+			return invalidf("invalid session id %q: want a non-empty string", id)
+		}
+		c.session = id
+		return nil
+	}
+}
+
+// WithClientLabels adds labels to every resource the client creates.
+func WithClientLabels(labels map[string]string) ClientOption {
+	return func(c *clientConfig) error { c.labels = labels; return nil }
+}
+
+// WithLogger sends the client's logs to l (default: slog.Default()).
+func WithLogger(l *slog.Logger) ClientOption {
+	return func(c *clientConfig) error { c.logger = l; return nil }
+}
+
+// WithSDKOptions passes options through to the Docker SDK's client.
+func WithSDKOptions(opts ...client.Opt) ClientOption {
+	return func(c *clientConfig) error { c.extra = append(c.extra, opts...); return nil }
+}
+
+// New connects to the engine named by the options or, by default, by the
+// environment as the docker CLI reads it: DOCKER_HOST, DOCKER_TLS_VERIFY,
+// DOCKER_CERT_PATH, DOCKER_API_VERSION, DOCKER_CONTEXT and the current
+// context of the CLI configuration. It pings the engine and negotiates the
+// API version, so an unreachable engine is reported here, naming the
+// address that was tried.
+func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
+	cfg := clientConfig{}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	ep, err := resolveEndpoint(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	sdkOpts := []client.Opt{client.WithHost(ep.host)}
+	if ep.tls {
+		sdkOpts = append(sdkOpts, client.WithTLSClientConfig(ep.ca, ep.cert, ep.key))
+	}
+	if v := firstNonEmpty(cfg.apiVersion, os.Getenv("DOCKER_API_VERSION")); v != "" {
+		sdkOpts = append(sdkOpts, client.WithVersion(v))
+	} else {
+		sdkOpts = append(sdkOpts, client.WithAPIVersionNegotiation())
+	}
+	sdkOpts = append(sdkOpts, cfg.extra...)
+	api, err := client.NewClientWithOpts(sdkOpts...)
+	if err != nil {
+		return nil, invalidf("engine %s: %v", ep.host, err)
+	}
+	c := &Client{
+		api:     api,
+		host:    hostname(),
+		pid:     os.Getpid(),
+		session: firstNonEmpty(cfg.session, newSessionID()),
+		labels:  cfg.labels,
+		logger:  cfg.logger,
+		addr:    ep.host,
+		cfgDir:  cfg.configDir,
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if _, err := api.Ping(ctx); err != nil {
+		_ = api.Close()
+		return nil, c.engineErr(err)
+	}
+	if cfg.apiVersion == "" && os.Getenv("DOCKER_API_VERSION") == "" {
+		api.NegotiateAPIVersion(ctx)
+	}
+	c.logger.Debug("connected to engine", "host", ep.host, "api", api.ClientVersion(), "session", c.session)
+	return c, nil
+}
+
+// engineErr explains a connection failure: which address, and what to do.
+func (c *Client) engineErr(err error) error {
+	if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialError(err) {
+		return &classified{
+			msg: fmt.Sprintf("cannot reach the Docker engine at %s (is dockerd running? "+
+				"set DOCKER_HOST or a Docker context to use another engine)", c.addr),
+			class: ErrUnavailable, cause: err,
+		}
+	}
+	return wrap(err, "engine %s", c.addr)
+}
+
+func isDialError(err error) bool {
+	var op interface{ Timeout() bool }
+	return errors.As(err, &op)
+}
+
+// Close releases the client's connections. It does not remove anything:
+// call Cleanup first for that.
+func (c *Client) Close() error { return c.api.Close() }
+
+// API returns the Docker SDK client underneath, for what this package does not wrap.
+func (c *Client) API() *client.Client { return c.api }
+
+// Session returns the session id recorded on every resource the client creates.
+func (c *Client) Session() string { return c.session }
+
+// Host returns the engine address the client is connected to.
+func (c *Client) Host() string { return c.addr }
+
+// APIVersion returns the negotiated engine API version.
+func (c *Client) APIVersion() string { return c.api.ClientVersion() }
+
+type endpoint struct {
+	host          string
+	tls           bool
+	ca, cert, key string
+}
+
+func resolveEndpoint(cfg *clientConfig) (endpoint, error) {
+	if cfg.host != "" {
+		ep := endpoint{host: cfg.host}
+		if cfg.tlsVerifySet {
+			ep.tls, ep.ca, ep.cert, ep.key = true, cfg.tlsCA, cfg.tlsCert, cfg.tlsKey
+		}
+		return ep, nil
+	}
+	// An explicit context wins over DOCKER_HOST, as with `docker --context`.
+	if cfg.dockerContext == "" {
+		if h := os.Getenv("DOCKER_HOST"); h != "" {
+			ep := endpoint{host: h}
+			if os.Getenv("DOCKER_TLS_VERIFY") != "" || cfg.tlsVerifySet {
+				if cfg.tlsVerifySet {
+					ep.ca, ep.cert, ep.key = cfg.tlsCA, cfg.tlsCert, cfg.tlsKey
+				} else {
+					dir := os.Getenv("DOCKER_CERT_PATH")
+					if dir == "" {
+						dir = configDir(cfg.configDir)
+					}
+					ep.ca, ep.cert, ep.key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+				}
+				ep.tls = true
+			}
+			return ep, nil
+		}
+	}
+	name := cfg.dockerContext
+	if name == "" {
+		name = os.Getenv("DOCKER_CONTEXT")
+	}
+	if name == "" {
+		if f, err := config.Load(configDir(cfg.configDir)); err == nil {
+			name = f.CurrentContext
+		}
+	}
+	if name == "" || name == "default" {
+		return endpoint{host: DefaultHost}, nil
+	}
+	return readContext(configDir(cfg.configDir), name)
+}
+
+// configDir is where the docker CLI keeps config.json and contexts.
+func configDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	return config.Dir()
+}
+
+// readContext reads a Docker context as the CLI stores it: metadata under
+// contexts/meta/<sha256(name)>/meta.json, TLS material under
+// contexts/tls/<sha256(name)>/docker/.
+func readContext(dir, name string) (endpoint, error) {
+	sum := sha256.Sum256([]byte(name))
+	id := hex.EncodeToString(sum[:])
+	f, err := os.Open(filepath.Join(dir, "contexts", "meta", id, "meta.json"))
+	if err != nil {
+		return endpoint{}, &classified{
+			msg:   fmt.Sprintf("docker context %q not found in %s (see `docker context ls`)", name, filepath.Join(dir, "contexts")),
+			class: ErrNotFound, cause: err,
+		}
+	}
+	defer f.Close()
+	var meta struct {
+		Endpoints map[string]struct {
+			Host          string
+			SkipTLSVerify bool
+		}
+	}
+	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&meta); err != nil {
+		return endpoint{}, invalidf("docker context %q: malformed meta.json: %v", name, err)
+	}
+	d, ok := meta.Endpoints["docker"]
+	if !ok || d.Host == "" {
+		return endpoint{}, invalidf("docker context %q has no docker endpoint", name)
+	}
+	ep := endpoint{host: d.Host}
+	tlsDir := filepath.Join(dir, "contexts", "tls", id, "docker")
+	if _, err := os.Stat(filepath.Join(tlsDir, "cert.pem")); err == nil {
+		ep.tls = true
+		ep.cert, ep.key = filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")
+		if _, err := os.Stat(filepath.Join(tlsDir, "ca.pem")); err == nil && !d.SkipTLSVerify {
+			ep.ca = filepath.Join(tlsDir, "ca.pem")
+		}
+	}
+	return ep, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func isConnErr(err error) bool {
+	return client.IsErrConnectionFailed(err)
+}

@@ -1,0 +1,350 @@
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
+	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/moby/go-archive"
+	"github.com/moby/patternmatcher/ignorefile"
+	"github.com/moby/term"
+)
+
+// PullPolicy says when Run pulls its image.
+type PullPolicy int
+
+const (
+	PullMissing PullPolicy = iota // pull only if the image is not present (default)
+	PullAlways                    // always pull, to get the newest image for the tag
+	PullNever                     // never pull; fail if the image is not present
+)
+
+// Progress is one message of a pull, push or build stream.
+type Progress struct {
+	ID      string // layer id or "" for the whole operation
+	Status  string // "Downloading", "Pull complete", "Step 2/5 : RUN ...", ...
+	Current int64  // bytes done, when known
+	Total   int64  // bytes in all, when known
+}
+
+// Credentials authenticate to a registry. They never appear in logs or errors.
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// String hides the password.
+func (c Credentials) String() string { return c.Username + ":xxxxx" }
+
+// Image describes a local image.
+type Image struct {
+	ID     string
+	Tags   []string
+	Size   int64
+	Labels map[string]string
+}
+
+// Pull pulls an image by reference ("postgres:17-alpine",
+// "127.0.0.1:5000/team/app@sha256:..."), with credentials from the docker
+// CLI configuration (config.json, credential helpers) unless WithAuth is given.
+func (c *Client) Pull(ctx context.Context, ref string, opts ...Option) error {
+	s, err := apply("Pull", opts)
+	if err != nil {
+		return err
+	}
+	named, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	return c.pull(ctx, named, s)
+}
+
+func (c *Client) pull(ctx context.Context, named reference.Named, s *settings) error {
+	ref := reference.FamiliarString(named)
+	auth, err := c.registryAuth(named, s.auth)
+	if err != nil {
+		return err
+	}
+	c.logger.Info("pulling image", "image", ref)
+	rc, err := c.api.ImagePull(ctx, named.String(), image.PullOptions{RegistryAuth: auth, Platform: s.platform})
+	if err != nil {
+		return c.opErr(err, "pull %s", ref)
+	}
+	defer rc.Close()
+	if err := c.stream(rc, s); err != nil {
+		return c.opErr(err, "pull %s", ref)
+	}
+	return nil
+}
+
+// Push pushes a local image to its registry.
+func (c *Client) Push(ctx context.Context, ref string, opts ...Option) error {
+	s, err := apply("Push", opts)
+	if err != nil {
+		return err
+	}
+	named, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	ref = reference.FamiliarString(named)
+	auth, err := c.registryAuth(named, s.auth)
+	if err != nil {
+		return err
+	}
+	if auth == "" {
+		// The engine wants a header even for registries that need no auth.
+		auth, _ = registry.EncodeAuthConfig(registry.AuthConfig{})
+	}
+	c.logger.Info("pushing image", "image", ref)
+	rc, err := c.api.ImagePush(ctx, named.String(), image.PushOptions{RegistryAuth: auth})
+	if err != nil {
+		return c.opErr(err, "push %s", ref)
+	}
+	defer rc.Close()
+	if err := c.stream(rc, s); err != nil {
+		return c.opErr(err, "push %s", ref)
+	}
+	return nil
+}
+
+// Tag gives the image src the additional reference dst (docker tag).
+func (c *Client) Tag(ctx context.Context, src, dst string) error {
+	if src == "" {
+		return invalidf("invalid source image %q: want an image reference or id", src)
+	}
+	named, err := parseRef(dst)
+	if err != nil {
+		return err
+	}
+	if err := c.api.ImageTag(ctx, src, named.String()); err != nil {
+		return c.opErr(err, "tag %s as %s", src, dst)
+	}
+	return nil
+}
+
+// RemoveImage removes an image by reference or id (docker rmi). An image
+// used by a container fails with an error wrapping ErrConflict that names
+// the container, unless WithForce is given.
+func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...Option) error {
+	s, err := apply("RemoveImage", opts)
+	if err != nil {
+		return err
+	}
+	if ref == "" {
+		return invalidf("invalid image %q: want an image reference or id", ref)
+	}
+	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: !s.noPrune}); err != nil {
+		return c.opErr(err, "remove image %s", ref)
+	}
+	return nil
+}
+
+// InspectImage returns a local image, or an error wrapping ErrNotFound.
+func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
+	if ref == "" {
+		return nil, invalidf("invalid image %q: want an image reference or id", ref)
+	}
+	ii, err := c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, c.opErr(err, "inspect image %s", ref)
+	}
+	img := &Image{ID: ii.ID, Tags: ii.RepoTags, Size: ii.Size}
+	if ii.Config != nil {
+		img.Labels = ii.Config.Labels
+	}
+	return img, nil
+}
+
+// Build builds an image from the Dockerfile in contextDir, honouring its
+// .dockerignore, and returns the image id. The image carries the
+// session's labels so Cleanup can remove it.
+func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (string, error) {
+	s, err := apply("Build", opts)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(contextDir)
+	if err != nil || !st.IsDir() {
+		return "", invalidf("invalid build context %q: want a directory", contextDir)
+	}
+	dockerfile := firstNonEmpty(s.dockerfile, "Dockerfile")
+	dfPath := dockerfile
+	if !filepath.IsAbs(dfPath) {
+		dfPath = filepath.Join(contextDir, dockerfile)
+	}
+	if _, err := os.Stat(dfPath); err != nil {
+		return "", invalidf("invalid build: Dockerfile %q not found in context %q", dockerfile, contextDir)
+	}
+	excludes, err := readDockerignore(contextDir)
+	if err != nil {
+		return "", err
+	}
+	// The Dockerfile and .dockerignore must reach the engine even if ignored.
+	excludes = append(excludes, "!"+filepath.ToSlash(dockerfile), "!.dockerignore")
+	tarball, err := archive.TarWithOptions(contextDir, &archive.TarOptions{ExcludePatterns: excludes})
+	if err != nil {
+		return "", fmt.Errorf("build %s: packing context: %w", contextDir, err)
+	}
+	defer tarball.Close()
+	c.logger.Info("building image", "context", contextDir, "tags", s.tags)
+	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
+		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
+		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.sessionLabels(s.labels),
+		Platform: s.platform, Version: build.BuilderV1,
+	})
+	if err != nil {
+		return "", c.opErr(err, "build %s", contextDir)
+	}
+	defer resp.Body.Close()
+	var id string
+	s.auxFunc = func(m jsonmessage.JSONMessage) {
+		var aux struct{ ID string }
+		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
+			id = aux.ID
+		}
+	}
+	if err := c.stream(resp.Body, s); err != nil {
+		return "", c.opErr(err, "build %s", contextDir)
+	}
+	if id == "" && len(s.tags) > 0 {
+		// Old engines report the id only as "Successfully built"; ask.
+		if ii, err := c.api.ImageInspect(ctx, s.tags[0]); err == nil {
+			id = ii.ID
+		}
+	}
+	return id, nil
+}
+
+func readDockerignore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading .dockerignore: %w", err)
+	}
+	defer f.Close()
+	p, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, invalidf("invalid .dockerignore in %s: %v", dir, err)
+	}
+	return p, nil
+}
+
+// PruneImages removes dangling images this session built (docker image
+// prune with a label filter) and returns the bytes reclaimed.
+func (c *Client) PruneImages(ctx context.Context) (uint64, error) {
+	f := filters.NewArgs(filters.Arg("label", LabelSession+"="+c.session))
+	rep, err := c.api.ImagesPrune(ctx, f)
+	if err != nil {
+		return 0, c.opErr(err, "prune images")
+	}
+	return rep.SpaceReclaimed, nil
+}
+
+// registryAuth returns the X-Registry-Auth header for the registry of named.
+func (c *Client) registryAuth(named reference.Named, explicit *Credentials) (string, error) {
+	var ac registry.AuthConfig
+	domain := reference.Domain(named)
+	if explicit != nil {
+		ac = registry.AuthConfig{Username: explicit.Username, Password: explicit.Password, ServerAddress: domain}
+	} else {
+		cf, err := config.Load(configDir(c.cfgDir))
+		if err != nil {
+			return "", fmt.Errorf("reading docker config for %s credentials: %w", domain, err)
+		}
+		key := domain
+		if domain == "docker.io" {
+			key = "https://index.docker.io/v1/"
+		}
+		a, err := cf.GetAuthConfig(key)
+		if err != nil {
+			return "", fmt.Errorf("credentials for %s: %w", domain, err)
+		}
+		if a.Username == "" && a.Password == "" && a.IdentityToken == "" && a.RegistryToken == "" {
+			return "", nil
+		}
+		ac = registry.AuthConfig{Username: a.Username, Password: a.Password, ServerAddress: a.ServerAddress,
+			IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken}
+	}
+	return registry.EncodeAuthConfig(ac)
+}
+
+// stream consumes a pull/push/build message stream: it renders it to the
+// progress writer, calls the progress func, and returns the stream's error.
+func (c *Client) stream(r io.Reader, s *settings) error {
+	var render io.Writer = io.Discard
+	var fd uintptr
+	isTerm := false
+	if s.progress != nil {
+		render = s.progress
+		if f, ok := s.progress.(*os.File); ok {
+			fd, isTerm = term.GetFdInfo(f)
+		}
+	}
+	aux := func(m jsonmessage.JSONMessage) {
+		if s.auxFunc != nil {
+			s.auxFunc(m)
+		}
+	}
+	if s.progressFunc != nil {
+		pr, pw := io.Pipe()
+		tee := io.TeeReader(r, pw)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			dec := json.NewDecoder(pr)
+			for {
+				var m jsonmessage.JSONMessage
+				if dec.Decode(&m) != nil {
+					_, _ = io.Copy(io.Discard, pr)
+					return
+				}
+				p := Progress{ID: m.ID, Status: strings.TrimRight(firstNonEmpty(m.Status, m.Stream), "\n")}
+				if m.Progress != nil {
+					p.Current, p.Total = m.Progress.Current, m.Progress.Total
+				}
+				if p.Status != "" {
+					s.progressFunc(p)
+				}
+			}
+		}()
+		err := jsonmessage.DisplayJSONMessagesStream(tee, render, fd, isTerm, aux)
+		_, _ = io.Copy(io.Discard, tee)
+		pw.Close()
+		<-done
+		return streamErr(err)
+	}
+	return streamErr(jsonmessage.DisplayJSONMessagesStream(r, render, fd, isTerm, aux))
+}
+
+// streamErr turns a JSONError from a stream into an error the engine's
+// classes can be read from.
+func streamErr(err error) error {
+	var je *jsonmessage.JSONError
+	if errors.As(err, &je) {
+		return errors.New(je.Message)
+	}
+	return err
+}
+
+// opErr wraps an engine error with the operation, mapping connection
+// failures to the engine-unreachable explanation.
+func (c *Client) opErr(err error, format string, args ...any) error {
+	if isConnErr(err) {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), c.engineErr(err))
+	}
+	return wrap(err, format, args...)
+}

@@ -1,0 +1,149 @@
+package lifecycle
+
+import (
+	"context"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// Volume is a named volume. Data in it outlives the containers that use it.
+type Volume struct {
+	Name       string
+	Driver     string
+	Mountpoint string
+	Labels     map[string]string
+}
+
+// CreateVolume creates a named volume (docker volume create). Creating a
+// volume that exists returns it unchanged, as the engine does.
+func (c *Client) CreateVolume(ctx context.Context, name string, opts ...Option) (*Volume, error) {
+	s, err := apply("CreateVolume", opts)
+	if err != nil {
+		return nil, err
+	}
+	if !validName(name) {
+		return nil, invalidf("invalid volume name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+	}
+	v, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: s.driver, DriverOpts: s.driverOpts, Labels: c.sessionLabels(s.labels)})
+	if err != nil {
+		return nil, c.opErr(err, "create volume %s", name)
+	}
+	return &Volume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels}, nil
+}
+
+// Volumes lists volumes, narrowed by WithFilter ("label", "name", "dangling").
+func (c *Client) Volumes(ctx context.Context, opts ...Option) ([]Volume, error) {
+	s, err := apply("ListVolumes", opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: filterArgs(s)})
+	if err != nil {
+		return nil, c.opErr(err, "list volumes")
+	}
+	out := make([]Volume, 0, len(resp.Volumes))
+	for _, v := range resp.Volumes {
+		out = append(out, Volume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels})
+	}
+	return out, nil
+}
+
+// RemoveVolume removes a volume; one in use by a container fails with
+// ErrConflict (WithForce does not override that on the engine).
+func (c *Client) RemoveVolume(ctx context.Context, name string, opts ...Option) error {
+	s, err := apply("RemoveVolume", opts)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return invalidf("invalid volume name %q: want a volume name", name)
+	}
+	if err := c.api.VolumeRemove(ctx, name, s.force); err != nil {
+		return c.opErr(err, "remove volume %s", name)
+	}
+	return nil
+}
+
+// Network is a container network.
+type Network struct {
+	ID     string
+	Name   string
+	Driver string
+	Labels map[string]string
+}
+
+// CreateNetwork creates a network (docker network create; bridge by default).
+func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Option) (*Network, error) {
+	s, err := apply("CreateNetwork", opts)
+	if err != nil {
+		return nil, err
+	}
+	if !validName(name) {
+		return nil, invalidf("invalid network name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+	}
+	resp, err := c.api.NetworkCreate(ctx, name, network.CreateOptions{
+		Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: c.sessionLabels(s.labels),
+	})
+	if err != nil {
+		return nil, c.opErr(err, "create network %s", name)
+	}
+	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(s.driver, "bridge"), Labels: c.sessionLabels(s.labels)}, nil
+}
+
+// Networks lists networks, narrowed by WithFilter ("label", "name", "driver").
+func (c *Client) Networks(ctx context.Context, opts ...Option) ([]Network, error) {
+	s, err := apply("ListNetworks", opts)
+	if err != nil {
+		return nil, err
+	}
+	list, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filterArgs(s)})
+	if err != nil {
+		return nil, c.opErr(err, "list networks")
+	}
+	out := make([]Network, 0, len(list))
+	for _, n := range list {
+		out = append(out, Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels})
+	}
+	return out, nil
+}
+
+// ConnectNetwork connects a container to a network under optional aliases
+// (docker network connect --alias).
+func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Container, aliases ...string) error {
+	if networkName == "" || ct == nil {
+		return invalidf("invalid network connect of %v to %q: want a network name and a container", ct, networkName)
+	}
+	if err := c.api.NetworkConnect(ctx, networkName, ct.ID, &network.EndpointSettings{Aliases: aliases}); err != nil {
+		return c.opErr(err, "connect %s to network %s", ct, networkName)
+	}
+	return nil
+}
+
+// DisconnectNetwork disconnects a container from a network.
+func (c *Client) DisconnectNetwork(ctx context.Context, networkName string, ct *Container) error {
+	if err := c.api.NetworkDisconnect(ctx, networkName, ct.ID, false); err != nil {
+		return c.opErr(err, "disconnect %s from network %s", ct, networkName)
+	}
+	return nil
+}
+
+// RemoveNetwork removes a network.
+func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
+	if name == "" {
+		return invalidf("invalid network name %q: want a network name or id", name)
+	}
+	if err := c.api.NetworkRemove(ctx, name); err != nil {
+		return c.opErr(err, "remove network %s", name)
+	}
+	return nil
+}
+
+func filterArgs(s *settings) filters.Args {
+	f := filters.NewArgs()
+	for _, kv := range s.filters {
+		f.Add(kv[0], kv[1])
+	}
+	return f
+}
