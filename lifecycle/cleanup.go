@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"strconv"
 	"syscall"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 )
 
 // Resources lists what carries a session's labels on the engine.
@@ -95,7 +95,7 @@ func (c *Client) Sweep(ctx context.Context) ([]string, error) {
 	var swept []string
 	var errs []error
 	for sess := range dead {
-		c.logger.Info("sweeping resources of a dead session", "session", sess)
+		c.logger.Debug("sweeping resources of a dead session", "session", sess)
 		if err := c.removeLabelled(ctx, LabelSession+"="+sess); err != nil {
 			errs = append(errs, err)
 		}
@@ -152,7 +152,7 @@ func (c *Client) listLabelled(ctx context.Context, label string) (Resources, err
 func (c *Client) removeLabelled(ctx context.Context, label string) error {
 	var errs []error
 	f := filters.NewArgs(filters.Arg("label", label))
-	ignore := func(err error) bool { return err == nil || client.IsErrNotFound(err) }
+	ignore := func(err error) bool { return err == nil || cerrdefs.IsNotFound(err) }
 	cts, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return c.opErr(err, "cleanup: list containers")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"io"
 	"net"
 	"os"
@@ -16,7 +17,6 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 )
 
@@ -202,7 +202,7 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 	if err == nil {
 		return nil
 	}
-	if !client.IsErrNotFound(err) {
+	if !cerrdefs.IsNotFound(err) {
 		return c.opErr(err, "run %s: inspect image", image)
 	}
 	if s.pull == PullNever {
@@ -220,7 +220,7 @@ func (c *Client) ensureVolumes(ctx context.Context, mounts []mount.Mount) error 
 		}
 		if _, err := c.api.VolumeInspect(ctx, m.Source); err == nil {
 			continue
-		} else if !client.IsErrNotFound(err) {
+		} else if !cerrdefs.IsNotFound(err) {
 			return c.opErr(err, "inspect volume %s", m.Source)
 		}
 		if _, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: c.sessionLabels(nil)}); err != nil {

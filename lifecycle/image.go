@@ -77,7 +77,7 @@ func (c *Client) pull(ctx context.Context, named reference.Named, s *settings) e
 	if err != nil {
 		return err
 	}
-	c.logger.Info("pulling image", "image", ref)
+	c.logger.Debug("pulling image", "image", ref)
 	rc, err := c.api.ImagePull(ctx, named.String(), image.PullOptions{RegistryAuth: auth, Platform: s.platform})
 	if err != nil {
 		return c.opErr(err, "pull %s", ref)
@@ -108,7 +108,7 @@ func (c *Client) Push(ctx context.Context, ref string, opts ...Option) error {
 		// The engine wants a header even for registries that need no auth.
 		auth, _ = registry.EncodeAuthConfig(registry.AuthConfig{})
 	}
-	c.logger.Info("pushing image", "image", ref)
+	c.logger.Debug("pushing image", "image", ref)
 	rc, err := c.api.ImagePush(ctx, named.String(), image.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		return c.opErr(err, "push %s", ref)
@@ -199,7 +199,7 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 		return "", fmt.Errorf("build %s: packing context: %w", contextDir, err)
 	}
 	defer tarball.Close()
-	c.logger.Info("building image", "context", contextDir, "tags", s.tags)
+	c.logger.Debug("building image", "context", contextDir, "tags", s.tags)
 	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
 		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.sessionLabels(s.labels),

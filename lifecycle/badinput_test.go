@@ -1,0 +1,119 @@
+package lifecycle_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeEngine answers pings and counts every other request, to prove bad
+// input is rejected before any engine call.
+func fakeEngine(t *testing.T) (*lifecycle.Client, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/_ping") {
+			w.Header().Set("API-Version", "1.41")
+			_, _ = w.Write([]byte("OK"))
+			return
+		}
+		calls.Add(1)
+		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c, &calls
+}
+
+func TestBadInputRejectedBeforeEngine(t *testing.T) {
+	c, calls := fakeEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run := func(img string, o ...lifecycle.Option) error { _, err := c.Run(ctx, img, o...); return err }
+	ct := &lifecycle.Container{ID: "0123456789ab"}
+	_ = ct
+	cases := []struct {
+		name string
+		call func() error
+		want string // the bad value, quoted in the message
+	}{
+		{"uppercase image", func() error { return run("Busybox") }, `"Busybox"`},
+		{"empty image", func() error { return run("") }, `""`},
+		{"image with spaces", func() error { return run("bad image") }, `"bad image"`},
+		{"image bad tag", func() error { return run("busybox:tag:extra") }, `"busybox:tag:extra"`},
+		{"pull bad ref", func() error { return c.Pull(ctx, "::") }, `"::"`},
+		{"push bad ref", func() error { return c.Push(ctx, "team/Case") }, `"team/Case"`},
+		{"tag bad target", func() error { return c.Tag(ctx, "busybox", "no good") }, `"no good"`},
+		{"port too many parts", func() error { return run("busybox", lifecycle.WithPorts("80:80:80:tcp")) }, `"80:80:80:tcp"`},
+		{"port not a number", func() error { return run("busybox", lifecycle.WithPorts("http")) }, `"http"`},
+		{"port out of range", func() error { return run("busybox", lifecycle.WithPorts("70000")) }, `"70000"`},
+		{"port zero", func() error { return run("busybox", lifecycle.WithPorts("8080:0")) }, `"8080:0"`},
+		{"port bad proto", func() error { return run("busybox", lifecycle.WithPorts("80/icmp")) }, `"icmp"`},
+		{"port bad ip", func() error { return run("busybox", lifecycle.WithPorts("300.1.1.1:80:80")) }, `"300.1.1.1"`},
+		{"port empty", func() error { return run("busybox", lifecycle.WithPorts("")) }, `""`},
+		{"volume relative target", func() error { return run("busybox", lifecycle.WithVolumes("data:data")) }, `"data"`},
+		{"volume bad mode", func() error { return run("busybox", lifecycle.WithVolumes("data:/data:rx")) }, `"rx"`},
+		{"volume too many parts", func() error { return run("busybox", lifecycle.WithVolumes("a:/b:ro:x")) }, `"a:/b:ro:x"`},
+		{"volume bad name", func() error { return run("busybox", lifecycle.WithVolumes("bad name:/data")) }, `"bad name"`},
+		{"volume empty source", func() error { return run("busybox", lifecycle.WithVolumes(":/data")) }, `":/data"`},
+		{"empty command", func() error { return run("busybox", lifecycle.WithCmd()) }, `[]`},
+		{"empty program", func() error { return run("busybox", lifecycle.WithCmd("", "x")) }, `["" "x"]`},
+		{"empty entrypoint program", func() error { return run("busybox", lifecycle.WithEntrypoint("")) }, `[""]`},
+		{"unknown restart", func() error { return run("busybox", lifecycle.WithRestart("sometimes")) }, `"sometimes"`},
+		{"restart count on always", func() error { return run("busybox", lifecycle.WithRestart("always:3")) }, `"always:3"`},
+		{"restart bad count", func() error { return run("busybox", lifecycle.WithRestart("on-failure:x")) }, `"x"`},
+		{"restart with autoremove", func() error {
+			return run("busybox", lifecycle.WithRestart("always"), lifecycle.WithAutoRemove())
+		}, `"always"`},
+		{"bad env", func() error { return run("busybox", lifecycle.WithEnv("NOEQUALS")) }, `"NOEQUALS"`},
+		{"bad container name", func() error { return run("busybox", lifecycle.WithName("-dash")) }, `"-dash"`},
+		{"relative workdir", func() error { return run("busybox", lifecycle.WithWorkdir("tmp")) }, `"tmp"`},
+		{"bad platform", func() error { return run("busybox", lifecycle.WithPlatform("amd64")) }, `"amd64"`},
+		{"bad pull policy", func() error { return run("busybox", lifecycle.WithPull(lifecycle.PullPolicy(9))) }, `9`},
+		{"option for another verb", func() error { return run("busybox", lifecycle.WithFollow()) }, `WithFollow`},
+		{"zero option", func() error { return run("busybox", lifecycle.Option{}) }, `zero Option`},
+		{"bad status filter", func() error { _, err := c.List(ctx, lifecycle.WithFilter("status", "sleeping")); return err }, `"sleeping"`},
+		{"negative stop timeout", func() error { return ct.Stop(ctx, lifecycle.WithTimeout(-time.Second)) }, `-1s`},
+		{"negative tail", func() error { return ct.Logs(ctx, lifecycle.WithTail(-1)) }, `-1`},
+		{"logs without writer", func() error { return ct.Logs(ctx) }, `WithStdout`},
+		{"empty exec", func() error { _, err := ct.Exec(ctx, nil); return err }, `[]`},
+		{"host port bad spec", func() error { _, err := ct.HostPort(ctx, "eighty"); return err }, `"eighty"`},
+		{"write relative path", func() error { return ct.WriteFile(ctx, "rel.txt", nil, 0o644) }, `"rel.txt"`},
+		{"bad volume name", func() error { _, err := c.CreateVolume(ctx, "no/slash"); return err }, `"no/slash"`},
+		{"bad network name", func() error { _, err := c.CreateNetwork(ctx, ""); return err }, `""`},
+		{"build missing dir", func() error { _, err := c.Build(ctx, "/does/not/exist"); return err }, `"/does/not/exist"`},
+		{"build bad tag", func() error { _, err := c.Build(ctx, t.TempDir(), lifecycle.WithTags("A:B:C")); return err }, `"A:B:C"`},
+		{"build bad arg", func() error { _, err := c.Build(ctx, t.TempDir(), lifecycle.WithBuildArgs("=x")); return err }, `"=x"`},
+		{"build no dockerfile", func() error { _, err := c.Build(ctx, t.TempDir()); return err }, `"Dockerfile"`},
+		{"secret env redacted", func() error { return run("busybox", lifecycle.WithEnv("DB_PASSWORD")) }, `"DB_PASSWORD"`},
+	}
+	require.GreaterOrEqual(t, len(cases), 25)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, lifecycle.ErrInvalid, "error: %v", err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	assert.Zero(t, calls.Load(), "bad input must be rejected before any engine call")
+}
+
+func TestSecretsNotInErrors(t *testing.T) {
+	c, _ := fakeEngine(t)
+	_, err := c.Build(context.Background(), t.TempDir(), lifecycle.WithBuildArgs("DB_PASSWORD"))
+	require.Error(t, err)
+	_, err = c.Run(context.Background(), "busybox", lifecycle.WithEnv("password=hunter2 x"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.Equal(t, "alice:xxxxx", lifecycle.Credentials{Username: "alice", Password: "pw"}.String())
+}
