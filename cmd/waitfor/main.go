@@ -1,0 +1,451 @@
+// Command waitfor waits until services are ready, then runs a command in
+// its place. It is meant as a container entrypoint:
+//
+//	waitfor [flags] TARGET... [-- COMMAND ARGS...]
+//
+//	ENTRYPOINT ["/waitfor", "postgres://app:secret@db:5432/app", "http://api:8080/healthz", "--"]
+//	CMD ["/app/server"]
+//
+// Targets (see waitfor.ParseTarget):
+//
+//	host:port, tcp://host:port        a TCP port accepts connections
+//	http://host[:port]/path           answers 2xx (see -status)
+//	unix:///run/app.sock              a Unix socket accepts connections
+//	file:///ready[?nonempty=1]        a file exists (and is not empty)
+//	postgres://user:pass@db:5432/app  PostgreSQL accepts connections (like pg_isready)
+//	redis://:pass@cache:6379          Redis answers PING with PONG
+//	mysql://user:pass@db:3306/app     MySQL sends its handshake
+//	dns://name                        a name resolves
+//
+// Commands as targets: -cmd 'pg_isready -h db' (repeatable) is ready when it
+// exits 0. The string is split into words like a shell would (quotes and
+// backslashes), without running a shell.
+//
+// https:// targets need crypto/tls, which would more than double the size of
+// the binary; they are available in a build with -tags waitfor_tls.
+//
+// Every flag can also be set by an environment variable, so that a
+// Dockerfile or a compose file can configure it without a shell; flags win:
+//
+//	-timeout          WAITFOR_TIMEOUT          overall limit (default 60s, 0 = forever; "15" means 15s)
+//	-attempt-timeout  WAITFOR_ATTEMPT_TIMEOUT  limit of one check (default 1s)
+//	-interval         WAITFOR_INTERVAL         longest pause between checks (default 20ms)
+//	-status           WAITFOR_STATUS           expected HTTP status: 200, 2xx, 200-399, 200,204 (default 2xx)
+//	-strict           WAITFOR_STRICT           do not run the command when the wait failed
+//	-quiet            WAITFOR_QUIET            log only errors
+//	-json             WAITFOR_JSON             log JSON lines instead of text
+//	-v                WAITFOR_VERBOSE          log every failed check
+//	-cmd              WAITFOR_CMD              a command target
+//	                  WAITFOR_TARGETS          targets, separated by spaces or commas
+//
+// After the wait, the command replaces waitfor (execve): it keeps waitfor's
+// PID (PID 1 in a container), receives the signals sent to the container, and
+// its exit code is the container's. Like wait-for-it, when the wait times out
+// the command is still run, after an error is logged; with -strict it is not
+// and waitfor exits 1.
+//
+// Exit codes: 0 ready (no command given); 1 the wait failed (timed out, or a
+// check failed for good); 2 usage error; 126 the command cannot be run; 127
+// the command was not found; 130 and 143 interrupted by SIGINT or SIGTERM
+// while waiting. Passwords in targets are never printed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+const usageText = `Usage: waitfor [flags] TARGET... [-- COMMAND ARGS...]
+
+Waits until every TARGET is ready, then replaces itself with COMMAND.
+
+Targets:
+  host:port, tcp://host:port        a TCP port accepts connections ([::1]:5432 for IPv6)
+  http://host[:port]/path           answers 2xx (see -status); https needs a -tags waitfor_tls build
+  unix:///run/app.sock              a Unix socket accepts connections
+  file:///ready[?nonempty=1]        a file exists (and is not empty)
+  postgres://user:pass@db:5432/app  PostgreSQL accepts connections (like pg_isready)
+  redis://:pass@cache:6379          Redis answers PING with PONG (not LOADING)
+  mysql://user:pass@db:3306/app     MySQL sends its handshake
+  dns://name                        the name resolves
+  -cmd 'COMMAND ARGS'               the command exits 0 (split like a shell, not run by one)
+
+Flags (each can be set by the environment variable shown; a flag wins):
+`
+
+const usageTail = `  WAITFOR_TARGETS
+    	targets, separated by spaces or commas (added to the arguments)
+
+Without -strict, the command runs even when the wait timed out (like wait-for-it).
+Exit codes: 0 ready, 1 wait failed, 2 usage error, 126 command not executable,
+127 command not found, 130/143 SIGINT/SIGTERM while waiting; otherwise the
+command's own.
+
+Example:
+  waitfor -timeout 30s postgres://app:secret@db:5432/app http://api:8080/healthz -- /app/server
+`
+
+type config struct {
+	timeout, attemptTimeout, interval durationFlag
+	status                            string
+	strict, quiet, json, verbose      bool
+	cmds                              listFlag
+	targets                           []string
+	command                           []string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// usageError is a mistake in the arguments or environment: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(parts ...string) error { return &usageError{msg: strings.Join(parts, "")} }
+
+func newFlagSet(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet("waitfor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.timeout = durationFlag(60 * time.Second)
+	c.attemptTimeout = durationFlag(waitfor.DefaultAttemptTimeout)
+	c.interval = durationFlag(waitfor.DefaultMaxInterval)
+	fs.Var(&c.timeout, "timeout", "overall `duration` limit, 0 = forever; a bare number is seconds (WAITFOR_TIMEOUT)")
+	fs.Var(&c.attemptTimeout, "attempt-timeout", "`duration` limit of one check (WAITFOR_ATTEMPT_TIMEOUT)")
+	fs.Var(&c.interval, "interval", "longest `pause` between two checks (WAITFOR_INTERVAL)")
+	fs.StringVar(&c.status, "status", "", "expected HTTP `status`: 200, 2xx, 200-399, 200,204 (WAITFOR_STATUS; default 2xx)")
+	fs.BoolVar(&c.strict, "strict", false, "do not run the command when the wait failed; exit 1 (WAITFOR_STRICT)")
+	fs.BoolVar(&c.quiet, "quiet", false, "log errors only (WAITFOR_QUIET)")
+	fs.BoolVar(&c.json, "json", false, "log JSON lines (WAITFOR_JSON)")
+	fs.BoolVar(&c.verbose, "v", false, "log every failed check (WAITFOR_VERBOSE)")
+	fs.Var(&c.cmds, "cmd", "`command` target, ready when it exits 0; repeatable (WAITFOR_CMD)")
+	fs.Usage = func() {} // the flag package calls it on errors too; see printUsage
+	return fs
+}
+
+func printUsage(out io.Writer) {
+	fs := newFlagSet(&config{})
+	_, _ = io.WriteString(out, usageText)
+	fs.SetOutput(out)
+	fs.PrintDefaults()
+	_, _ = io.WriteString(out, usageTail)
+}
+
+var envFlags = []struct{ env, flag string }{
+	{"WAITFOR_TIMEOUT", "timeout"},
+	{"WAITFOR_ATTEMPT_TIMEOUT", "attempt-timeout"},
+	{"WAITFOR_INTERVAL", "interval"},
+	{"WAITFOR_STATUS", "status"},
+	{"WAITFOR_STRICT", "strict"},
+	{"WAITFOR_QUIET", "quiet"},
+	{"WAITFOR_JSON", "json"},
+	{"WAITFOR_VERBOSE", "v"},
+	{"WAITFOR_CMD", "cmd"},
+}
+
+// parseArgs reads the environment, then the arguments.
+func parseArgs(args []string, getenv func(string) string) (*config, error) {
+	c := &config{}
+	fs := newFlagSet(c)
+	for _, ef := range envFlags {
+		v := strings.TrimSpace(getenv(ef.env))
+		if v == "" {
+			continue
+		}
+		if isBoolFlag(fs, ef.flag) {
+			v = normalizeBool(v)
+		}
+		if err := fs.Set(ef.flag, v); err != nil {
+			return nil, usagef("invalid ", ef.env, "=", strconv.Quote(truncate(v, 60)), ": ", flagErr(err))
+		}
+	}
+	for f := range strings.FieldsFuncSeq(getenv("WAITFOR_TARGETS"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		c.targets = append(c.targets, f)
+	}
+
+	for i, a := range args {
+		if a == "--" {
+			c.command = args[i+1:]
+			if len(c.command) == 0 {
+				return nil, usagef("no command after --")
+			}
+			args = args[:i]
+			break
+		}
+	}
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef(flagErr(err))
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			c.targets = append(c.targets, args[0])
+			args = args[1:]
+		}
+	}
+	if c.status != "" {
+		if err := (&waitfor.HTTPCondition{URL: "http://localhost", Status: c.status}).Validate(); err != nil {
+			return nil, usagef("invalid -status: ", err.Error())
+		}
+	}
+	if c.interval <= 0 {
+		return nil, usagef("invalid -interval ", time.Duration(c.interval).String(), ": must be positive")
+	}
+	if c.attemptTimeout <= 0 {
+		return nil, usagef("invalid -attempt-timeout ", time.Duration(c.attemptTimeout).String(), ": must be positive")
+	}
+	if c.timeout < 0 {
+		return nil, usagef("invalid -timeout ", time.Duration(c.timeout).String(), ": must not be negative")
+	}
+	if len(c.targets) == 0 && len(c.cmds) == 0 {
+		return nil, usagef("no target given (arguments, -cmd or WAITFOR_TARGETS)")
+	}
+	return c, nil
+}
+
+func isBoolFlag(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func normalizeBool(v string) string {
+	switch strings.ToLower(v) {
+	case "yes", "y", "on":
+		return "true"
+	case "no", "n", "off":
+		return "false"
+	}
+	return v
+}
+
+// flagErr returns the flag package's message; it names the flag and value.
+func flagErr(err error) string {
+	msg := err.Error()
+	// "invalid value "x" for flag -timeout: parse error" is clear enough;
+	// drop the flag package's Go-ish parse error details.
+	return strings.Replace(msg, ": parse error", ": not a valid value", 1)
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return 0
+	}
+	log := &logger{w: stderr, json: c != nil && c.json}
+	if c == nil && getenv("WAITFOR_JSON") != "" {
+		b, _ := strconv.ParseBool(normalizeBool(getenv("WAITFOR_JSON")))
+		log.json = b
+	}
+	if err != nil {
+		log.log(lvlError, "usage error: "+err.Error()+" (waitfor -h for help)")
+		return 2
+	}
+	log.quiet, log.verbose = c.quiet, c.verbose
+
+	conds := make([]waitfor.Condition, 0, len(c.targets)+len(c.cmds))
+	for _, t := range c.targets {
+		cond, err := waitfor.ParseTarget(t)
+		if err != nil {
+			log.log(lvlError, "usage error: "+err.Error()+" (waitfor -h for help)")
+			return 2
+		}
+		if h, ok := cond.(*waitfor.HTTPCondition); ok && c.status != "" {
+			h.Status = c.status
+		}
+		conds = append(conds, cond)
+	}
+	for _, s := range c.cmds {
+		words, err := splitWords(s)
+		if err != nil || len(words) == 0 {
+			log.log(lvlError, "usage error: invalid -cmd "+strconv.Quote(truncate(s, 60))+": want a command and its arguments, quoted like in a shell")
+			return 2
+		}
+		conds = append(conds, waitfor.Command(words[0], words[1:]...))
+	}
+
+	// Find the command first: a typo should not cost the whole timeout.
+	var path string
+	if len(c.command) > 0 {
+		path, err = exec.LookPath(c.command[0])
+		if err != nil {
+			code := 127
+			if errors.Is(err, os.ErrPermission) {
+				code = 126
+			}
+			log.log(lvlError, "cannot run the command", "command", c.command[0], "error", err.Error())
+			return code
+		}
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-sigs
+		code := 143
+		if sig == syscall.SIGINT {
+			code = 130
+		}
+		log.log(lvlWarn, "interrupted while waiting", "signal", sig.String())
+		os.Exit(code)
+	}()
+
+	names := make([]string, len(conds))
+	for i, cond := range conds {
+		names[i] = cond.String()
+	}
+	timeoutText := "none"
+	if c.timeout > 0 {
+		timeoutText = time.Duration(c.timeout).String()
+	}
+	log.log(lvlInfo, "waiting", "targets", strings.Join(names, " "), "timeout", timeoutText)
+
+	w := waitfor.Waiter{
+		Timeout:        time.Duration(c.timeout),
+		AttemptTimeout: time.Duration(c.attemptTimeout),
+		MaxInterval:    time.Duration(c.interval),
+		OnAttempt: func(a waitfor.Attempt) {
+			if a.Err == nil {
+				log.log(lvlInfo, "ready", "target", a.Condition.String(), "attempts", a.N, "elapsed", a.Elapsed)
+			} else if log.verbose {
+				log.log(lvlDebug, "not ready", "target", a.Condition.String(), "attempt", a.N, "elapsed", a.Elapsed, "error", a.Err.Error())
+			}
+		},
+	}
+	err = w.Wait(context.Background(), conds...)
+	if err != nil {
+		var werr *waitfor.Error
+		reason := err.Error()
+		if errors.As(err, &werr) {
+			reason = "gave up"
+			if errors.Is(err, context.DeadlineExceeded) {
+				reason = "timed out after " + time.Duration(c.timeout).String()
+			}
+			for _, p := range werr.Pending {
+				lastErr := ""
+				if p.LastErr != nil {
+					lastErr = p.LastErr.Error()
+				}
+				log.log(lvlError, "not ready", "target", p.Condition, "attempts", p.Attempts, "error", lastErr)
+			}
+		}
+		if c.strict || len(c.command) == 0 {
+			log.log(lvlError, reason)
+			return 1
+		}
+		log.log(lvlWarn, reason+"; running the command anyway (use -strict to exit 1 instead)")
+	}
+	if len(c.command) == 0 {
+		return 0
+	}
+
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+	log.log(lvlInfo, "exec", "command", path)
+	err = syscall.Exec(path, c.command, os.Environ())
+	// Only reached when exec failed.
+	code := 127
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
+		code = 126
+	}
+	log.log(lvlError, "cannot run the command", "command", path, "error", err.Error())
+	return code
+}
+
+// durationFlag is a time.Duration flag that also takes a bare number of
+// seconds, like wait-for-it's -t 15.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	if n, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eEnNiI") {
+		*d = durationFlag(n * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 30s, 1m30s or 500ms")
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, "; ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// splitWords splits s into words like a POSIX shell would, with single and
+// double quotes and backslashes, without expansions.
+func splitWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("unterminated single quote")
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case ch == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\\"$`", s[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, errors.New("unterminated double quote")
+			}
+			inWord = true
+		case ch == '\\':
+			if i+1 < len(s) {
+				i++
+				cur.WriteByte(s[i])
+			}
+			inWord = true
+		case ch == ' ' || ch == '\t' || ch == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
