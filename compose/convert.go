@@ -1,0 +1,415 @@
+package compose
+
+import (
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/go-connections/nat"
+	units "github.com/docker/go-units"
+)
+
+// imageName is the image a service runs: image:, or project-service for a
+// service that is only built (the CLI's default name).
+func imageName(p *types.Project, svc types.ServiceConfig) string {
+	if svc.Image != "" {
+		return svc.Image
+	}
+	return p.Name + "-" + svc.Name
+}
+
+// containerName is project-service-N, or container_name.
+func containerName(p *types.Project, svc types.ServiceConfig, n int) string {
+	if svc.ContainerName != "" {
+		return svc.ContainerName
+	}
+	return fmt.Sprintf("%s-%s-%d", p.Name, svc.Name, n)
+}
+
+// replicas is scale:, else deploy.replicas, else 1.
+func replicas(svc types.ServiceConfig) int {
+	if svc.Scale != nil {
+		return *svc.Scale
+	}
+	if svc.Deploy != nil && svc.Deploy.Replicas != nil {
+		return *svc.Deploy.Replicas
+	}
+	return 1
+}
+
+// createSpec is everything ContainerCreate needs, plus the networks to
+// connect before start (API < 1.44 takes only one network at create).
+type createSpec struct {
+	cfg   *container.Config
+	host  *container.HostConfig
+	net   *network.NetworkingConfig
+	extra []extraNet
+}
+
+type extraNet struct {
+	name string
+	ep   *network.EndpointSettings
+}
+
+type convertOptions struct {
+	allInterfaces bool
+	apiVersion    string
+	// networkContainer resolves network_mode: service:NAME to a container id.
+	networkContainer func(service string) (string, error)
+}
+
+// toCreate turns a service into the engine's create request for replica n.
+func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[string]string, o convertOptions) (*createSpec, error) {
+	exposed, bindings, err := ports(svc, o.allInterfaces)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+	}
+	cfg := &container.Config{
+		Hostname:     svc.Hostname,
+		Domainname:   svc.DomainName,
+		User:         svc.User,
+		ExposedPorts: exposed,
+		Tty:          svc.Tty,
+		OpenStdin:    svc.StdinOpen,
+		Env:          envList(svc.Environment),
+		Image:        imageName(p, svc),
+		WorkingDir:   svc.WorkingDir,
+		Labels:       labels,
+		StopSignal:   svc.StopSignal,
+	}
+	if svc.Command != nil {
+		cfg.Cmd = []string(svc.Command)
+	}
+	if svc.Entrypoint != nil {
+		cfg.Entrypoint = []string(svc.Entrypoint)
+		if len(svc.Entrypoint) == 0 {
+			cfg.Entrypoint = []string{""} // entrypoint: [] clears the image's
+		}
+	}
+	if svc.StopGracePeriod != nil {
+		secs := int(time.Duration(*svc.StopGracePeriod).Seconds())
+		cfg.StopTimeout = &secs
+	}
+	if hc := svc.HealthCheck; hc != nil {
+		cfg.Healthcheck = healthConfig(hc, o.apiVersion)
+	}
+	hc := &container.HostConfig{
+		PortBindings:   bindings,
+		RestartPolicy:  restartPolicy(svc),
+		CapAdd:         svc.CapAdd,
+		CapDrop:        svc.CapDrop,
+		DNS:            svc.DNS,
+		DNSSearch:      svc.DNSSearch,
+		DNSOptions:     svc.DNSOpts,
+		ExtraHosts:     svc.ExtraHosts.AsList(":"),
+		GroupAdd:       svc.GroupAdd,
+		IpcMode:        container.IpcMode(svc.Ipc),
+		PidMode:        container.PidMode(svc.Pid),
+		UTSMode:        container.UTSMode(svc.Uts),
+		UsernsMode:     container.UsernsMode(svc.UserNSMode),
+		Privileged:     svc.Privileged,
+		ReadonlyRootfs: svc.ReadOnly,
+		SecurityOpt:    svc.SecurityOpt,
+		ShmSize:        int64(svc.ShmSize),
+		Sysctls:        svc.Sysctls,
+		Runtime:        svc.Runtime,
+		Init:           svc.Init,
+		OomScoreAdj:    int(svc.OomScoreAdj),
+		Isolation:      container.Isolation(svc.Isolation),
+		StorageOpt:     svc.StorageOpt,
+		VolumesFrom:    svc.VolumesFrom,
+	}
+	hc.Resources = resources(svc)
+	if svc.Logging != nil {
+		hc.LogConfig = container.LogConfig{Type: svc.Logging.Driver, Config: svc.Logging.Options}
+	}
+	if len(svc.Tmpfs) > 0 {
+		hc.Tmpfs = map[string]string{}
+		for _, t := range svc.Tmpfs {
+			path, opts, _ := strings.Cut(t, ":")
+			hc.Tmpfs[path] = opts
+		}
+	}
+	binds, mounts, err := volumes(p, svc)
+	if err != nil {
+		return nil, err
+	}
+	hc.Binds, hc.Mounts = binds, mounts
+	spec := &createSpec{cfg: cfg, host: hc}
+	if err := networking(p, svc, n, spec, o); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+func envList(m types.MappingWithEquals) []string {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if v != nil {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k+"="+*m[k])
+	}
+	return out
+}
+
+func healthConfig(h *types.HealthCheckConfig, apiVersion string) *container.HealthConfig {
+	if h.Disable {
+		return &container.HealthConfig{Test: []string{"NONE"}}
+	}
+	out := &container.HealthConfig{Test: h.Test}
+	if h.Interval != nil {
+		out.Interval = time.Duration(*h.Interval)
+	}
+	if h.Timeout != nil {
+		out.Timeout = time.Duration(*h.Timeout)
+	}
+	if h.StartPeriod != nil {
+		out.StartPeriod = time.Duration(*h.StartPeriod)
+	}
+	// start_interval needs API 1.44 (engine 25); older engines reject it.
+	if h.StartInterval != nil && apiVersion != "" && versions.GreaterThanOrEqualTo(apiVersion, "1.44") {
+		out.StartInterval = time.Duration(*h.StartInterval)
+	}
+	if h.Retries != nil {
+		out.Retries = int(*h.Retries)
+	}
+	return out
+}
+
+func restartPolicy(svc types.ServiceConfig) container.RestartPolicy {
+	name, max, _ := strings.Cut(svc.Restart, ":")
+	rp := container.RestartPolicy{Name: container.RestartPolicyMode(name)}
+	if max != "" {
+		rp.MaximumRetryCount, _ = strconv.Atoi(max)
+	}
+	if svc.Restart == "" {
+		rp.Name = container.RestartPolicyDisabled
+	}
+	return rp
+}
+
+func resources(svc types.ServiceConfig) container.Resources {
+	r := container.Resources{
+		Memory:            int64(svc.MemLimit),
+		MemoryReservation: int64(svc.MemReservation),
+		MemorySwap:        int64(svc.MemSwapLimit),
+		NanoCPUs:          int64(svc.CPUS * 1e9),
+		CPUShares:         svc.CPUShares,
+		CPUQuota:          svc.CPUQuota,
+		CPUPeriod:         svc.CPUPeriod,
+		CpusetCpus:        svc.CPUSet,
+		CgroupParent:      svc.CgroupParent,
+	}
+	if svc.PidsLimit != 0 {
+		pl := svc.PidsLimit
+		r.PidsLimit = &pl
+	}
+	if svc.OomKillDisable {
+		t := true
+		r.OomKillDisable = &t
+	}
+	if svc.Deploy != nil && svc.Deploy.Resources.Limits != nil {
+		l := svc.Deploy.Resources.Limits
+		if l.MemoryBytes != 0 {
+			r.Memory = int64(l.MemoryBytes)
+		}
+		if l.NanoCPUs != 0 {
+			r.NanoCPUs = int64(float64(l.NanoCPUs) * 1e9)
+		}
+		if l.Pids != 0 {
+			pl := l.Pids
+			r.PidsLimit = &pl
+		}
+	}
+	for name, u := range svc.Ulimits {
+		if u == nil {
+			continue
+		}
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		r.Ulimits = append(r.Ulimits, &units.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	sort.Slice(r.Ulimits, func(i, j int) bool { return r.Ulimits[i].Name < r.Ulimits[j].Name })
+	return r
+}
+
+// ports publishes ports: and exposes expose:. A port without host_ip binds
+// to 127.0.0.1 (Dockhand's default) unless allInterfaces.
+func ports(svc types.ServiceConfig, allInterfaces bool) (nat.PortSet, nat.PortMap, error) {
+	exposed := nat.PortSet{}
+	bindings := nat.PortMap{}
+	for _, p := range svc.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, err := nat.NewPort(proto, strconv.Itoa(int(p.Target)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid port %d/%s: %w", p.Target, proto, err)
+		}
+		exposed[port] = struct{}{}
+		ip := p.HostIP
+		if ip == "" && !allInterfaces {
+			ip = "127.0.0.1"
+		}
+		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: ip, HostPort: p.Published})
+	}
+	for _, e := range svc.Expose {
+		proto := "tcp"
+		num, pr, ok := strings.Cut(e, "/")
+		if ok {
+			proto = pr
+		}
+		port, err := nat.NewPort(proto, num)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid expose %q: %w", e, err)
+		}
+		exposed[port] = struct{}{}
+	}
+	if len(exposed) == 0 {
+		return nil, nil, nil
+	}
+	return exposed, bindings, nil
+}
+
+// volumes turns volumes: into binds (bind mounts, so a missing host
+// directory is created as the CLI does) and mounts (volumes, tmpfs).
+func volumes(p *types.Project, svc types.ServiceConfig) ([]string, []mount.Mount, error) {
+	var binds []string
+	var mounts []mount.Mount
+	for _, v := range svc.Volumes {
+		switch v.Type {
+		case types.VolumeTypeBind:
+			src := v.Source
+			if v.Bind != nil && !bool(v.Bind.CreateHostPath) {
+				m := mount.Mount{Type: mount.TypeBind, Source: src, Target: v.Target, ReadOnly: v.ReadOnly}
+				if v.Bind.Propagation != "" {
+					m.BindOptions = &mount.BindOptions{Propagation: mount.Propagation(v.Bind.Propagation)}
+				}
+				mounts = append(mounts, m)
+				continue
+			}
+			opts := []string{}
+			if v.ReadOnly {
+				opts = append(opts, "ro")
+			}
+			if v.Bind != nil && v.Bind.SELinux != "" {
+				opts = append(opts, v.Bind.SELinux)
+			}
+			if v.Bind != nil && v.Bind.Propagation != "" {
+				opts = append(opts, v.Bind.Propagation)
+			}
+			b := src + ":" + v.Target
+			if len(opts) > 0 {
+				b += ":" + strings.Join(opts, ",")
+			}
+			binds = append(binds, b)
+		case types.VolumeTypeVolume, "":
+			src := v.Source
+			if src != "" {
+				vol, ok := p.Volumes[src]
+				if !ok {
+					return nil, nil, fmt.Errorf("service %s: volume %q is not declared in the top-level volumes section", svc.Name, src)
+				}
+				if vol.Name != "" {
+					src = vol.Name
+				}
+			}
+			m := mount.Mount{Type: mount.TypeVolume, Source: src, Target: v.Target, ReadOnly: v.ReadOnly}
+			if v.Volume != nil && v.Volume.NoCopy {
+				m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+			}
+			mounts = append(mounts, m)
+		case types.VolumeTypeTmpfs:
+			m := mount.Mount{Type: mount.TypeTmpfs, Target: v.Target, ReadOnly: v.ReadOnly}
+			if v.Tmpfs != nil {
+				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size)}
+				if v.Tmpfs.Mode != 0 {
+					m.TmpfsOptions.Mode = osFileMode(v.Tmpfs.Mode)
+				}
+			}
+			mounts = append(mounts, m)
+		default:
+			return nil, nil, fmt.Errorf("service %s: volume type %q is not supported", svc.Name, v.Type)
+		}
+	}
+	return binds, mounts, nil
+}
+
+// networking sets the network mode and endpoints. The service name is
+// always an alias on each of its networks, as with the CLI.
+func networking(p *types.Project, svc types.ServiceConfig, n int, spec *createSpec, o convertOptions) error {
+	if svc.NetworkMode != "" {
+		mode := svc.NetworkMode
+		if name, ok := strings.CutPrefix(mode, "service:"); ok {
+			if o.networkContainer == nil {
+				return fmt.Errorf("service %s: network_mode %s: no container", svc.Name, mode)
+			}
+			id, err := o.networkContainer(name)
+			if err != nil {
+				return fmt.Errorf("service %s: network_mode %s: %w", svc.Name, mode, err)
+			}
+			mode = "container:" + id
+		}
+		spec.host.NetworkMode = container.NetworkMode(mode)
+		return nil
+	}
+	if len(p.Networks) == 0 {
+		spec.host.NetworkMode = "none"
+		return nil
+	}
+	keys := svc.NetworksByPriority()
+	if len(svc.Networks) == 0 {
+		keys = []string{"default"}
+	}
+	for i, key := range keys {
+		nw, ok := p.Networks[key]
+		if !ok {
+			return fmt.Errorf("service %s: network %q is not declared in the top-level networks section", svc.Name, key)
+		}
+		name := nw.Name
+		if name == "" {
+			name = p.Name + "_" + key
+		}
+		ep := &network.EndpointSettings{}
+		cfg := svc.Networks[key]
+		if cfg.ServiceNameAliasEnabled() {
+			ep.Aliases = append(ep.Aliases, svc.Name)
+		}
+		if cfg != nil {
+			ep.Aliases = append(ep.Aliases, cfg.Aliases...)
+			if cfg.Ipv4Address != "" || cfg.Ipv6Address != "" || len(cfg.LinkLocalIPs) > 0 {
+				ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: cfg.Ipv4Address, IPv6Address: cfg.Ipv6Address, LinkLocalIPs: cfg.LinkLocalIPs}
+			}
+			ep.DriverOpts = cfg.DriverOpts
+		}
+		if i == 0 {
+			spec.host.NetworkMode = container.NetworkMode(name)
+			spec.net = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{name: ep}}
+			continue
+		}
+		if o.apiVersion != "" && versions.GreaterThanOrEqualTo(o.apiVersion, "1.44") {
+			spec.net.EndpointsConfig[name] = ep
+			continue
+		}
+		spec.extra = append(spec.extra, extraNet{name: name, ep: ep})
+	}
+	return nil
+}
+
+func osFileMode(m uint32) fs.FileMode { return fs.FileMode(m) }

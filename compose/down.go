@@ -1,0 +1,346 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// withOnly is a shallow copy of p holding only svc.
+func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
+	cp := *p
+	cp.Services = types.Services{svc.Name: svc}
+	return &cp
+}
+
+// Down stops and removes the project's containers, dependants before
+// their dependencies, then its networks (docker compose down). It finds
+// containers by the com.docker.compose.project label, so it also takes
+// down a stack that docker compose started. Anonymous volumes go with
+// their containers (the CLI keeps them without -v); named volumes only
+// with WithVolumes; images Up built only with WithRemoveImages; containers
+// of services no longer in the project only with WithRemoveOrphans.
+// WithTimeout overrides each container's stop timeout.
+func (s *Stack) Down(ctx context.Context, opts ...Option) error {
+	set, err := applyOpts("Down", opts)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(set.progress)
+	cts, err := s.containers(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	byService := map[string][]container.Summary{}
+	var loose []container.Summary // one-off and orphan containers
+	orphans := 0
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		switch {
+		case !s.knownService(svc):
+			if !set.removeOrphans {
+				orphans++
+				prog.printf(" Found orphan container %s for service %q: remove it with WithRemoveOrphans", ctName(ct), svc)
+				continue
+			}
+			loose = append(loose, ct)
+		case ct.Labels[LabelOneoff] == "True":
+			loose = append(loose, ct)
+		default:
+			byService[svc] = append(byService[svc], ct)
+		}
+	}
+	errs = append(errs, s.parallelRemove(ctx, loose, set, prog)...)
+	errs = append(errs, s.inReverseOrder(ctx, byService, func(ctx context.Context, cts []container.Summary) []error {
+		return s.parallelRemove(ctx, cts, set, prog)
+	})...)
+	errs = append(errs, s.removeNetworks(ctx, prog, orphans > 0)...)
+	if set.volumes {
+		errs = append(errs, s.removeVolumes(ctx, prog)...)
+	}
+	if set.removeImages {
+		errs = append(errs, s.removeImages(ctx, prog)...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("compose %s: down: %w", s.p.Name, err)
+	}
+	return nil
+}
+
+func (s *Stack) parallelRemove(ctx context.Context, cts []container.Summary, set *settings, prog *progress) []error {
+	errs := make([]error, len(cts))
+	var wg sync.WaitGroup
+	for i, ct := range cts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.removeContainer(ctx, ct, set.timeout, prog)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// allDeps is the dependency map over every service the project knows,
+// disabled ones included, ignoring unknown names (Down must work even on
+// a project that would not start).
+func (s *Stack) allDeps() map[string][]string {
+	deps := map[string][]string{}
+	add := func(svcs types.Services) {
+		for name, svc := range svcs {
+			for d := range svc.DependsOn {
+				if s.knownService(d) {
+					deps[name] = append(deps[name], d)
+				}
+			}
+		}
+	}
+	add(s.p.Services)
+	add(s.p.DisabledServices)
+	return deps
+}
+
+// inReverseOrder runs f on each service's containers once every service
+// depending on it is done. A cycle cannot block it: services left waiting
+// on one another are handled together at the end.
+func (s *Stack) inReverseOrder(ctx context.Context, byService map[string][]container.Summary, f func(context.Context, []container.Summary) []error) []error {
+	deps := s.allDeps()
+	users := dependents(deps)
+	done := map[string]bool{}
+	var errs []error
+	pending := map[string]bool{}
+	for name := range byService {
+		pending[name] = true
+	}
+	for len(pending) > 0 {
+		var ready []string
+		for name := range pending {
+			ok := true
+			for _, u := range users[name] {
+				if pending[u] {
+					ok = false
+				}
+			}
+			if ok {
+				ready = append(ready, name)
+			}
+		}
+		if len(ready) == 0 { // a cycle: take the rest at once
+			for name := range pending {
+				ready = append(ready, name)
+			}
+		}
+		sort.Strings(ready)
+		var batch []container.Summary
+		for _, name := range ready {
+			batch = append(batch, byService[name]...)
+			delete(pending, name)
+			done[name] = true
+		}
+		errs = append(errs, f(ctx, batch)...)
+	}
+	return errs
+}
+
+// removeNetworks removes the project's networks (found by label, plus the
+// declared non-external ones by name).
+func (s *Stack) removeNetworks(ctx context.Context, prog *progress, orphansLeft bool) []error {
+	list, err := s.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))})
+	if err != nil {
+		return []error{fmt.Errorf("list networks: %w", err)}
+	}
+	names := map[string]string{}
+	for _, n := range list {
+		names[n.Name] = n.ID
+	}
+	for _, nw := range s.p.Networks {
+		if nw.Name != "" && !bool(nw.External) {
+			if _, ok := names[nw.Name]; !ok {
+				if ins, err := s.api.NetworkInspect(ctx, nw.Name, network.InspectOptions{}); err == nil && ins.Labels[LabelProject] == s.p.Name {
+					names[nw.Name] = ins.ID
+				}
+			}
+		}
+	}
+	var errs []error
+	for name, id := range names {
+		prog.event("Network", name, "Removing")
+		err := s.api.NetworkRemove(ctx, id)
+		switch {
+		case err == nil || cerrdefs.IsNotFound(err):
+			prog.event("Network", name, "Removed")
+		case orphansLeft && strings.Contains(err.Error(), "active endpoints"):
+			prog.printf(" Network %s  Resource is still in use (orphan containers)", name)
+		default:
+			errs = append(errs, fmt.Errorf("remove network %s: %w", name, err))
+		}
+	}
+	return errs
+}
+
+func (s *Stack) removeVolumes(ctx context.Context, prog *progress) []error {
+	list, err := s.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))})
+	if err != nil {
+		return []error{fmt.Errorf("list volumes: %w", err)}
+	}
+	var errs []error
+	for _, v := range list.Volumes {
+		prog.event("Volume", v.Name, "Removing")
+		if err := s.api.VolumeRemove(ctx, v.Name, false); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			continue
+		}
+		prog.event("Volume", v.Name, "Removed")
+	}
+	return errs
+}
+
+// removeImages removes the images built under the default name
+// project-service (down --rmi local).
+func (s *Stack) removeImages(ctx context.Context, prog *progress) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, svcs := range []types.Services{s.p.Services, s.p.DisabledServices} {
+		for _, svc := range svcs {
+			if svc.Build == nil || svc.Image != "" {
+				continue
+			}
+			img := imageName(s.p, svc)
+			if seen[img] {
+				continue
+			}
+			seen[img] = true
+			_, err := s.api.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true})
+			if err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove image %s: %w", img, err))
+				continue
+			}
+			if err == nil {
+				prog.event("Image", img, "Removed")
+			}
+		}
+	}
+	return errs
+}
+
+// Stop stops the stack's containers (WithServices: those services'),
+// dependants first, without removing them (docker compose stop).
+func (s *Stack) Stop(ctx context.Context, opts ...Option) error {
+	set, err := applyOpts("Stop", opts)
+	if err != nil {
+		return err
+	}
+	return s.stop(ctx, set)
+}
+
+func (s *Stack) stop(ctx context.Context, set *settings) error {
+	if err := s.checkServices(set.services); err != nil {
+		return err
+	}
+	prog := newProgress(set.progress)
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return err
+	}
+	want := toSet(set.services)
+	byService := map[string][]container.Summary{}
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if s.knownService(svc) && (len(want) == 0 || want[svc]) {
+			byService[svc] = append(byService[svc], ct)
+		}
+	}
+	errs := s.inReverseOrder(ctx, byService, func(ctx context.Context, cts []container.Summary) []error {
+		errs := make([]error, len(cts))
+		var wg sync.WaitGroup
+		for i, ct := range cts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				prog.event("Container", ctName(ct), "Stopping")
+				if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(set.timeout)); err != nil && !cerrdefs.IsNotFound(err) {
+					errs[i] = fmt.Errorf("stop %s: %w", ctName(ct), err)
+					return
+				}
+				prog.event("Container", ctName(ct), "Stopped")
+			}()
+		}
+		wg.Wait()
+		return errs
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("compose %s: stop: %w", s.p.Name, err)
+	}
+	return nil
+}
+
+// Start starts the stack's existing containers (WithServices: those
+// services' and their dependencies'), honouring depends_on conditions as
+// Up does (docker compose start). It creates nothing.
+func (s *Stack) Start(ctx context.Context, opts ...Option) error {
+	set, err := applyOpts("Start", opts)
+	if err != nil {
+		return err
+	}
+	return s.start(ctx, set)
+}
+
+func (s *Stack) start(ctx context.Context, set *settings) error {
+	if err := s.checkServices(set.services); err != nil {
+		return err
+	}
+	p := s.p
+	var err error
+	if len(set.services) > 0 {
+		if p, err = p.WithSelectedServices(set.services); err != nil {
+			return fmt.Errorf("compose %s: %w", s.p.Name, err)
+		}
+	}
+	deps, err := validateGraph(p)
+	if err != nil {
+		return err
+	}
+	cts, err := s.containers(ctx, true, false)
+	if err != nil {
+		return err
+	}
+	byService := map[string][]container.Summary{}
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if _, ok := p.Services[svc]; ok {
+			byService[svc] = append(byService[svc], ct)
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		if len(byService[name]) == 0 {
+			return fmt.Errorf("compose %s: start: service %q has no container: use Up", s.p.Name, name)
+		}
+	}
+	r := &runner{s: s, p: p, set: &settings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
+	return r.run(ctx)
+}
+
+// Restart stops then starts the stack's containers (WithServices: those
+// services'), in dependency order (docker compose restart).
+func (s *Stack) Restart(ctx context.Context, opts ...Option) error {
+	set, err := applyOpts("Restart", opts)
+	if err != nil {
+		return err
+	}
+	if err := s.stop(ctx, set); err != nil {
+		return err
+	}
+	return s.start(ctx, &settings{services: set.services, progress: set.progress})
+}

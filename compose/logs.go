@@ -1,0 +1,327 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// lastLogs returns a container's last n log lines (stdout and stderr).
+func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rc, err := s.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if ins, err := s.api.ContainerInspect(ctx, id); err == nil && ins.Config != nil && ins.Config.Tty {
+		_, _ = io.Copy(&buf, rc)
+	} else {
+		_, _ = stdcopy.StdCopy(&buf, &buf, rc)
+	}
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	for i := range lines {
+		lines[i] = "  | " + lines[i]
+	}
+	if buf.Len() == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Logs writes the logs of the stack's containers to w, each line prefixed
+// with the container's short name padded as the CLI does ("web-1  | ").
+// WithServices narrows, WithTail(n) keeps each container's last n lines,
+// WithFollow streams until ctx ends or every container stops.
+func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
+	set, err := applyOpts("Logs", opts)
+	if err != nil {
+		return err
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return err
+	}
+	cts, err := s.containers(ctx, true, false)
+	if err != nil {
+		return err
+	}
+	want := toSet(set.services)
+	type target struct{ id, prefix string }
+	var targets []target
+	width := 0
+	for _, ct := range cts {
+		if len(want) > 0 && !want[ct.Labels[LabelService]] {
+			continue
+		}
+		short := strings.TrimPrefix(ctName(ct), s.p.Name+"-")
+		width = max(width, len(short))
+		targets = append(targets, target{id: ct.ID, prefix: short})
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].prefix < targets[j].prefix })
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, len(targets))
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lw := &lineWriter{w: w, mu: &mu, prefix: fmt.Sprintf("%-*s  | ", width, t.prefix)}
+			o := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: set.follow}
+			if set.tailSet {
+				o.Tail = strconv.Itoa(set.tail)
+			}
+			rc, err := s.api.ContainerLogs(ctx, t.id, o)
+			if err != nil {
+				errs[i] = fmt.Errorf("logs of %s: %w", t.prefix, err)
+				return
+			}
+			defer rc.Close()
+			tty := false
+			if ins, err := s.api.ContainerInspect(ctx, t.id); err == nil && ins.Config != nil {
+				tty = ins.Config.Tty
+			}
+			if tty {
+				_, err = io.Copy(lw, rc)
+			} else {
+				_, err = stdcopy.StdCopy(lw, lw, rc)
+			}
+			lw.flush()
+			if err != nil && ctx.Err() == nil {
+				errs[i] = fmt.Errorf("logs of %s: %w", t.prefix, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if set.follow {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// lineWriter writes whole lines, each with a prefix, under a shared lock.
+type lineWriter struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	prefix string
+	buf    []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.mu.Lock()
+		_, err := fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i])
+		l.mu.Unlock()
+		l.buf = l.buf[i+1:]
+		if err != nil {
+			return len(p), err
+		}
+	}
+}
+
+func (l *lineWriter) flush() {
+	if len(l.buf) > 0 {
+		l.mu.Lock()
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf)
+		l.mu.Unlock()
+		l.buf = nil
+	}
+}
+
+// container returns a handle on replica 1 (else the lowest-numbered
+// running replica) of a service.
+func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycle.Container, error) {
+	if err := s.checkServices([]string{service}); err != nil {
+		return nil, err
+	}
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return nil, err
+	}
+	best := -1
+	for i, ct := range cts {
+		if ct.Labels[LabelService] != service {
+			continue
+		}
+		if best < 0 || number(ct) < number(cts[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, fmt.Errorf("compose %s: service %q has no running container", s.p.Name, service)
+	}
+	return s.c.Container(ctx, cts[best].ID)
+}
+
+// Exec runs cmd in the service's first running container (docker
+// compose exec); lifecycle's Exec options apply.
+func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.Option) (*lifecycle.ExecResult, error) {
+	ct, err := s.serviceContainer(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	return ct.Exec(ctx, cmd, opts...)
+}
+
+// Port returns the host address ("127.0.0.1:49153") the service's first
+// container publishes port ("5432", "53/udp") on (docker compose port).
+func (s *Stack) Port(ctx context.Context, service, port string) (string, error) {
+	ct, err := s.serviceContainer(ctx, service)
+	if err != nil {
+		return "", err
+	}
+	return ct.HostPort(ctx, port)
+}
+
+// Run runs a one-off container of the service with cmd (the service's
+// command when cmd is empty), as docker compose run --rm: it starts the
+// service's dependencies first (unless WithNoDeps), labels the container
+// com.docker.compose.oneoff=True, streams its output to WithStdout and
+// WithStderr, waits for it to exit, removes it and returns its exit code.
+// Its ports are not published (as the CLI without --service-ports).
+func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...Option) (int, error) {
+	set, err := applyOpts("Run", opts)
+	if err != nil {
+		return -1, err
+	}
+	if err := s.checkServices([]string{service}); err != nil {
+		return -1, err
+	}
+	if _, err := validateGraph(s.p); err != nil {
+		return -1, err
+	}
+	svc := s.p.Services[service]
+	if !set.noDeps && len(svc.DependsOn) > 0 {
+		var deps []string
+		for d := range svc.DependsOn {
+			if _, ok := s.p.Services[d]; ok {
+				deps = append(deps, d)
+			}
+		}
+		if len(deps) > 0 {
+			upOpts := []Option{WithServices(deps...)}
+			if set.progress != nil {
+				upOpts = append(upOpts, WithProgress(set.progress))
+			}
+			if set.allInterfaces {
+				upOpts = append(upOpts, WithAllInterfaces())
+			}
+			if err := s.Up(ctx, upOpts...); err != nil {
+				return -1, err
+			}
+		}
+	}
+	prog := newProgress(set.progress)
+	one := svc
+	one.Ports = nil
+	one.ContainerName = ""
+	one.Restart = ""
+	if len(cmd) > 0 {
+		one.Command = cmd
+	}
+	for _, e := range set.env {
+		k, v, _ := strings.Cut(e, "=")
+		if one.Environment == nil {
+			one.Environment = map[string]*string{}
+		} else {
+			env := make(map[string]*string, len(one.Environment))
+			for ek, ev := range one.Environment {
+				env[ek] = ev
+			}
+			one.Environment = env
+		}
+		one.Environment[k] = &v
+	}
+	p := s.p
+	images, err := s.ensureImages(ctx, withOnly(p, one), &settings{}, prog)
+	if err != nil {
+		return -1, err
+	}
+	hash, err := ServiceHash(one)
+	if err != nil {
+		return -1, err
+	}
+	slugb := make([]byte, 32)
+	_, _ = rand.Read(slugb)
+	slug := hex.EncodeToString(slugb)
+	labels := s.containerLabels(p, one, 0, hash, images[service], true)
+	labels[LabelSlug] = slug
+	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set))
+	if err != nil {
+		return -1, err
+	}
+	spec.cfg.AttachStdout, spec.cfg.AttachStderr = true, true
+	name := fmt.Sprintf("%s-%s-run-%s", p.Name, service, slug[:12])
+	ref, err := s.createContainer(ctx, spec, name, prog)
+	if err != nil {
+		return -1, err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = s.api.ContainerRemove(rctx, ref.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		prog.event("Container", name, "Removed")
+	}()
+	hj, err := s.api.ContainerAttach(ctx, ref.id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return -1, fmt.Errorf("run %s: attach: %w", service, err)
+	}
+	defer hj.Close()
+	waitC, waitErr := s.api.ContainerWait(ctx, ref.id, container.WaitConditionNextExit)
+	copied := make(chan error, 1)
+	stdout, stderr := set.stdout, set.stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	go func() {
+		var err error
+		if spec.cfg.Tty {
+			_, err = io.Copy(stdout, hj.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(stdout, stderr, hj.Reader)
+		}
+		copied <- err
+	}()
+	if err := s.api.ContainerStart(ctx, ref.id, container.StartOptions{}); err != nil {
+		return -1, fmt.Errorf("run %s: start: %w", service, err)
+	}
+	prog.event("Container", name, "Started")
+	select {
+	case res := <-waitC:
+		<-copied // the output ends when the container does
+		if res.Error != nil {
+			return -1, fmt.Errorf("run %s: %s", service, res.Error.Message)
+		}
+		return int(res.StatusCode), nil
+	case err := <-waitErr:
+		return -1, fmt.Errorf("run %s: wait: %w", service, err)
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+}

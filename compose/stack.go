@@ -1,0 +1,186 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// Stack is a loaded compose project bound to an engine. Its methods are
+// safe for concurrent use, though running Up and Down of one project at
+// the same time makes little sense.
+type Stack struct {
+	c   *lifecycle.Client
+	api *client.Client
+	p   *types.Project
+}
+
+// New binds a loaded project (see Load) to the engine c talks to.
+func New(c *lifecycle.Client, p *types.Project) *Stack {
+	return &Stack{c: c, api: c.API(), p: p}
+}
+
+// Project returns the project the stack was made from.
+func (s *Stack) Project() *types.Project { return s.p }
+
+// Name returns the project name (the com.docker.compose.project label).
+func (s *Stack) Name() string { return s.p.Name }
+
+// ServiceContainer is one container of the stack, as docker compose ps shows it.
+type ServiceContainer struct {
+	Service  string
+	Number   int // com.docker.compose.container-number; 0 for one-off containers
+	Name     string
+	ID       string
+	State    string // created, running, exited, ...
+	Health   string // "", starting, healthy, unhealthy
+	ExitCode int
+	Ports    []string // "127.0.0.1:5432->5432/tcp"
+}
+
+// Ps lists the stack's running containers (WithAll: stopped ones too),
+// sorted by service and number. One-off containers are not listed.
+// WithServices narrows the list.
+func (s *Stack) Ps(ctx context.Context, opts ...Option) ([]ServiceContainer, error) {
+	set, err := applyOpts("Ps", opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return nil, err
+	}
+	cts, err := s.containers(ctx, set.all, false)
+	if err != nil {
+		return nil, err
+	}
+	want := toSet(set.services)
+	var out []ServiceContainer
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if len(want) > 0 && !want[svc] {
+			continue
+		}
+		sc := ServiceContainer{Service: svc, ID: ct.ID, State: ct.State, Name: ctName(ct)}
+		sc.Number, _ = strconv.Atoi(ct.Labels[LabelContainerNumber])
+		sc.Health = healthOf(ct.Status)
+		if m := exitRE.FindStringSubmatch(ct.Status); m != nil {
+			sc.ExitCode, _ = strconv.Atoi(m[1])
+		}
+		for _, p := range ct.Ports {
+			if p.PublicPort == 0 {
+				continue
+			}
+			sc.Ports = append(sc.Ports, fmt.Sprintf("%s:%d->%d/%s", p.IP, p.PublicPort, p.PrivatePort, p.Type))
+		}
+		sort.Strings(sc.Ports)
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].Number < out[j].Number
+	})
+	return out, nil
+}
+
+var exitRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+
+func healthOf(status string) string {
+	switch {
+	case strings.Contains(status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
+}
+
+func ctName(ct container.Summary) string {
+	if len(ct.Names) > 0 {
+		return strings.TrimPrefix(ct.Names[0], "/")
+	}
+	return ct.ID[:12]
+}
+
+// containers lists the project's containers by its label, as the CLI
+// finds them: those Up started and those docker compose started alike.
+func (s *Stack) containers(ctx context.Context, all, oneoff bool) ([]container.Summary, error) {
+	f := filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))
+	if !oneoff {
+		f.Add("label", LabelOneoff+"=False")
+	}
+	cts, err := s.api.ContainerList(ctx, container.ListOptions{All: all, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("compose %s: list containers: %w", s.p.Name, err)
+	}
+	return cts, nil
+}
+
+// checkServices fails on a name that is not a service of the project.
+func (s *Stack) checkServices(names []string) error {
+	for _, n := range names {
+		if _, ok := s.p.Services[n]; ok {
+			continue
+		}
+		if _, ok := s.p.DisabledServices[n]; ok {
+			return fmt.Errorf("compose %s: service %q is disabled (its profile is not enabled)", s.p.Name, n)
+		}
+		return fmt.Errorf("compose %s: no such service: %q (services: %s)", s.p.Name, n, strings.Join(s.p.ServiceNames(), ", "))
+	}
+	return nil
+}
+
+// knownService reports whether a container of this service belongs to the
+// project (enabled or disabled by a profile) rather than being an orphan.
+func (s *Stack) knownService(name string) bool {
+	if _, ok := s.p.Services[name]; ok {
+		return true
+	}
+	_, ok := s.p.DisabledServices[name]
+	return ok
+}
+
+func toSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// progress writes one line per event; safe for concurrent use.
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w} }
+
+func (p *progress) printf(format string, args ...any) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// event reports a resource's state change: " Container p-web-1  Started".
+func (p *progress) event(kind, name, state string) {
+	p.printf(" %s %s  %s", kind, name, state)
+}
