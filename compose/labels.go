@@ -1,9 +1,12 @@
 package compose
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
@@ -39,10 +42,14 @@ const ComposeVersion = "2.40.3"
 // SHA-256 of the service's JSON form with the fields that do not need a
 // new container cleared (build, pull_policy, scale, deploy.replicas,
 // depends_on, profiles). Up recreates a container whose label differs.
-// Two differences can make it disagree with a given CLI release: the
-// JSON form is compose-go's, and a newer compose-go may know fields an
-// older one does not (only when the file uses them, as they are omitted
-// when empty).
+//
+// The CLI hashes the JSON its own compose-go release produces, whose
+// field order and empty-value rules differ from the compose-go this
+// module uses (v2.16.2 moved fields into embedded structs and omits
+// create_host_path and env_file's required when true). ServiceHash
+// writes the JSON the way docker compose v2.40 (compose-go v2.9.1) does,
+// so both agree and each keeps the other's containers. Fields the CLI's
+// compose-go does not know appear only when the file uses them.
 func ServiceHash(s types.ServiceConfig) (string, error) {
 	s.Build = nil
 	s.PullPolicy = ""
@@ -54,12 +61,117 @@ func ServiceHash(s types.ServiceConfig) (string, error) {
 	}
 	s.DependsOn = nil
 	s.Profiles = nil
-	b, err := json.Marshal(s)
+	b, err := cliJSON(s)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// cliFieldOrder is the order of types.ServiceConfig's JSON fields in the
+// compose-go release docker compose v2.40 is built with.
+var cliFieldOrder = strings.Fields(`profiles annotations attach build develop
+	blkio_config cap_add cap_drop cgroup_parent cgroup cpu_count cpu_percent
+	cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpus cpuset cpu_shares
+	command configs container_name credential_spec depends_on deploy
+	device_cgroup_rules devices dns dns_opt dns_search dockerfile domainname
+	entrypoint provider environment env_file expose extends external_links
+	extra_hosts group_add gpus hostname healthcheck image init ipc isolation
+	labels label_file links logging log_driver log_opt mem_limit
+	mem_reservation memswap_limit mem_swappiness mac_address models net
+	network_mode networks oom_kill_disable oom_score_adj pid pids_limit
+	platform ports privileged pull_policy read_only restart runtime scale
+	secrets security_opt shm_size stdin_open stop_grace_period stop_signal
+	storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode uts
+	volume_driver volumes volumes_from working_dir post_start pre_stop`)
+
+// Older encodings of the two types whose empty-value rules changed.
+type cliBind struct {
+	SELinux        string `json:"selinux,omitempty"`
+	Propagation    string `json:"propagation,omitempty"`
+	CreateHostPath bool   `json:"create_host_path,omitempty"`
+	Recursive      string `json:"recursive,omitempty"`
+}
+
+type cliVolume struct {
+	Type        string                     `json:"type,omitempty"`
+	Source      string                     `json:"source,omitempty"`
+	Target      string                     `json:"target,omitempty"`
+	ReadOnly    bool                       `json:"read_only,omitempty"`
+	Consistency string                     `json:"consistency,omitempty"`
+	Bind        *cliBind                   `json:"bind,omitempty"`
+	Volume      *types.ServiceVolumeVolume `json:"volume,omitempty"`
+	Tmpfs       *types.ServiceVolumeTmpfs  `json:"tmpfs,omitempty"`
+	Image       *types.ServiceVolumeImage  `json:"image,omitempty"`
+}
+
+type cliEnvFile struct {
+	Path     string `json:"path,omitempty"`
+	Required bool   `json:"required"`
+	Format   string `json:"format,omitempty"`
+}
+
+// cliJSON encodes a service as the CLI's compose-go does.
+func cliJSON(s types.ServiceConfig) ([]byte, error) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	if len(s.Volumes) > 0 {
+		vols := make([]cliVolume, len(s.Volumes))
+		for i, v := range s.Volumes {
+			vols[i] = cliVolume{Type: v.Type, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly,
+				Consistency: v.Consistency, Volume: v.Volume, Tmpfs: v.Tmpfs, Image: v.Image}
+			if v.Bind != nil {
+				vols[i].Bind = &cliBind{SELinux: v.Bind.SELinux, Propagation: v.Bind.Propagation,
+					CreateHostPath: bool(v.Bind.CreateHostPath), Recursive: v.Bind.Recursive}
+			}
+		}
+		if fields["volumes"], err = json.Marshal(vols); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.EnvFiles) > 0 {
+		files := make([]cliEnvFile, len(s.EnvFiles))
+		for i, f := range s.EnvFiles {
+			files[i] = cliEnvFile{Path: f.Path, Required: bool(f.Required), Format: f.Format}
+		}
+		if fields["env_file"], err = json.Marshal(files); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	emit := func(k string) {
+		if buf.Len() > 1 {
+			buf.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(fields[k])
+		delete(fields, k)
+	}
+	for _, k := range cliFieldOrder {
+		if _, ok := fields[k]; ok {
+			emit(k)
+		}
+	}
+	rest := make([]string, 0, len(fields))
+	for k := range fields {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		emit(k)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // networkHash is the CLI's hash of a network's configuration.

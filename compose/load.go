@@ -126,6 +126,11 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 		}
 	}
 	po := []cli.ProjectOptionsFn{
+		// As the CLI: paths resolved, environment resolved after loading
+		// (env_file merged into environment and discarded), which is
+		// the form the config hash is computed on.
+		cli.WithResolvedPaths(true),
+		cli.WithoutEnvironmentResolution,
 		cli.WithWorkingDirectory(cfg.workingDir),
 		cli.WithEnv(cfg.env), // explicit variables first: nothing overrides them
 	}
@@ -159,6 +164,9 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 	}
 	p, err := options.LoadProject(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("compose: load: %w", err)
+	}
+	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
 		return nil, fmt.Errorf("compose: load: %w", err)
 	}
 	if p.Name == "" {

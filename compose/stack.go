@@ -165,11 +165,12 @@ func toSet(names []string) map[string]bool {
 
 // progress writes one line per event; safe for concurrent use.
 type progress struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	last map[string]string // resource -> last state reported
 }
 
-func newProgress(w io.Writer) *progress { return &progress{w: w} }
+func newProgress(w io.Writer) *progress { return &progress{w: w, last: map[string]string{}} }
 
 func (p *progress) printf(format string, args ...any) {
 	if p == nil || p.w == nil {
@@ -181,6 +182,18 @@ func (p *progress) printf(format string, args ...any) {
 }
 
 // event reports a resource's state change: " Container p-web-1  Started".
+// A state already reported for the resource is not repeated.
 func (p *progress) event(kind, name, state string) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	key := kind + " " + name
+	if p.last[key] == state {
+		p.mu.Unlock()
+		return
+	}
+	p.last[key] = state
+	p.mu.Unlock()
 	p.printf(" %s %s  %s", kind, name, state)
 }

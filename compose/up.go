@@ -225,13 +225,21 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 		if err != nil {
 			return r.failed(ctx, name, ref, err)
 		}
-		if hasHealthcheck(svc) {
+		switch {
+		case hasHealthcheck(svc):
 			r.prog.event("Container", ref.name, "Healthy")
-		} else {
+		case r.exited(ctx, ref.id):
+			r.prog.event("Container", ref.name, "Exited")
+		default:
 			r.prog.event("Container", ref.name, "Running")
 		}
 	}
 	return nil
+}
+
+func (r *runner) exited(ctx context.Context, id string) bool {
+	ins, err := r.s.api.ContainerInspect(ctx, id)
+	return err == nil && ins.State != nil && ins.State.Status == "exited"
 }
 
 // isOneShot: a service others wait on to complete may exit 0 under --wait.
@@ -359,6 +367,12 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig) ([]ctRef
 					r.prog.event("Container", ctName(ct), "Running")
 					return
 				}
+				// A one-shot service (others wait for it to complete) that
+				// completed is done: it is not run again.
+				if ct.State == "exited" && r.isOneShot(svc.Name) && exitCode(ct) == 0 {
+					r.prog.event("Container", ctName(ct), "Exited")
+					return
+				}
 				if err := r.s.api.ContainerStart(ctx, ct.ID, container.StartOptions{}); err != nil {
 					errs[n-1] = fmt.Errorf("service %q: start %s: %w", svc.Name, ctName(ct), err)
 					return
@@ -384,6 +398,14 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig) ([]ctRef
 		return nil, err
 	}
 	return refs, nil
+}
+
+func exitCode(ct container.Summary) int {
+	if m := exitRE.FindStringSubmatch(ct.Status); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return -1
 }
 
 func number(ct container.Summary) int {
