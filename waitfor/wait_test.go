@@ -25,7 +25,7 @@ func TestTCPReadySoonAfterListenerOpens(t *testing.T) {
 	done := time.Now()
 	at := <-opened
 	// The backoff is capped at 20ms: the port is noticed within that.
-	assert.Less(t, done.Sub(at), 40*time.Millisecond)
+	assert.Less(t, done.Sub(at), 50*time.Millisecond)
 }
 
 func TestTCPIPv6(t *testing.T) {
@@ -49,7 +49,7 @@ func TestUnixSocketAppears(t *testing.T) {
 	require.Error(t, c.Check(context.Background()))
 	opened := openLater(t, "unix", path, 50*time.Millisecond)
 	require.NoError(t, (&waitfor.Waiter{Timeout: 5 * time.Second}).Wait(context.Background(), c))
-	assert.Less(t, time.Since(<-opened), 40*time.Millisecond)
+	assert.Less(t, time.Since(<-opened), 50*time.Millisecond)
 }
 
 func TestFileAppearsFillsAndDisappears(t *testing.T) {
@@ -104,7 +104,7 @@ func TestNotPortFreed(t *testing.T) {
 		freed <- time.Now()
 	}()
 	require.NoError(t, (&waitfor.Waiter{Timeout: 5 * time.Second}).Wait(context.Background(), cond))
-	assert.Less(t, time.Since(<-freed), 40*time.Millisecond)
+	assert.Less(t, time.Since(<-freed), 50*time.Millisecond)
 }
 
 func TestAllAndAny(t *testing.T) {
@@ -126,7 +126,7 @@ func TestAllAndAny(t *testing.T) {
 	opened := openLater(t, "tcp", late, 60*time.Millisecond)
 	w := waitfor.Waiter{Timeout: 5 * time.Second}
 	require.NoError(t, w.Wait(ctx, waitfor.All(waitfor.TCP(up), waitfor.TCP(late))))
-	assert.Less(t, time.Since(<-opened), 40*time.Millisecond)
+	assert.Less(t, time.Since(<-opened), 50*time.Millisecond)
 
 	// Permanent: All when one member is, Any only when all are.
 	perm := waitfor.Func("broken", func(context.Context) error { return waitfor.Permanent(errors.New("gone")) })
@@ -169,7 +169,7 @@ func TestPollingIsNotABusyLoop(t *testing.T) {
 	w := waitfor.Waiter{Timeout: 500 * time.Millisecond, OnAttempt: func(waitfor.Attempt) { n.Add(1) }}
 	require.Error(t, w.Wait(context.Background(), waitfor.TCP(down)))
 	// 1+2+4+8+16 ms of growth, then about one attempt every 19ms.
-	assert.Greater(t, n.Load(), int64(15))
+	assert.Greater(t, n.Load(), int64(10))
 	assert.LessOrEqual(t, n.Load(), int64(35))
 }
 
