@@ -997,7 +997,8 @@ func (ct *Container) sockets(ctx context.Context, pid int, proto string) ([]sock
 	// tcp6 is missing when the kernel has no IPv6: cat then exits 1 but
 	// prints tcp.
 	if !bytes.Contains(res.Stdout, []byte("local_address")) {
-		out := strings.TrimSpace(string(res.Stderr))
+		// The engine reports an exec that could not start on stdout.
+		out := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
 		if (res.ExitCode == 126 || res.ExitCode == 127) && isNoSuchCommand(out) {
 			return nil, "exec", waitfor.Permanent(noSocketView(ct, errors.New(out)))
 		}
