@@ -1,22 +1,26 @@
 package lifecycle_test
 
 // The library against the plain Docker SDK doing the same engine calls,
-// on the same engine socket. -count repeats each sub-benchmark back to
-// back, so to interleave library and sdk (the engine's speed drifts with
-// the machine's load) repeat the whole command instead:
+// on the same engine socket:
 //
-//	for i in 1 2 3 4 5 6; do
-//	  go test ./lifecycle/ -run '^$' -bench 'RunRemove|Exec' -benchtime 20x -count 1
-//	done
+//	go test ./lifecycle/ -run '^$' -bench 'RunRemove|Exec' -benchtime 40x
+//
+// library and sdk run one after the other, so a change in the machine's
+// load between them shows up as a difference. The interleaved
+// sub-benchmark alternates the two call for call (in alternating order)
+// and reports the median of each and their ratio, which is the figure to
+// compare on a busy machine (library/sdk, target <= 1.10).
 //
 // Run makes two calls the SDK side does not: ImageInspect (the pull
 // policy: is the image present?) and ContainerInspect (the generated
-// name, when WithName is not given); each costs well under a millisecond
-// on a local engine, against some 300 ms for create+start+remove.
+// name, when WithName is not given); on a local engine each costs under a
+// millisecond, against some 300 ms for create+start+remove.
 
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,13 +57,62 @@ func sdkClient(b *testing.B) *client.Client {
 	return api
 }
 
+// pair runs the library and sdk sides as sub-benchmarks of their own,
+// then interleaved.
+func pair(b *testing.B, library, sdk func(b *testing.B, api *client.Client)) {
+	b.Run("library", func(b *testing.B) {
+		for b.Loop() {
+			library(b, nil)
+		}
+	})
+	b.Run("sdk", func(b *testing.B) {
+		api := sdkClient(b)
+		for b.Loop() {
+			sdk(b, api)
+		}
+	})
+	b.Run("interleaved", func(b *testing.B) {
+		api := sdkClient(b)
+		var lib, raw []time.Duration
+		timed := func(f func(*testing.B, *client.Client), into *[]time.Duration) {
+			t0 := time.Now()
+			f(b, api)
+			*into = append(*into, time.Since(t0))
+		}
+		i := 0
+		for b.Loop() {
+			if i%2 == 0 {
+				timed(library, &lib)
+				timed(sdk, &raw)
+			} else {
+				timed(sdk, &raw)
+				timed(library, &lib)
+			}
+			i++
+		}
+		l, s := median(lib), median(raw)
+		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(float64(l)/float64(time.Millisecond), "library-ms")
+		b.ReportMetric(float64(s)/float64(time.Millisecond), "sdk-ms")
+		b.ReportMetric(float64(l)/float64(s), "library/sdk")
+	})
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
 func BenchmarkRunRemove(b *testing.B) {
 	c := testbench.Client(b)
 	img := testbench.BusyboxImage(b, c)
 	ctx := context.Background()
-
-	b.Run("library", func(b *testing.B) {
-		for b.Loop() {
+	pair(b,
+		func(b *testing.B, _ *client.Client) {
 			ctr, err := c.Run(ctx, img, lifecycle.WithCmd("sleep", "300"))
 			if err != nil {
 				b.Fatal(err)
@@ -67,12 +120,9 @@ func BenchmarkRunRemove(b *testing.B) {
 			if err := ctr.Remove(ctx, lifecycle.WithForce()); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("sdk", func(b *testing.B) {
-		api := sdkClient(b)
-		cfg := &container.Config{Image: img, Cmd: []string{"sleep", "300"}, Labels: map[string]string{benchLabel: b.Name()}}
-		for b.Loop() {
+		},
+		func(b *testing.B, api *client.Client) {
+			cfg := &container.Config{Image: img, Cmd: []string{"sleep", "300"}, Labels: map[string]string{benchLabel: b.Name()}}
 			resp, err := api.ContainerCreate(ctx, cfg, &container.HostConfig{}, nil, nil, "")
 			if err != nil {
 				b.Fatal(err)
@@ -83,8 +133,7 @@ func BenchmarkRunRemove(b *testing.B) {
 			if err := api.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true}); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+		})
 }
 
 func BenchmarkExec(b *testing.B) {
@@ -97,9 +146,8 @@ func BenchmarkExec(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = ctr.Remove(context.Background(), lifecycle.WithForce()) })
 	cmd := []string{"echo", "hi"}
-
-	b.Run("library", func(b *testing.B) {
-		for b.Loop() {
+	pair(b,
+		func(b *testing.B, _ *client.Client) {
 			res, err := ctr.Exec(ctx, cmd)
 			if err != nil {
 				b.Fatal(err)
@@ -107,41 +155,43 @@ func BenchmarkExec(b *testing.B) {
 			if res.ExitCode != 0 || string(res.Stdout) != "hi\n" {
 				b.Fatalf("exec: %d %q", res.ExitCode, res.Stdout)
 			}
+		},
+		func(b *testing.B, api *client.Client) {
+			if err := sdkExec(ctx, api, ctr.ID, cmd); err != nil {
+				b.Fatal(err)
+			}
+		})
+}
+
+// sdkExec is exec with the SDK: create, attach, read to the end, inspect.
+func sdkExec(ctx context.Context, api *client.Client, id string, cmd []string) error {
+	ex, err := api.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return err
+	}
+	hj, err := api.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return err
+	}
+	var out, errOut bytes.Buffer
+	_, err = stdcopy.StdCopy(&out, &errOut, hj.Reader)
+	hj.Close()
+	if err != nil {
+		return err
+	}
+	// The stream can end a moment before the engine records the exit
+	// code: a correct caller asks again while it is running.
+	for {
+		ins, err := api.ContainerExecInspect(ctx, ex.ID)
+		if err != nil {
+			return err
 		}
-	})
-	b.Run("sdk", func(b *testing.B) {
-		api := sdkClient(b)
-		for b.Loop() {
-			ex, err := api.ContainerExecCreate(ctx, ctr.ID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			hj, err := api.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var out, errOut bytes.Buffer
-			_, err = stdcopy.StdCopy(&out, &errOut, hj.Reader)
-			hj.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			// The stream can end a moment before the engine records the
-			// exit code: a correct caller asks again while it is running.
-			var ins container.ExecInspect
-			for {
-				ins, err = api.ContainerExecInspect(ctx, ex.ID)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if !ins.Running {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+		if !ins.Running {
 			if ins.ExitCode != 0 || out.String() != "hi\n" {
-				b.Fatalf("exec: %d %q", ins.ExitCode, out.String())
+				return fmt.Errorf("exec: %d %q", ins.ExitCode, out.String())
 			}
+			return nil
 		}
-	})
+		time.Sleep(time.Millisecond)
+	}
 }
