@@ -18,7 +18,7 @@ import (
 // HTTPCondition is ready when an HTTP request gets the expected status (and
 // body). It speaks HTTP/1.1 itself (one request per connection, no
 // redirects followed, no proxy) to keep binaries small. https needs the
-// waitfortls package to be linked in (see the package documentation).
+// build without -tags waitfor_notls (see the package documentation).
 type HTTPCondition struct {
 	URL    string // http:// or https://; user:password@ sends Basic auth
 	Method string // default GET
@@ -96,7 +96,7 @@ func (h *HTTPCondition) Check(ctx context.Context) error {
 	}
 	upgrade := tlsClient.Load()
 	if u.Scheme == "https" && upgrade == nil {
-		return Permanent(errors.New("https: TLS support not linked in (import github.com/dockhand/dockhand/waitfor/waitfortls)"))
+		return Permanent(errors.New("https: TLS support not linked in (this binary was built with -tags waitfor_notls)"))
 	}
 	conn, err := dial(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
@@ -342,8 +342,8 @@ type TLSClientFunc func(ctx context.Context, conn net.Conn, opts TLSOptions) (ne
 var tlsClient atomic.Pointer[TLSClientFunc]
 
 // RegisterTLS sets the TLS implementation used for https conditions. The
-// waitfortls package registers crypto/tls when imported; call this only to
-// provide another one.
+// standard library's crypto/tls is registered unless the build uses
+// -tags waitfor_notls; call this only to provide another implementation.
 func RegisterTLS(f TLSClientFunc) {
 	if f == nil {
 		tlsClient.Store(nil)

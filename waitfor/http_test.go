@@ -27,7 +27,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/waitfor"
-	"github.com/dockhand/dockhand/waitfor/waitfortls"
 )
 
 func TestHTTPStatusRanges(t *testing.T) {
@@ -240,13 +239,13 @@ func TestHTTPSWithCAFileAndClientCert(t *testing.T) {
 
 func TestHTTPSWithoutTLSLinkedIn(t *testing.T) {
 	waitfor.RegisterTLS(nil)
-	defer waitfor.RegisterTLS(waitfortls.Client)
+	defer waitfor.RegisterTLS(waitfor.StdTLSClient)
 	assert.False(t, waitfor.TLSAvailable())
 
 	h := waitfor.HTTP("https://127.0.0.1:1/")
 	err := h.Check(context.Background())
 	assert.True(t, waitfor.IsPermanent(err))
-	assert.Contains(t, err.Error(), "waitfortls")
+	assert.Contains(t, err.Error(), "waitfor_notls")
 	_, err = waitfor.ParseTarget("https://db/")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `invalid target "https://db/"`)

@@ -12,7 +12,7 @@ import (
 //
 //	host:port, tcp://host:port           TCP (IPv6: [::1]:5432)
 //	http://host[:port]/path              HTTP, 2xx expected
-//	https://host[:port]/path             HTTP over TLS (needs waitfortls)
+//	https://host[:port]/path             HTTP over TLS (not in -tags waitfor_notls builds)
 //	unix:///run/app.sock                 Unix socket
 //	file:///ready[?nonempty=1]           file exists (and is not empty)
 //	postgres://[user[:pass]@]host[:port][/db]   also postgresql://; port 5432
@@ -58,7 +58,7 @@ func ParseTarget(s string) (Condition, error) {
 			return nil, badTarget(s, "want "+scheme+"://host[:port]/path")
 		}
 		if scheme == "https" && !TLSAvailable() {
-			return nil, badTarget(s, "https is not supported by this build (TLS not linked in: import waitfor/waitfortls, or build cmd/waitfor with -tags waitfor_tls)")
+			return nil, badTarget(s, "https is not supported by this build (built with -tags waitfor_notls to stay small; build without that tag for https)")
 		}
 		return h, nil
 	case "unix":

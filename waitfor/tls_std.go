@@ -1,11 +1,10 @@
-// Package waitfortls links crypto/tls into waitfor, so that https conditions
-// work. Import it for its side effect:
-//
-//	import _ "github.com/dockhand/dockhand/waitfor/waitfortls"
-//
-// It is separate because crypto/tls adds about 2.5 MB to a static binary,
-// which the waitfor entrypoint binary avoids by default.
-package waitfortls
+//go:build !waitfor_notls
+
+package waitfor
+
+// The standard library's TLS for https conditions. A build with
+// -tags waitfor_notls leaves it out: crypto/tls adds about 2.5 MB to a
+// static binary, which the waitfor entrypoint binary (cmd/waitfor) avoids.
 
 import (
 	"context"
@@ -14,17 +13,15 @@ import (
 	"errors"
 	"net"
 	"os"
-
-	"github.com/dockhand/dockhand/waitfor"
 )
 
-func init() { waitfor.RegisterTLS(Client) }
+func init() { RegisterTLS(stdTLSClient) }
 
-// Client performs a TLS handshake on conn with the given options. Files are
+// stdTLSClient performs a TLS handshake on conn with the given options. Files are
 // read at every call: certificates written by another container while we
 // wait are picked up.
-func Client(ctx context.Context, conn net.Conn, opts waitfor.TLSOptions) (net.Conn, error) {
-	cfg, err := Config(opts)
+func stdTLSClient(ctx context.Context, conn net.Conn, opts TLSOptions) (net.Conn, error) {
+	cfg, err := tlsConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +32,8 @@ func Client(ctx context.Context, conn net.Conn, opts waitfor.TLSOptions) (net.Co
 	return tc, nil
 }
 
-// Config builds the tls.Config for opts.
-func Config(opts waitfor.TLSOptions) (*tls.Config, error) {
+// tlsConfig builds the tls.Config for opts.
+func tlsConfig(opts TLSOptions) (*tls.Config, error) {
 	cfg := &tls.Config{
 		ServerName:         opts.ServerName,
 		InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // asked for explicitly
@@ -58,7 +55,7 @@ func Config(opts waitfor.TLSOptions) (*tls.Config, error) {
 	}
 	if opts.CertFile != "" || opts.KeyFile != "" {
 		if opts.CertFile == "" || opts.KeyFile == "" {
-			return nil, waitfor.Permanent(errors.New("tls: a client certificate needs both CertFile and KeyFile"))
+			return nil, Permanent(errors.New("tls: a client certificate needs both CertFile and KeyFile"))
 		}
 		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
 		if err != nil {
