@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -348,4 +349,27 @@ func TestSplitWords(t *testing.T) {
 		_, err := splitWords(in)
 		assert.Error(t, err, in)
 	}
+}
+
+// TestBinaryIsSmallAndStatic holds the promise made to image builders: the
+// stripped static build stays at most 3 MB and needs no dynamic loader.
+func TestBinaryIsSmallAndStatic(t *testing.T) {
+	st, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 3_000_000 {
+		t.Fatalf("waitfor binary is %d bytes, want <= 3,000,000", st.Size())
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("waitfor binary has a dynamic loader (PT_INTERP): want a static build")
+		}
+	}
+	t.Logf("waitfor binary: %d bytes, static", st.Size())
 }
