@@ -1,0 +1,135 @@
+// Command healthbench measures how soon lifecycle's Healthy condition
+// notices that a container became healthy.
+//
+// For each trial it starts a container whose healthcheck passes after a
+// random delay, waits for it with Healthy(), and compares the moment the
+// wait returned with the timestamp the engine put on its
+// `health_status: healthy` event, read from an events subscription of its
+// own. It prints p50, p90 and max of that lag. (docker compose's
+// depends_on: service_healthy polls every 500 ms: about 250 ms on average.)
+//
+//	go run ./internal/bench/healthbench [-trials 20]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+func main() {
+	trials := flag.Int("trials", 20, "number of containers to start")
+	image := flag.String("image", "dockhand.test/busybox:1", "image with sh, touch and test")
+	minDelay := flag.Duration("min", 300*time.Millisecond, "shortest delay before the container turns healthy")
+	maxDelay := flag.Duration("max", 1500*time.Millisecond, "longest delay before the container turns healthy")
+	interval := flag.Duration("interval", 100*time.Millisecond, "healthcheck interval")
+	flag.Parse()
+	if *trials < 1 || *maxDelay < *minDelay {
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	ctx := context.Background()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.Cleanup(cctx); err != nil {
+			log.Print("cleanup: ", err)
+		}
+	}()
+
+	var lags []time.Duration
+	for i := range *trials {
+		delay := *minDelay + rand.N(*maxDelay-*minDelay+1)
+		lag, err := trial(ctx, c, *image, delay, *interval)
+		if err != nil {
+			log.Printf("trial %d: %v", i+1, err)
+			return
+		}
+		fmt.Printf("trial %2d: healthy after %-6v wait returned %v after the engine's event\n", i+1, delay.Round(time.Millisecond), lag.Round(10*time.Microsecond))
+		lags = append(lags, lag)
+	}
+	slices.Sort(lags)
+	fmt.Printf("\n%d trials, lag from the engine's health_status: healthy event to the return of the wait:\n", len(lags))
+	fmt.Printf("p50 %v   p90 %v   max %v   (min %v)\n",
+		pct(lags, 50).Round(10*time.Microsecond), pct(lags, 90).Round(10*time.Microsecond),
+		lags[len(lags)-1].Round(10*time.Microsecond), lags[0].Round(10*time.Microsecond))
+}
+
+// trial runs one container and returns how long after the engine's healthy
+// event the wait returned.
+func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interval time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	script := fmt.Sprintf("sleep %.3f; touch /tmp/ok; exec sleep 300", delay.Seconds())
+	ctr, err := c.Run(ctx, image, lifecycle.WithPull(lifecycle.PullNever), lifecycle.WithCmd("sh", "-c", script),
+		lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
+			cfg.Healthcheck = &container.HealthConfig{
+				Test: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: interval, Timeout: 5 * time.Second, Retries: 3,
+			}
+		}))
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = ctr.Remove(rctx, lifecycle.WithForce())
+	}()
+
+	// An independent subscription, replaying from the container's
+	// creation so no event can be missed.
+	f := filters.NewArgs(filters.Arg("container", ctr.ID), filters.Arg("event", "health_status"))
+	msgs, errs := c.API().Events(ctx, events.ListOptions{Filters: f, Since: "0"})
+	healthy := make(chan time.Time, 1)
+	go func() {
+		for {
+			select {
+			case m := <-msgs:
+				if string(m.Action) == "health_status: healthy" {
+					healthy <- time.Unix(0, m.TimeNano)
+					return
+				}
+			case <-errs:
+				return
+			}
+		}
+	}()
+
+	if err := (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, ctr.Healthy()); err != nil {
+		return 0, err
+	}
+	returned := time.Now()
+	select {
+	case at := <-healthy:
+		return returned.Sub(at), nil
+	case <-time.After(10 * time.Second):
+		return 0, errors.New("no health_status: healthy event on the independent subscription")
+	}
+}
+
+// pct is the nearest-rank p-th percentile of sorted.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(i, 0)]
+}
