@@ -197,21 +197,27 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 			}
 		}
 	}()
-	for _, d := range r.deps[name] {
-		cond := svc.DependsOn[d]
-		if err := r.waitDependency(ctx, d, cond.Condition); err != nil {
-			if !cond.Required {
-				r.prog.printf(" Service %s: optional dependency %s failed, going on: %v", name, d, err)
-				continue
+	// Containers are created (or recreated) at once, in parallel with
+	// everything else; only starting them waits for the dependencies, so
+	// creation is off the critical path, as with the CLI.
+	waitDeps := func() error {
+		for _, d := range r.deps[name] {
+			cond := svc.DependsOn[d]
+			if err := r.waitDependency(ctx, d, cond.Condition); err != nil {
+				if !cond.Required {
+					r.prog.printf(" Service %s: optional dependency %s failed, going on: %v", name, d, err)
+					continue
+				}
+				var de *depError
+				if errors.As(err, &de) && de.service == d {
+					err = de.err // report the root cause once, not a chain
+				}
+				return &depError{service: name, dep: d, err: err}
 			}
-			var de *depError
-			if errors.As(err, &de) && de.service == d {
-				err = de.err // report the root cause once, not a chain
-			}
-			return &depError{service: name, dep: d, err: err}
 		}
+		return nil
 	}
-	refs, err := r.converge(ctx, svc)
+	refs, err := r.converge(ctx, svc, waitDeps)
 	if err != nil {
 		return err
 	}
@@ -315,7 +321,14 @@ func (r *runner) failed(ctx context.Context, service string, ref ctRef, err erro
 
 // converge makes the service's containers match its configuration and
 // starts them; it returns them in number order.
-func (r *runner) converge(ctx context.Context, svc types.ServiceConfig) ([]ctRef, error) {
+func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps func() error) ([]ctRef, error) {
+	if strings.HasPrefix(svc.NetworkMode, "service:") {
+		// Its container needs the other service's container id at create.
+		if err := waitDeps(); err != nil {
+			return nil, err
+		}
+		waitDeps = func() error { return nil }
+	}
 	want := replicas(svc)
 	hash, err := ServiceHash(svc)
 	if err != nil {
@@ -355,37 +368,45 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig) ([]ctRef
 		}
 	}
 	refs := make([]ctRef, want)
+	fresh := make([]bool, want)
 	errs := make([]error, want)
 	var wg sync.WaitGroup
+	for n := 1; n <= want; n++ {
+		if ct, ok := keep[n]; ok {
+			refs[n-1] = ctRef{id: ct.ID, name: ctName(ct)}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image)
+			fresh[n-1] = errs[n-1] == nil
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := waitDeps(); err != nil {
+		return nil, err
+	}
 	for n := 1; n <= want; n++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ct, ok := keep[n]; ok {
-				refs[n-1] = ctRef{id: ct.ID, name: ctName(ct)}
+			ref := refs[n-1]
+			if ct, ok := keep[n]; ok && !fresh[n-1] {
 				if ct.State == "running" {
-					r.prog.event("Container", ctName(ct), "Running")
+					r.prog.event("Container", ref.name, "Running")
 					return
 				}
 				// A one-shot service (others wait for it to complete) that
 				// completed is done: it is not run again.
 				if ct.State == "exited" && r.isOneShot(svc.Name) && exitCode(ct) == 0 {
-					r.prog.event("Container", ctName(ct), "Exited")
+					r.prog.event("Container", ref.name, "Exited")
 					return
 				}
-				if err := r.s.api.ContainerStart(ctx, ct.ID, container.StartOptions{}); err != nil {
-					errs[n-1] = fmt.Errorf("service %q: start %s: %w", svc.Name, ctName(ct), err)
-					return
-				}
-				r.prog.event("Container", ctName(ct), "Started")
-				return
 			}
-			ref, err := r.create(ctx, svc, n, hash, image)
-			if err != nil {
-				errs[n-1] = err
-				return
-			}
-			refs[n-1] = ref
 			if err := r.s.api.ContainerStart(ctx, ref.id, container.StartOptions{}); err != nil {
 				errs[n-1] = r.failed(ctx, svc.Name, ref, fmt.Errorf("start %s: %w", ref.name, err))
 				return
