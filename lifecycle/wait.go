@@ -59,6 +59,8 @@ func (e *ExitError) Error() string {
 		b.WriteString(" was removed")
 	case e.Status == "removed":
 		fmt.Fprintf(&b, " exited with code %d and was removed", e.ExitCode)
+	case e.ExitCode == 137:
+		b.WriteString(" exited with code 137 (SIGKILL; the engine saw no OOM kill)")
 	default:
 		fmt.Fprintf(&b, " exited with code %d", e.ExitCode)
 	}
@@ -122,7 +124,30 @@ func (ct *Container) stopped(ctx context.Context, ins container.InspectResponse)
 	if !stoppedStatus(ins.State) {
 		return nil
 	}
+	if st := ins.State; st.ExitCode == 137 && !st.OOMKilled {
+		// Killed. The engine may learn that it was for want of memory
+		// (the oom event) only after the exit: ask again a moment later.
+		if ended, err := time.Parse(time.RFC3339Nano, st.FinishedAt); err == nil {
+			if wait := time.Until(ended.Add(oomGrace)); wait > 0 && sleep(ctx, wait) == nil {
+				if again, err := ct.c.api.ContainerInspect(ctx, ct.ID); err == nil && again.ContainerJSONBase != nil && stoppedStatus(again.State) {
+					ins = again
+				}
+			}
+		}
+	}
 	return waitfor.Permanent(ct.exitErr(ctx, ins))
+}
+
+// sleep pauses for d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // lastLogLines returns up to n last lines of the container's log; nil if
@@ -212,6 +237,9 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 	dieCode := -1 // from the die event, for a container removed before we inspect it
 	var lastErr error
 	var sawOOM bool
+	var died bool         // a live die event was seen
+	var grace *time.Timer // waiting for the oom event of a container killed with 137
+	var graceOver bool
 
 	var seen *container.InspectResponse // the last inspect
 	check := func() (bool, error) {
@@ -262,6 +290,7 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 					if code, err := strconv.Atoi(m.Actor.Attributes["exitCode"]); err == nil {
 						dieCode = code
 					}
+					died = died || live
 				case m.Action == events.ActionOOM:
 					sawOOM = true
 				}
@@ -270,11 +299,22 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 					cancel()
 					return nil
 				}
+				if died && dieCode == 137 && !sawOOM && grace == nil {
+					// Killed: by the kernel for want of memory? Its
+					// oom event can come after die (and the engine
+					// sets OOMKilled only then): wait a moment for it.
+					grace = time.NewTimer(oomGrace)
+					defer grace.Stop()
+					continue
+				}
+				if grace != nil && !graceOver && m.Action != events.ActionOOM {
+					continue // let the grace period run out
+				}
 				var done bool
 				var err error
-				if ins, ok := diedForGood(m, live, seen, dieCode, sawOOM); ok {
+				if ins, ok := diedForGood(died, seen, dieCode, sawOOM); ok {
 					// The engine holds the container for a while
-					// after sending die (100-200 ms here): an inspect
+					// after sending die (40-300 ms here): an inspect
 					// would wait for it, so judge from the event.
 					done, err = decide(ctx, ins)
 				} else {
@@ -288,6 +328,18 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 					lastErr = err
 				}
 				backoff = 20 * time.Millisecond
+			case <-graceC(grace):
+				// No oom event: killed by someone else (docker kill, a
+				// stop timeout), unless the engine says otherwise.
+				graceOver = true
+				done, err := check()
+				if done {
+					cancel()
+					return err
+				}
+				if err != nil {
+					lastErr = err
+				}
 			case <-safety.C:
 				done, err := check()
 				if done {
@@ -318,12 +370,22 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 	}
 }
 
+// oomGrace is how long a wait gives the oom event of a container that died
+// with 137 (SIGKILL) to arrive: the engine may send it after die.
+const oomGrace = 300 * time.Millisecond
+
+func graceC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
 // diedForGood returns the state of a container that a live die event
-// says has stopped for good: one with no restart policy, and (as the
-// oom event may come late) not killed by SIGKILL without an oom event.
-// Otherwise, only an inspect can tell.
-func diedForGood(m events.Message, live bool, seen *container.InspectResponse, code int, oom bool) (container.InspectResponse, bool) {
-	if m.Action != events.ActionDie || !live || seen == nil || code < 0 || (code == 137 && !oom) {
+// says has stopped for good: one with no restart policy. Otherwise, only
+// an inspect can tell.
+func diedForGood(died bool, seen *container.InspectResponse, code int, oom bool) (container.InspectResponse, bool) {
+	if !died || seen == nil || code < 0 {
 		return container.InspectResponse{}, false
 	}
 	if hc := seen.HostConfig; hc == nil || (hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != container.RestartPolicyDisabled) {

@@ -166,22 +166,68 @@ func TestHealthyWithoutHealthcheckFailsAtOnce(t *testing.T) {
 func TestHealthyOOMKilled(t *testing.T) {
 	c := testbench.Client(t)
 	ctx := waitCtx(t, time.Minute)
-	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "echo allocating; head -c 200m /dev/zero | tail"),
+	if info, err := c.API().Info(ctx); err == nil && !info.MemoryLimit {
+		testbench.Unavailable(t, "the engine cannot limit memory here (no memory cgroup): nothing would be OOM-killed")
+	}
+	// The pause lets the engine register for the cgroup's OOM
+	// notifications before the allocation begins.
+	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "echo allocating; sleep 1; exec tail /dev/zero"),
 		healthcheck("false"),
 		lifecycle.WithContainerConfig(func(_ *container.Config, hc *container.HostConfig, _ *network.NetworkingConfig) {
 			hc.Resources.Memory = 8 << 20
 			hc.Resources.MemorySwap = 8 << 20
 		}))
-	err := (&waitfor.Waiter{Timeout: 45 * time.Second}).Wait(ctx, ctr.Healthy())
+	// Watched (events) and polled (Listening has only Check), both.
+	for _, cond := range []waitfor.Condition{ctr.Healthy(), ctr.Listening("80")} {
+		err := (&waitfor.Waiter{Timeout: 45 * time.Second}).Wait(ctx, cond)
+		require.Error(t, err)
+		t.Log(err)
+		var ee *lifecycle.ExitError
+		require.ErrorAs(t, err, &ee, "want an exit, got %v", err)
+		assert.True(t, waitfor.IsPermanent(err))
+		assert.Equal(t, 137, ee.ExitCode)
+		assert.Contains(t, ee.Logs, "allocating")
+		if engineSawOOM(t, ctx, ctr) {
+			assert.True(t, ee.OOMKilled)
+			assert.Contains(t, err.Error(), "OOM-killed")
+		} else {
+			assert.False(t, ee.OOMKilled)
+			assert.Contains(t, err.Error(), "exited with code 137 (SIGKILL; the engine saw no OOM kill)")
+		}
+	}
+}
+
+// engineSawOOM reports whether the engine, given time, flagged the
+// container as OOM-killed. Docker 20.10 on cgroup v1 now and then misses
+// an OOM kill (no oom event, OOMKilled false, exit code 137); the
+// conditions can only report what the engine knows.
+func engineSawOOM(t *testing.T, ctx context.Context, ctr *lifecycle.Container) bool {
+	time.Sleep(time.Second)
+	st, err := ctr.State(ctx)
+	require.NoError(t, err)
+	if !st.OOMKilled {
+		t.Logf("the engine missed this OOM kill: exit code %d, OOMKilled false", st.ExitCode)
+	}
+	return st.OOMKilled
+}
+
+// TestPolledConditionsNoticeOOMKills polls a container as it is OOM-killed.
+func TestPolledConditionsNoticeOOMKills(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := waitCtx(t, time.Minute)
+	if info, err := c.API().Info(ctx); err == nil && !info.MemoryLimit {
+		testbench.Unavailable(t, "the engine cannot limit memory here (no memory cgroup): nothing would be OOM-killed")
+	}
+	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 1; exec tail /dev/zero"),
+		lifecycle.WithContainerConfig(func(_ *container.Config, hc *container.HostConfig, _ *network.NetworkingConfig) {
+			hc.Resources.Memory = 8 << 20
+			hc.Resources.MemorySwap = 8 << 20
+		}))
+	err := (&waitfor.Waiter{Timeout: 45 * time.Second}).Wait(ctx, ctr.Listening("80"))
 	require.Error(t, err)
-	t.Log(err)
 	var ee *lifecycle.ExitError
 	require.ErrorAs(t, err, &ee, "want an exit, got %v", err)
-	assert.True(t, waitfor.IsPermanent(err))
-	assert.True(t, ee.OOMKilled)
-	assert.Equal(t, 137, ee.ExitCode)
-	assert.Contains(t, err.Error(), "OOM-killed")
-	assert.Contains(t, ee.Logs, "allocating")
+	assert.Equal(t, engineSawOOM(t, ctx, ctr), ee.OOMKilled, "%v", err)
 }
 
 func TestLogLineThirdMatch(t *testing.T) {
@@ -408,8 +454,13 @@ func TestPortReadyIsNotFooledByTheProxy(t *testing.T) {
 	require.NoError(t, naiveErr)
 	require.NoError(t, readyErr)
 	t.Logf("naive TCP dial ready after %v (read then: %v); PortReady after %v", naiveAt.Sub(started), fooled, readyAt.Sub(started))
-	assert.Less(t, naiveAt.Sub(started), 500*time.Millisecond, "docker-proxy accepts before the server listens")
-	assert.ErrorIs(t, fooled, io.EOF, "and closes the connection: nothing was there")
+	if naiveAt.Sub(started) >= 900*time.Millisecond {
+		// An engine run with --userland-proxy=false forwards with
+		// iptables alone: a dial is refused until the server listens.
+		t.Log("no userland proxy on this engine: the naive dial was not fooled")
+	} else {
+		assert.ErrorIs(t, fooled, io.EOF, "docker-proxy accepted before the server listened, then hung up: nothing was there")
+	}
 	assert.GreaterOrEqual(t, readyAt.Sub(started), 900*time.Millisecond, "PortReady waits for the server")
 	require.NoError(t, getErr, "the server answers right after PortReady")
 	assert.Equal(t, "hello\n", string(body))
