@@ -195,7 +195,7 @@ func (g groupCond) Check(ctx context.Context) error {
 	}
 	wg.Wait()
 
-	var msgs []string
+	ge := &groupError{}
 	permanent := 0
 	for i, err := range errs {
 		if err == nil {
@@ -207,12 +207,18 @@ func (g groupCond) Check(ctx context.Context) error {
 		if IsPermanent(err) {
 			permanent++
 		}
-		msgs = append(msgs, g.conds[i].String()+": "+err.Error())
+		// The group decides below whether it is permanent as a whole; a
+		// member's own mark must not leak through the chain.
+		if pe, ok := err.(*permanentError); ok {
+			err = pe.err
+		}
+		ge.names = append(ge.names, g.conds[i].String())
+		ge.errs = append(ge.errs, err)
 	}
-	if len(msgs) == 0 {
+	if len(ge.errs) == 0 {
 		return nil
 	}
-	err := errors.New(strings.Join(msgs, "; "))
+	var err error = ge
 	if (g.all && permanent > 0) || (!g.all && permanent == len(g.conds)) {
 		return Permanent(err)
 	}
@@ -251,3 +257,25 @@ func (n notCond) Check(ctx context.Context) error {
 }
 
 func (n notCond) String() string { return "not(" + n.c.String() + ")" }
+
+// groupError lists the members of All/Any that are not ready, and keeps
+// their errors reachable for errors.Is and errors.As.
+type groupError struct {
+	names []string
+	errs  []error
+}
+
+func (e *groupError) Error() string {
+	var b strings.Builder
+	for i, err := range e.errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.names[i])
+		b.WriteString(": ")
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+func (e *groupError) Unwrap() []error { return e.errs }

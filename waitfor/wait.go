@@ -130,7 +130,7 @@ func (e *Error) Error() string {
 		} else {
 			b.WriteString(" attempts")
 		}
-		if p.LastErr != nil {
+		if p.LastErr != nil && p.LastErr != e.Err { // a permanent cause is printed once, above
 			b.WriteString(", last error: ")
 			b.WriteString(p.LastErr.Error())
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -302,4 +303,26 @@ func TestDNS(t *testing.T) {
 	require.Error(t, waitfor.DNS("no-such-host.invalid").Check(ctx))
 	// A name that does not resolve is "not ready yet", never fatal.
 	assert.False(t, waitfor.IsPermanent(waitfor.TCP("no-such-host.invalid:80").Check(ctx)))
+}
+
+type codeErr struct{ code int }
+
+func (e *codeErr) Error() string { return "exited with code " + strconv.Itoa(e.code) }
+
+// Errors of the members of All and Any stay reachable with errors.As, and a
+// permanent cause is printed once.
+func TestGroupKeepsErrorChain(t *testing.T) {
+	cause := &codeErr{3}
+	failing := waitfor.Func("exits", func(context.Context) error { return waitfor.Permanent(cause) })
+	pending := waitfor.Func("never", func(context.Context) error { return errors.New("not yet") })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := waitfor.Wait(ctx, waitfor.All(pending, failing))
+	require.Error(t, err)
+	var ce *codeErr
+	require.True(t, errors.As(err, &ce), "errors.As through All: %v", err)
+	assert.Equal(t, 3, ce.code)
+	assert.Equal(t, 1, strings.Count(err.Error(), "exited with code 3"), err.Error())
+	err = waitfor.Wait(ctx, waitfor.Any(failing, failing))
+	require.True(t, errors.As(err, &ce), "errors.As through Any: %v", err)
 }
