@@ -1,0 +1,481 @@
+package examples_test
+
+// Engine-backed tests of the examples: each example is built once, run as
+// a user would run it (from the repository root, on the offline stand-in
+// images and a registry in the test process), and judged by its effect on
+// the engine, not only by its exit code. Every example's resources carry a
+// per-test label (DOCKHAND_LABELS), so a test can tell that nothing of it
+// is left behind.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// testLabel is the label key of resources made by a test (scripts/test's
+// leak check looks for it too).
+const testLabel = "dev.dockhand.test"
+
+var examples = []string{"pull", "run", "ps", "exec", "stoprm", "entrypoint", "rmi", "volumes", "ports",
+	"build", "push", "compose", "tour", "devstack", "devstack/app"}
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dockhand-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var build struct {
+	once sync.Once
+	err  error
+	out  []byte
+}
+
+// bin returns the path of the example's binary, building all of them with
+// one go build the first time.
+func bin(t *testing.T, name string) string {
+	t.Helper()
+	build.once.Do(func() {
+		args := []string{"build", "-o", binDir + string(os.PathSeparator)}
+		for _, e := range examples {
+			args = append(args, "./examples/"+e)
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Dir = testbench.Root(t)
+		build.out, build.err = cmd.CombinedOutput()
+	})
+	require.NoError(t, build.err, "go build of the examples:\n%s", build.out)
+	return filepath.Join(binDir, filepath.Base(name))
+}
+
+// ex is one test's way to run examples: its label, its client for checks.
+type ex struct {
+	t     *testing.T
+	c     *lifecycle.Client
+	label string // value of testLabel
+	env   []string
+}
+
+func newEx(t *testing.T) *ex {
+	c := testbench.Client(t)
+	label := fmt.Sprintf("%s-%d", regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_"), time.Now().UnixNano())
+	e := &ex{t: t, c: c, label: label}
+	t.Cleanup(e.noLeftovers)
+	return e
+}
+
+// run runs an example from the repository root with stdin (nil: none) and
+// returns its combined output; it fails the test if the example fails.
+func (e *ex) run(stdin io.Reader, name string, args ...string) string {
+	e.t.Helper()
+	out, err := e.try(stdin, name, args...)
+	require.NoError(e.t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
+	return out
+}
+
+func (e *ex) try(stdin io.Reader, name string, args ...string) (string, error) {
+	e.t.Helper()
+	path := name
+	if !filepath.IsAbs(name) {
+		path = bin(e.t, name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = testbench.Root(e.t)
+	cmd.Env = append(os.Environ(), "DOCKHAND_LABELS="+testLabel+"="+e.label)
+	cmd.Env = append(cmd.Env, e.env...)
+	cmd.Stdin = stdin
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	e.t.Logf("%s %s: %s, %v", name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), err)
+	return out.String(), err
+}
+
+func (e *ex) ctx(d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// labelled lists what carries this test's label on the engine.
+func (e *ex) labelled() []string {
+	ctx := e.ctx(time.Minute)
+	api := e.c.API()
+	f := filters.NewArgs(filters.Arg("label", testLabel+"="+e.label))
+	var found []string
+	cts, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	require.NoError(e.t, err)
+	for _, c := range cts {
+		found = append(found, "container "+c.Names[0]+" ("+c.Status+")")
+	}
+	nets, err := api.NetworkList(ctx, network.ListOptions{Filters: f})
+	require.NoError(e.t, err)
+	for _, n := range nets {
+		found = append(found, "network "+n.Name)
+	}
+	vols, err := api.VolumeList(ctx, volume.ListOptions{Filters: f})
+	require.NoError(e.t, err)
+	for _, v := range vols.Volumes {
+		found = append(found, "volume "+v.Name)
+	}
+	imgs, err := api.ImageList(ctx, image.ListOptions{All: true, Filters: f})
+	require.NoError(e.t, err)
+	for _, i := range imgs {
+		found = append(found, "image "+i.ID+" "+strings.Join(i.RepoTags, ","))
+	}
+	return found
+}
+
+// noLeftovers fails the test if an example left anything labelled, and
+// removes it.
+func (e *ex) noLeftovers() {
+	left := e.labelled()
+	if len(left) == 0 {
+		return
+	}
+	e.t.Errorf("examples left resources behind: %v", left)
+	ctx := e.ctx(time.Minute)
+	api := e.c.API()
+	f := filters.NewArgs(filters.Arg("label", testLabel+"="+e.label))
+	cts, _ := api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	for _, c := range cts {
+		_ = api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	}
+	nets, _ := api.NetworkList(ctx, network.ListOptions{Filters: f})
+	for _, n := range nets {
+		_ = api.NetworkRemove(ctx, n.ID)
+	}
+	vols, _ := api.VolumeList(ctx, volume.ListOptions{Filters: f})
+	for _, v := range vols.Volumes {
+		_ = api.VolumeRemove(ctx, v.Name, true)
+	}
+	imgs, _ := api.ImageList(ctx, image.ListOptions{Filters: f})
+	for _, i := range imgs {
+		_, _ = api.ImageRemove(ctx, i.ID, image.RemoveOptions{Force: true, PruneChildren: true})
+	}
+}
+
+// containers lists this test's containers (by label), with their state.
+func (e *ex) containers() []container.Summary {
+	cts, err := e.c.API().ContainerList(e.ctx(time.Minute), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", testLabel+"="+e.label))})
+	require.NoError(e.t, err)
+	return cts
+}
+
+func (e *ex) removeContainers() {
+	for _, c := range e.containers() {
+		require.NoError(e.t, e.c.API().ContainerRemove(e.ctx(time.Minute), c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
+	}
+}
+
+func (e *ex) hasImage(ref string) bool {
+	_, err := e.c.InspectImage(e.ctx(time.Minute), ref)
+	return err == nil
+}
+
+func (e *ex) removeImage(ref string) {
+	if e.hasImage(ref) {
+		require.NoError(e.t, e.c.RemoveImage(e.ctx(time.Minute), ref))
+	}
+}
+
+// pushed puts the busybox stand-in into a registry of the test process
+// under repo, and returns its reference, not present on the engine.
+func (e *ex) pushed(repo string) string {
+	e.t.Helper()
+	ctx := e.ctx(2 * time.Minute)
+	reg := testbench.StartRegistry(e.t, "", "")
+	ref := reg.Host + "/" + repo
+	require.NoError(e.t, e.c.Tag(ctx, testbench.BusyboxImage(e.t, e.c), ref))
+	require.NoError(e.t, e.c.Push(ctx, ref))
+	require.NoError(e.t, e.c.RemoveImage(ctx, ref))
+	e.t.Cleanup(func() { e.removeImage(ref) })
+	return ref
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	var lastErr error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	t.Fatalf("GET %s: %v", url, lastErr)
+	return 0, ""
+}
+
+func TestPull(t *testing.T) {
+	e := newEx(t)
+	ref := e.pushed("examples/pull:1")
+
+	out := e.run(nil, "pull", "-image", ref, "-keep")
+	assert.Contains(t, out, "Downloaded newer image for "+ref)
+	assert.True(t, e.hasImage(ref), "with -keep the pulled image is on the engine")
+	e.removeImage(ref)
+
+	out = e.run(nil, "pull", "-image", ref)
+	assert.Contains(t, out, "Clean up: remove the image again")
+	assert.False(t, e.hasImage(ref), "without -keep the image this example pulled is removed again")
+}
+
+func TestRun(t *testing.T) {
+	e := newEx(t)
+	t.Run("not a terminal: a scripted session, then the container shows exited", func(t *testing.T) {
+		out := e.run(nil, "run", "-image", testbench.BusyboxImage(t, e.c), "-keep")
+		assert.Contains(t, out, "hello from ")
+		assert.Contains(t, out, `status "exited", exit code 0`)
+		cts := e.containers()
+		require.Len(t, cts, 1, "the kept container")
+		assert.Equal(t, "exited", cts[0].State)
+		assert.Contains(t, cts[0].Status, "Exited (0)")
+		e.removeContainers()
+
+		e.run(nil, "run", "-image", testbench.BusyboxImage(t, e.c))
+		assert.Empty(t, e.containers(), "without -keep the exited container is removed")
+	})
+	t.Run("a terminal: an interactive shell that the user exits", func(t *testing.T) {
+		script, err := exec.LookPath("script")
+		if err != nil {
+			t.Skip("util-linux script (to give the example a terminal) is not installed")
+		}
+		// script(1) runs the example on a pseudo-terminal; we type into it.
+		pr, pw := io.Pipe()
+		go func() {
+			time.Sleep(3 * time.Second)
+			_, _ = io.WriteString(pw, "echo inside-$((6*7))\r")
+			time.Sleep(time.Second)
+			_, _ = io.WriteString(pw, "exit\r")
+			time.Sleep(5 * time.Second)
+			pw.Close()
+		}()
+		cmdline := bin(t, "run") + " -image " + testbench.BusyboxImage(t, e.c)
+		e2 := *e
+		e2.t = t
+		out := e2.run(pr, script, "-qfec", cmdline, "/dev/null")
+		assert.Contains(t, out, "docker run -it", "a terminal gets the interactive session")
+		assert.Contains(t, out, "inside-42")
+		assert.Contains(t, out, `status "exited", exit code 0`)
+	})
+}
+
+func TestPs(t *testing.T) {
+	e := newEx(t)
+	out := e.run(nil, "ps", "-image", testbench.BusyboxImage(t, e.c))
+	assert.Regexp(t, `(?s)List the running containers.*Up .*List all containers.*Exited \(3\)`, out)
+	assert.Contains(t, out, "status exited, exit code 3")
+}
+
+func TestExec(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	out := e.run(nil, "exec", "-image", img)
+	assert.Regexp(t, `bash \d+\.\d+\.\d+`, out, "bash printed its version")
+	assert.Contains(t, out, "exit code 1, stderr: ls: /nowhere")
+	assert.Contains(t, out, "sleep 3600", "ps shows the container's main process")
+
+	out = e.run(strings.NewReader("echo piped $((20+22)); exit 5\n"), "exec", "-image", img, "-it")
+	assert.Contains(t, out, "piped 42", "-it runs bash on the example's stdin")
+	assert.Contains(t, out, "bash ended with exit code 5")
+	assert.Regexp(t, `is running`, out, "the container outlives the exec")
+}
+
+func TestStopRm(t *testing.T) {
+	e := newEx(t)
+	out := e.run(nil, "stoprm", "-image", testbench.BusyboxImage(t, e.c))
+	assert.Contains(t, out, "got SIGTERM, shutting down", "the container was stopped gently")
+	assert.Contains(t, out, "status exited, exit code 0")
+	assert.Contains(t, out, "is gone")
+}
+
+func TestEntrypoint(t *testing.T) {
+	e := newEx(t)
+	out := e.run(nil, "entrypoint", "-image", testbench.BusyboxImage(t, e.c))
+	assert.Contains(t, out, `CMD ["sh"]`)
+	assert.Contains(t, out, "| hello from CMD")
+	assert.Contains(t, out, "| Linux x86_64")
+	assert.Contains(t, out, "| entrypoint: now running: date -u")
+}
+
+func TestRmi(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	tag := "dockhand-examples/rmi:" + strings.ToLower(e.label[len(e.label)-8:])
+	out := e.run(nil, "rmi", "-image", img, "-tag", tag)
+	assert.Contains(t, out, "refused, as expected")
+	assert.False(t, e.hasImage(tag), "the example's tag is removed")
+	assert.True(t, e.hasImage(img), "the image itself stays without -all")
+
+	ref := e.pushed("examples/rmi:1") // an image the test can lose
+	out = e.run(nil, "rmi", "-image", ref, "-tag", tag, "-all")
+	assert.Contains(t, out, "Pull "+ref+" first")
+	assert.False(t, e.hasImage(ref), "-all removes the image too")
+	assert.False(t, e.hasImage(tag))
+}
+
+func TestVolumes(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	vol := "dhx-examples-" + e.label[len(e.label)-12:]
+	out := e.run(nil, "volumes", "-image", img, "-volume", vol, "-keep")
+	m := regexp.MustCompile(`wrote: (note written at \S+)`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	assert.Regexp(t, `(?s)A second, brand-new container.*\| `+regexp.QuoteMeta(m[1]), out, "the second container read the first one's note")
+	assert.Contains(t, out, "(no /not-in-the-volume here)")
+	assert.Empty(t, e.containers(), "both containers are removed")
+
+	// The kept volume holds the note; a second run appends to it and,
+	// since the volume was there before, keeps it.
+	out = e.run(nil, "volumes", "-image", img, "-volume", vol)
+	assert.Contains(t, out, "it existed already")
+	assert.Equal(t, 2, strings.Count(out, "| note written at"), "the second run reads both notes")
+	require.NoError(t, e.c.RemoveVolume(e.ctx(time.Minute), vol))
+	e.run(nil, "volumes", "-image", img, "-volume", vol)
+	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("name", vol))
+	require.NoError(t, err)
+	assert.Empty(t, vols, "a volume the example created is removed without -keep")
+}
+
+func TestPorts(t *testing.T) {
+	e := newEx(t)
+	out := e.run(nil, "ports", "-image", testbench.BusyboxImage(t, e.c), "-keep")
+	m := regexp.MustCompile(`published on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	assert.Contains(t, out, "answer: hello from container")
+	// The kept server answers the test too, on the loopback only.
+	code, body := httpGet(t, "http://"+m[1]+"/")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "hello from container")
+	cts := e.containers()
+	require.Len(t, cts, 1)
+	require.NotEmpty(t, cts[0].Ports)
+	assert.Equal(t, "127.0.0.1", cts[0].Ports[0].IP)
+	e.removeContainers()
+}
+
+func TestBuild(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	tag := "dockhand-examples/hello:" + strings.ToLower(e.label[len(e.label)-8:])
+	out := e.run(nil, "build", "-base", img, "-tag", tag, "-keep")
+	assert.Contains(t, out, "Successfully tagged "+tag)
+	assert.Regexp(t, `answer: Hello from container \w+, running as nobody`, out)
+	built, err := e.c.InspectImage(e.ctx(time.Minute), tag)
+	require.NoError(t, err, "with -keep the image stays")
+	assert.Equal(t, e.label, built.Labels[testLabel])
+	assert.Empty(t, e.containers())
+	require.NoError(t, e.c.RemoveImage(e.ctx(time.Minute), tag))
+
+	e.run(nil, "build", "-base", img, "-tag", tag)
+	assert.False(t, e.hasImage(tag), "without -keep the image is removed")
+}
+
+func TestPush(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	t.Run("to its own in-process registry", func(t *testing.T) {
+		out := e.run(nil, "push", "-image", img)
+		assert.Regexp(t, `registry listening on 127\.0\.0\.1:\d+`, out)
+		assert.Contains(t, out, "is no longer on this machine")
+		assert.Regexp(t, `running the image pulled from 127\.0\.0\.1:\d+`, out)
+	})
+	t.Run("to a given registry, from which the image can be pulled back", func(t *testing.T) {
+		reg := testbench.StartRegistry(t, "", "")
+		repo := "examples/pushed:" + strings.ToLower(e.label[len(e.label)-8:])
+		ref := reg.Host + "/" + repo
+		out := e.run(nil, "push", "-image", img, "-registry", reg.Host, "-repo", repo)
+		assert.Contains(t, out, "The push refers to repository ["+reg.Host+"/examples/pushed]")
+		assert.False(t, e.hasImage(ref), "the example removed its local copy")
+		// Another client pulls what the example pushed.
+		require.NoError(t, e.c.Pull(e.ctx(time.Minute), ref))
+		pulled, err := e.c.InspectImage(e.ctx(time.Minute), ref)
+		require.NoError(t, err)
+		orig, err := e.c.InspectImage(e.ctx(time.Minute), img)
+		require.NoError(t, err)
+		assert.Equal(t, orig.ID, pulled.ID, "the same image came back")
+		e.removeImage(ref)
+	})
+}
+
+func TestCompose(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	redis := testbench.RequireImage(t, e.c, testbench.Redis)
+	project := "dhx-ex-" + strings.ToLower(e.label[len(e.label)-10:])
+	out := e.run(nil, "compose", "-busybox", img, "-redis", redis, "-project", project)
+	// Up, then ps with both running and healthy.
+	assert.Regexp(t, `(?s)Start the stack.*`+project+`-web-1\s+(\w+)\s+running\s+healthy`, out)
+	// Stop: the same containers, exited.
+	assert.Regexp(t, `(?s)Stop the stack.*`+project+`-cache-1\s+\w+\s+exited.*Start it again`, out)
+	// Start: the same ids run again and serve again.
+	ids := regexp.MustCompile(project + `-web-1\s+([0-9a-f]{12})\s`).FindAllStringSubmatch(out, -1)
+	require.Len(t, ids, 3, out)
+	assert.Equal(t, ids[0][1], ids[2][1], "start runs the same container again")
+	assert.Equal(t, 2, strings.Count(out, "web answers: hello from "), out)
+	assert.Contains(t, out, "redis_version:")
+	// Down: nothing of the project is left.
+	cts, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, cts)
+	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, vols)
+	nets, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, nets)
+}
+
+func TestTour(t *testing.T) {
+	e := newEx(t)
+	ref := e.pushed("examples/tour:1")
+	out := e.run(nil, "tour", "-image", ref)
+	for _, step := range []string{"same as: docker pull", "same as: docker run ", "same as: docker ps -a", "docker exec ",
+		"same as: docker stop", "same as: docker rm ", "--entrypoint uname", "same as: docker rmi"} {
+		assert.Contains(t, out, step)
+	}
+	assert.Regexp(t, `bash \d+\.\d+`, out)
+	assert.Contains(t, out, "has exited")
+	assert.Contains(t, out, "Linux")
+	assert.Contains(t, out, "removed "+ref+" too: the tour pulled it")
+	assert.False(t, e.hasImage(ref), "the tour removed the image it pulled")
+	assert.False(t, e.hasImage("dockhand-examples/tour:1"))
+}
