@@ -447,7 +447,7 @@ func TestCompose(t *testing.T) {
 	// Stop: the same containers, exited.
 	assert.Regexp(t, `(?s)Stop the stack.*`+project+`-cache-1\s+\w+\s+exited.*Start it again`, out)
 	// Start: the same ids run again and serve again.
-	ids := regexp.MustCompile(project + `-web-1\s+([0-9a-f]{12})\s`).FindAllStringSubmatch(out, -1)
+	ids := regexp.MustCompile(project+`-web-1\s+([0-9a-f]{12})\s`).FindAllStringSubmatch(out, -1)
 	require.Len(t, ids, 3, out)
 	assert.Equal(t, ids[0][1], ids[2][1], "start runs the same container again")
 	assert.Equal(t, 2, strings.Count(out, "web answers: hello from "), out)
