@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/client"
@@ -172,6 +174,13 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 
 // engineErr explains a connection failure: which address, and what to do.
 func (c *Client) engineErr(err error) error {
+	if isTLSRefusal(err) {
+		return &classified{
+			msg: fmt.Sprintf("the Docker engine at %s refused the TLS handshake (check DOCKER_CERT_PATH: "+
+				"ca.pem must sign the engine's certificate, cert.pem/key.pem must be a client certificate it trusts)", c.addr),
+			class: ErrUnauthorized, cause: err,
+		}
+	}
 	if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialError(err) {
 		return &classified{
 			msg: fmt.Sprintf("cannot reach the Docker engine at %s (is dockerd running? "+
@@ -180,6 +189,19 @@ func (c *Client) engineErr(err error) error {
 		}
 	}
 	return wrap(err, "engine %s", c.addr)
+}
+
+// isTLSRefusal reports a failed TLS handshake: an untrusted or missing
+// certificate on either side.
+func isTLSRefusal(err error) bool {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "remote error: tls:") || strings.Contains(s, "tls: failed to verify certificate")
 }
 
 func isDialError(err error) bool {
@@ -255,6 +277,10 @@ func resolveEndpoint(cfg *clientConfig) (endpoint, error) {
 func configDir(dir string) string {
 	if dir != "" {
 		return dir
+	}
+	// config.Dir() reads DOCKER_CONFIG once per process; read it each time.
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return d
 	}
 	return config.Dir()
 }

@@ -326,6 +326,7 @@ func TestTLSUntrustedClientCertRefused(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), front.addr, "the error names the engine address")
+	assert.ErrorIs(t, err, lifecycle.ErrUnauthorized, "a refused certificate is not an engine that is down: %v", err)
 	assert.Zero(t, front.accepted.Load(), "nothing reached the engine")
 	// The client may hear the alert before the front's goroutine records it.
 	require.Eventually(t, func() bool { return front.refused.Load() == 1 }, 5*time.Second, 5*time.Millisecond,
