@@ -30,9 +30,11 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/dockhand/dockhand/compose"
 	"github.com/dockhand/dockhand/examples/internal/ex"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // The stand-ins of the public images, built offline by scripts/test-images.
@@ -94,7 +96,7 @@ func main() {
 }
 
 // load reads compose.yaml (or compose.services.yaml) as `docker compose -f` would.
-func load(ctx context.Context, o options) (*compose.Stack, func(), error) {
+func load(ctx context.Context, o options) (*compose.Stack, *lifecycle.Client, error) {
 	file := "compose.yaml"
 	if o.services {
 		file = "compose.services.yaml"
@@ -121,15 +123,15 @@ func load(ctx context.Context, o options) (*compose.Stack, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return compose.New(c, p), func() { _ = c.Close() }, nil
+	return compose.New(c, p), c, nil
 }
 
 func up(ctx context.Context, o options) error {
-	st, done, err := load(ctx, o)
+	st, c, err := load(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer c.Close()
 	p := st.Project()
 	what := "the complete stack: " + strings.Join(p.ServiceNames(), ", ")
 	if o.services {
@@ -151,6 +153,9 @@ func up(ctx context.Context, o options) error {
 		return fmt.Errorf("%w\n(the logs: go run ./examples/devstack logs; to clean up: go run ./examples/devstack down)", err)
 	}
 	ex.Say("up and healthy in %s", time.Since(start).Round(100*time.Millisecond))
+	if err := pruneOldBuilds(ctx, c, st); err != nil {
+		return err
+	}
 	if err := table(ctx, st); err != nil {
 		return err
 	}
@@ -186,11 +191,11 @@ func up(ctx context.Context, o options) error {
 }
 
 func ps(ctx context.Context, o options) error {
-	st, done, err := load(ctx, o)
+	st, c, err := load(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer c.Close()
 	return table(ctx, st)
 }
 
@@ -212,11 +217,11 @@ func table(ctx context.Context, st *compose.Stack) error {
 }
 
 func logs(ctx context.Context, o options) error {
-	st, done, err := load(ctx, o)
+	st, c, err := load(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer c.Close()
 	var opts []compose.Option
 	if o.follow {
 		opts = append(opts, compose.WithFollow())
@@ -229,11 +234,11 @@ func logs(ctx context.Context, o options) error {
 }
 
 func down(ctx context.Context, o options) error {
-	st, done, err := load(ctx, o)
+	st, c, err := load(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer c.Close()
 	opts := []compose.Option{compose.WithRemoveOrphans(), compose.WithProgress(os.Stdout)}
 	cli := "docker compose -p " + st.Name() + " down"
 	if o.volumes {
@@ -251,10 +256,30 @@ func down(ctx context.Context, o options) error {
 	if err := st.Down(ctx, opts...); err != nil {
 		return err
 	}
+	if o.rmi {
+		if err := pruneOldBuilds(ctx, c, st); err != nil {
+			return err
+		}
+	}
 	if o.volumes {
 		ex.Say("the volume %s and the data in it are deleted", volumeNames(st.Project()))
 	} else {
 		ex.Say("the data stays in the volume %s: the next up finds it (down -v deletes it)", volumeNames(st.Project()))
+	}
+	return nil
+}
+
+// pruneOldBuilds removes the app images of earlier ups: each build moves
+// the image's name to the new image and leaves the old one unnamed
+// ("dangling"). Only dangling images labelled with this project go.
+func pruneOldBuilds(ctx context.Context, c *lifecycle.Client, st *compose.Stack) error {
+	rep, err := c.API().ImagesPrune(ctx, filters.NewArgs(
+		filters.Arg("dangling", "true"), filters.Arg("label", compose.LabelProject+"="+st.Name())))
+	if err != nil {
+		return fmt.Errorf("remove earlier builds: %w", err)
+	}
+	if len(rep.ImagesDeleted) > 0 {
+		ex.Say("removed the app's earlier build (%.1f MB)", float64(rep.SpaceReclaimed)/1e6)
 	}
 	return nil
 }
