@@ -479,3 +479,51 @@ func TestTour(t *testing.T) {
 	assert.False(t, e.hasImage(ref), "the tour removed the image it pulled")
 	assert.False(t, e.hasImage("dockhand-examples/tour:1"))
 }
+
+// TestInterrupt: Ctrl-C in the middle of an example stops it and still
+// removes what it made.
+func TestInterrupt(t *testing.T) {
+	e := newEx(t)
+	cmd := exec.Command(bin(t, "exec"), "-image", testbench.BusyboxImage(t, e.c), "-it")
+	cmd.Dir = testbench.Root(t)
+	cmd.Env = append(os.Environ(), "DOCKHAND_LABELS="+testLabel+"="+e.label)
+	stdin, err := cmd.StdinPipe() // kept open: bash inside waits for input
+	require.NoError(t, err)
+	defer stdin.Close()
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	// Wait until the interactive bash runs inside the container.
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String(), "docker exec -i"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the example never reached its bash session:\n%s", out.String())
+		}
+	}
+	require.Len(t, e.containers(), 1)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr, out.String())
+	assert.Equal(t, 130, exitErr.ExitCode(), out.String())
+	assert.Contains(t, out.String(), "interrupted")
+	assert.Empty(t, e.containers(), "the container is removed after Ctrl-C")
+}
+
+// syncBuffer is a bytes.Buffer that a running command writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
