@@ -279,7 +279,7 @@ func pruneOldBuilds(ctx context.Context, c *lifecycle.Client, st *compose.Stack)
 		return fmt.Errorf("remove earlier builds: %w", err)
 	}
 	if len(rep.ImagesDeleted) > 0 {
-		ex.Say("removed the app's earlier build (%.1f MB)", float64(rep.SpaceReclaimed)/1e6)
+		ex.Say("removed the app's earlier build (an image that lost its name to the new one)")
 	}
 	return nil
 }

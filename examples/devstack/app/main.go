@@ -65,6 +65,8 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// A cache that is down should cost a request little: fail fast.
+	ropts.DialTimeout, ropts.MaxRetries = time.Second, 1
 	cache := redis.NewClient(ropts)
 	defer cache.Close()
 
