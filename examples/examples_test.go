@@ -317,6 +317,26 @@ func TestExec(t *testing.T) {
 	assert.Contains(t, out, "piped 42", "-it runs bash on the example's stdin")
 	assert.Contains(t, out, "bash ended with exit code 5")
 	assert.Regexp(t, `is running`, out, "the container outlives the exec")
+
+	// On a terminal, -it is an interactive bash with a prompt.
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Log("util-linux script is not installed: the terminal case is not tested")
+		return
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		time.Sleep(4 * time.Second)
+		_, _ = io.WriteString(pw, "echo tty=$(tty)\r")
+		time.Sleep(time.Second)
+		_, _ = io.WriteString(pw, "exit\r")
+		time.Sleep(5 * time.Second)
+		pw.Close()
+	}()
+	out = e.run(pr, script, "-qfec", bin(t, "exec")+" -image "+img+" -it", "/dev/null")
+	assert.Contains(t, out, "docker exec -it ")
+	assert.Regexp(t, `tty=/dev/pts/\d+`, out, "bash inside has a terminal")
+	assert.Contains(t, out, "bash ended with exit code 0")
 }
 
 func TestStopRm(t *testing.T) {
