@@ -279,19 +279,10 @@ func TestRun(t *testing.T) {
 			t.Skip("util-linux script (to give the example a terminal) is not installed")
 		}
 		// script(1) runs the example on a pseudo-terminal; we type into it.
-		pr, pw := io.Pipe()
-		go func() {
-			time.Sleep(3 * time.Second)
-			_, _ = io.WriteString(pw, "echo inside-$((6*7))\r")
-			time.Sleep(time.Second)
-			_, _ = io.WriteString(pw, "exit\r")
-			time.Sleep(5 * time.Second)
-			pw.Close()
-		}()
 		cmdline := bin(t, "run") + " -image " + testbench.BusyboxImage(t, e.c)
 		e2 := *e
 		e2.t = t
-		out := e2.run(pr, script, "-qfec", cmdline, "/dev/null")
+		out := e2.run(typist(t, "echo inside-$((6*7))\r", "exit\r"), script, "-qfec", cmdline, "/dev/null")
 		assert.Contains(t, out, "docker run -it", "a terminal gets the interactive session")
 		assert.Contains(t, out, "inside-42")
 		assert.Contains(t, out, `status "exited", exit code 0`)
@@ -324,16 +315,7 @@ func TestExec(t *testing.T) {
 		t.Log("util-linux script is not installed: the terminal case is not tested")
 		return
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		time.Sleep(4 * time.Second)
-		_, _ = io.WriteString(pw, "echo tty=$(tty)\r")
-		time.Sleep(time.Second)
-		_, _ = io.WriteString(pw, "exit\r")
-		time.Sleep(5 * time.Second)
-		pw.Close()
-	}()
-	out = e.run(pr, script, "-qfec", bin(t, "exec")+" -image "+img+" -it", "/dev/null")
+	out = e.run(typist(t, "echo tty=$(tty)\r", "exit\r"), script, "-qfec", bin(t, "exec")+" -image "+img+" -it", "/dev/null")
 	assert.Contains(t, out, "docker exec -it ")
 	assert.Regexp(t, `tty=/dev/pts/\d+`, out, "bash inside has a terminal")
 	assert.Contains(t, out, "bash ended with exit code 0")
@@ -546,4 +528,29 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// typist returns a terminal's input as a person types it: the lines a
+// second apart once the session has had a few seconds to start. It is an
+// os.Pipe (which exec hands to the child as it is) and stays open until the
+// test ends: a closed input would end script(1)'s session early.
+func typist(t *testing.T, lines ...string) *os.File {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); w.Close(); r.Close() })
+	go func() {
+		select {
+		case <-time.After(4 * time.Second):
+		case <-done:
+			return
+		}
+		for _, l := range lines {
+			if _, err := io.WriteString(w, l); err != nil {
+				return
+			}
+			time.Sleep(time.Second)
+		}
+	}()
+	return r
 }
