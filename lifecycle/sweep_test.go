@@ -30,19 +30,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sweepChildEnv makes TestSweepChild act as the child of TestSweep.
+// sweepChildEnv makes the re-executed test binary act as the child of
+// TestSweep (see TestMain) instead of running tests.
 const sweepChildEnv = "DOCKHAND_SWEEP_CHILD"
 
-// TestSweepChild is not a test of its own: it is the child process that
-// TestSweep starts by re-executing the test binary with sweepChildEnv set.
-// It creates a container, a network and a volume through its own session,
-// prints "ready <session>" and blocks until it is killed. Run any other
-// way, it skips: that skip is by design, not a missing engine.
-func TestSweepChild(t *testing.T) {
-	img := os.Getenv(sweepChildEnv)
-	if img == "" {
-		t.Skip("helper process for TestSweep; runs only when re-executed by it")
+// TestMain runs the tests, or, in a test binary re-executed by TestSweep,
+// the child process that creates resources and waits to be killed.
+func TestMain(m *testing.M) {
+	if img := os.Getenv(sweepChildEnv); img != "" {
+		runSweepChild(img)
 	}
+	os.Exit(m.Run())
+}
+
+// runSweepChild creates, in its own session, a network, a volume and a
+// container using both, reports "ready <session>" and blocks until it is
+// killed: a process that dies without cleaning up.
+func runSweepChild(img string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := lifecycle.New(ctx)
@@ -81,7 +85,7 @@ type sweepChild struct {
 // startSweepChild starts the child and waits for it to be ready.
 func startSweepChild(t *testing.T, img string) *sweepChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSweepChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), sweepChildEnv+"="+img)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
