@@ -256,6 +256,34 @@ func TestPull(t *testing.T) {
 	out = e.run(nil, "pull", "-image", ref)
 	assert.Contains(t, out, "Clean up: remove the image again")
 	assert.False(t, e.hasImage(ref), "without -keep the image this example pulled is removed again")
+	assert.NotContains(t, out, "\x1b[", "not a terminal: progress comes as plain lines")
+
+	t.Run("on a terminal, progress updates in place like docker pull", func(t *testing.T) {
+		script, err := exec.LookPath("script")
+		if err != nil {
+			t.Skip("util-linux script (to give the example a terminal) is not installed")
+		}
+		// An image with a layer the engine does not have yet, so that there
+		// is layer progress to render.
+		ctx := e.ctx(2 * time.Minute)
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"),
+			[]byte("FROM "+testbench.BusyboxImage(t, e.c)+"\nRUN head -c 200000 /dev/urandom > /noise\n"), 0o644))
+		id, err := e.c.Build(ctx, dir)
+		require.NoError(t, err)
+		fresh := strings.Replace(ref, "examples/pull:1", "examples/pull-fresh:1", 1)
+		require.NoError(t, e.c.Tag(ctx, id, fresh))
+		require.NoError(t, e.c.Push(ctx, fresh))
+		require.NoError(t, e.c.RemoveImage(ctx, fresh)) // its only name: the image goes with it
+
+		e2 := *e
+		e2.t = t
+		out := e2.run(typist(t), script, "-qfec", bin(t, "pull")+" -image "+fresh, "/dev/null")
+		assert.Contains(t, out, "Downloaded newer image for "+fresh)
+		assert.Contains(t, out, "Pull complete")
+		assert.Regexp(t, `\x1b\[\d*[AK]`, out, "cursor movement and line clearing, as the docker CLI renders on a terminal")
+		assert.False(t, e.hasImage(fresh))
+	})
 }
 
 func TestRun(t *testing.T) {
