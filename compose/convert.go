@@ -340,7 +340,7 @@ func volumes(p *types.Project, svc types.ServiceConfig) ([]string, []mount.Mount
 			if v.Tmpfs != nil {
 				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size)}
 				if v.Tmpfs.Mode != 0 {
-					m.TmpfsOptions.Mode = osFileMode(v.Tmpfs.Mode)
+					m.TmpfsOptions.Mode = fs.FileMode(v.Tmpfs.Mode)
 				}
 			}
 			mounts = append(mounts, m)
@@ -411,5 +411,3 @@ func networking(p *types.Project, svc types.ServiceConfig, n int, spec *createSp
 	}
 	return nil
 }
-
-func osFileMode(m uint32) fs.FileMode { return fs.FileMode(m) }

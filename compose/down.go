@@ -17,13 +17,6 @@ import (
 	"github.com/docker/docker/api/types/volume"
 )
 
-// withOnly is a shallow copy of p holding only svc.
-func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
-	cp := *p
-	cp.Services = types.Services{svc.Name: svc}
-	return &cp
-}
-
 // Down stops and removes the project's containers, dependants before
 // their dependencies, then its networks (docker compose down). It finds
 // containers by the com.docker.compose.project label, so it also takes
@@ -118,7 +111,6 @@ func (s *Stack) allDeps() map[string][]string {
 func (s *Stack) inReverseOrder(ctx context.Context, byService map[string][]container.Summary, f func(context.Context, []container.Summary) []error) []error {
 	deps := s.allDeps()
 	users := dependents(deps)
-	done := map[string]bool{}
 	var errs []error
 	pending := map[string]bool{}
 	for name := range byService {
@@ -147,7 +139,6 @@ func (s *Stack) inReverseOrder(ctx context.Context, byService map[string][]conta
 		for _, name := range ready {
 			batch = append(batch, byService[name]...)
 			delete(pending, name)
-			done[name] = true
 		}
 		errs = append(errs, f(ctx, batch)...)
 	}

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -151,8 +153,8 @@ func (l *lineWriter) flush() {
 	}
 }
 
-// container returns a handle on replica 1 (else the lowest-numbered
-// running replica) of a service.
+// serviceContainer returns a handle on the lowest-numbered running
+// replica of a service.
 func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycle.Container, error) {
 	if err := s.checkServices([]string{service}); err != nil {
 		return nil, err
@@ -194,6 +196,13 @@ func (s *Stack) Port(ctx context.Context, service, port string) (string, error) 
 		return "", err
 	}
 	return ct.HostPort(ctx, port)
+}
+
+// withOnly is a shallow copy of p holding only svc.
+func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
+	cp := *p
+	cp.Services = types.Services{svc.Name: svc}
+	return &cp
 }
 
 // Run runs a one-off container of the service with cmd (the service's
@@ -242,18 +251,15 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 	if len(cmd) > 0 {
 		one.Command = cmd
 	}
-	for _, e := range set.env {
-		k, v, _ := strings.Cut(e, "=")
-		if one.Environment == nil {
-			one.Environment = map[string]*string{}
-		} else {
-			env := make(map[string]*string, len(one.Environment))
-			for ek, ev := range one.Environment {
-				env[ek] = ev
-			}
-			one.Environment = env
+	if len(set.env) > 0 {
+		// A copy: the project's service must not change.
+		env := make(types.MappingWithEquals, len(one.Environment)+len(set.env))
+		maps.Copy(env, one.Environment)
+		for _, e := range set.env {
+			k, v, _ := strings.Cut(e, "=")
+			env[k] = &v
 		}
-		one.Environment[k] = &v
+		one.Environment = env
 	}
 	p := s.p
 	images, err := s.ensureImages(ctx, withOnly(p, one), &settings{}, prog)

@@ -306,7 +306,7 @@ func (r *runner) waitDependency(ctx context.Context, d, condition string) error 
 	return w.err
 }
 
-// failure_ names the service and quotes the container's last log lines.
+// failed names the service and quotes the container's last log lines.
 func (r *runner) failed(ctx context.Context, service string, ref ctRef, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("service %q: %w", service, err)
@@ -612,11 +612,7 @@ func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string,
 		} else {
 			prog.event("Image", image, "Pulling (missing)")
 		}
-		var popts []lifecycle.Option
-		if set.progress != nil {
-			popts = append(popts, lifecycle.WithProgressFunc(func(pr lifecycle.Progress) {}))
-		}
-		if err := s.c.Pull(ctx, image, popts...); err != nil {
+		if err := s.c.Pull(ctx, image); err != nil {
 			return "", fmt.Errorf("service %q: pull %s: %w", svcs[0].Name, image, err)
 		}
 		prog.event("Image", image, "Pulled")
