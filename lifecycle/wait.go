@@ -219,6 +219,17 @@ const safetyInterval = 2 * time.Second
 // condition does not hold yet.
 type decideFunc func(ctx context.Context, ins container.InspectResponse) (done bool, err error)
 
+// checkOnce is the polled form of an event-driven condition: one inspect,
+// judged by decide.
+func (ct *Container) checkOnce(ctx context.Context, decide decideFunc) error {
+	ins, err := ct.inspectForWait(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = decide(ctx, ins)
+	return err
+}
+
 // watchEvents waits on the engine's event stream. It subscribes to the
 // container's events named in actions, then inspects the container and
 // calls decide; after that it calls decide again after each such event
@@ -246,18 +257,15 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 		ins, err := ct.inspectForWait(ctx)
 		if err == nil {
 			seen = &ins
+			return decide(ctx, ins)
 		}
-		if err != nil {
-			if ee := (*ExitError)(nil); errors.As(err, &ee) && dieCode >= 0 {
-				// Gone (auto-removed) after exiting: judge what the die event said.
-				ins = container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{
-					State: &container.State{Status: "removed", ExitCode: dieCode, OOMKilled: sawOOM},
-				}}
-				return decide(ctx, ins)
-			}
-			return waitfor.IsPermanent(err), err
+		if ee := (*ExitError)(nil); errors.As(err, &ee) && dieCode >= 0 {
+			// Gone (auto-removed) after exiting: judge what the die event said.
+			return decide(ctx, container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{
+				State: &container.State{Status: "removed", ExitCode: dieCode, OOMKilled: sawOOM},
+			}})
 		}
-		return decide(ctx, ins)
+		return waitfor.IsPermanent(err), err
 	}
 
 	safety := time.NewTicker(safetyInterval)
@@ -267,15 +275,16 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := ct.c.api.Events(sctx, events.ListOptions{Since: unixNano(since), Filters: f})
 		done, err := check()
-		if done {
-			cancel()
-			return err
-		}
-		if err != nil {
-			lastErr = err
-		}
 	stream:
 		for {
+			if done {
+				cancel()
+				return err
+			}
+			if err != nil {
+				lastErr = err
+			}
+			done, err = false, nil // a case that does not judge leaves these so
 			select {
 			case <-ctx.Done():
 				cancel()
@@ -310,8 +319,6 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 				if grace != nil && !graceOver && m.Action != events.ActionOOM {
 					continue // let the grace period run out
 				}
-				var done bool
-				var err error
 				if ins, ok := diedForGood(died, seen, dieCode, sawOOM); ok {
 					// The engine holds the container for a while
 					// after sending die (40-300 ms here): an inspect
@@ -320,35 +327,14 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 				} else {
 					done, err = check()
 				}
-				if done {
-					cancel()
-					return err
-				}
-				if err != nil {
-					lastErr = err
-				}
 				backoff = 20 * time.Millisecond
 			case <-graceC(grace):
 				// No oom event: killed by someone else (docker kill, a
 				// stop timeout), unless the engine says otherwise.
 				graceOver = true
-				done, err := check()
-				if done {
-					cancel()
-					return err
-				}
-				if err != nil {
-					lastErr = err
-				}
+				done, err = check()
 			case <-safety.C:
-				done, err := check()
-				if done {
-					cancel()
-					return err
-				}
-				if err != nil {
-					lastErr = err
-				}
+				done, err = check()
 			case err := <-errs:
 				// The stream ended (engine restarted, connection
 				// dropped): subscribe again, replaying what we missed.
@@ -423,14 +409,7 @@ type healthyCond struct{ ct *Container }
 
 func (h healthyCond) String() string { return h.ct.condName("healthy") }
 
-func (h healthyCond) Check(ctx context.Context) error {
-	ins, err := h.ct.inspectForWait(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = h.decide(ctx, ins)
-	return err
-}
+func (h healthyCond) Check(ctx context.Context) error { return h.ct.checkOnce(ctx, h.decide) }
 
 func (h healthyCond) Watch(ctx context.Context) error {
 	return h.ct.watchEvents(ctx, []string{"health_status", "die", "oom", "destroy"}, h.decide,
@@ -503,14 +482,7 @@ func (e exitedCond) String() string {
 	return e.ct.condName("exited with code " + strconv.Itoa(e.code))
 }
 
-func (e exitedCond) Check(ctx context.Context) error {
-	ins, err := e.ct.inspectForWait(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = e.decide(ctx, ins)
-	return err
-}
+func (e exitedCond) Check(ctx context.Context) error { return e.ct.checkOnce(ctx, e.decide) }
 
 func (e exitedCond) Watch(ctx context.Context) error {
 	return e.ct.watchEvents(ctx, []string{"die", "oom", "destroy"}, e.decide, nil)
