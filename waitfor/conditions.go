@@ -86,7 +86,8 @@ func (f fileCond) String() string {
 // Command is ready when the command exits with status 0. Its standard output
 // and error are captured and the end of them is put into the error. The
 // command is killed when the check times out. A command that cannot be found
-// is a Permanent error.
+// is a Permanent error. Its String hides the values of secret-named
+// KEY=VALUE arguments and the passwords of URL arguments.
 func Command(name string, args ...string) Condition {
 	return commandCond{name: name, args: args}
 }
@@ -122,7 +123,36 @@ func (c commandCond) Check(ctx context.Context) error {
 }
 
 func (c commandCond) String() string {
-	return "cmd:" + strings.Join(append([]string{c.name}, c.args...), " ")
+	words := make([]string, 0, 1+len(c.args))
+	for _, w := range append([]string{c.name}, c.args...) {
+		words = append(words, redactArg(w))
+	}
+	return "cmd:" + strings.Join(words, " ")
+}
+
+// redactArg hides a secret in one command-line word: the value of
+// KEY=VALUE when KEY names a secret (env PGPASSWORD=... pg_isready), and
+// the password of a URL (pg_isready -d postgres://app:secret@db/app).
+func redactArg(w string) string {
+	if k, _, ok := strings.Cut(w, "="); ok && isSecretName(k) {
+		return k + "=xxxxx"
+	}
+	if strings.Contains(w, "://") {
+		return redactRaw(w)
+	}
+	return w
+}
+
+// isSecretName reports whether an environment variable's name suggests a
+// secret.
+func isSecretName(k string) bool {
+	u := strings.ToUpper(k)
+	for _, w := range []string{"PASSWORD", "TOKEN", "SECRET", "PASSWD", "API_KEY", "PRIVATE_KEY"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // DNS is ready when name resolves to at least one address.

@@ -289,6 +289,8 @@ func TestCommand(t *testing.T) {
 	err = waitfor.Command("/nonexistent/waitfor-test").Check(ctx)
 	assert.True(t, waitfor.IsPermanent(err), "%v", err)
 	assert.Equal(t, "cmd:sh -c true", waitfor.Command("sh", "-c", "true").String())
+	assert.Equal(t, "cmd:env PGPASSWORD=xxxxx pg_isready -d postgres://app:xxxxx@db/app",
+		waitfor.Command("env", "PGPASSWORD=s3cret", "pg_isready", "-d", "postgres://app:s3cret@db/app").String())
 
 	// A hung command is killed by the attempt timeout.
 	w := waitfor.Waiter{Timeout: 300 * time.Millisecond, AttemptTimeout: 50 * time.Millisecond}
