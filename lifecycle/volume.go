@@ -83,13 +83,14 @@ func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Option)
 	if !validName(name) {
 		return nil, invalidf("invalid network name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
+	labels := c.sessionLabels(s.labels)
 	resp, err := c.api.NetworkCreate(ctx, name, network.CreateOptions{
-		Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: c.sessionLabels(s.labels),
+		Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: labels,
 	})
 	if err != nil {
 		return nil, c.opErr(err, "create network %s", name)
 	}
-	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(s.driver, "bridge"), Labels: c.sessionLabels(s.labels)}, nil
+	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(s.driver, "bridge"), Labels: labels}, nil
 }
 
 // Networks lists networks, narrowed by WithFilter ("label", "name", "driver").
