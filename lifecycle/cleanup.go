@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	cerrdefs "github.com/containerd/errdefs"
 	"strconv"
 	"syscall"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -49,7 +49,8 @@ func (c *Client) Cleanup(ctx context.Context) error {
 // live processes, of other hosts, and anything not made by Dockhand are
 // left alone. It returns the sessions it swept.
 func (c *Client) Sweep(ctx context.Context) ([]string, error) {
-	all, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))})
+	managed := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
+	all, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: managed})
 	if err != nil {
 		return nil, c.opErr(err, "sweep: list containers")
 	}
@@ -57,21 +58,21 @@ func (c *Client) Sweep(ctx context.Context) ([]string, error) {
 	for _, ct := range all {
 		labelSets = append(labelSets, ct.Labels)
 	}
-	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))})
+	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: managed})
 	if err != nil {
 		return nil, c.opErr(err, "sweep: list networks")
 	}
 	for _, n := range nets {
 		labelSets = append(labelSets, n.Labels)
 	}
-	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))})
+	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: managed})
 	if err != nil {
 		return nil, c.opErr(err, "sweep: list volumes")
 	}
 	for _, v := range vols.Volumes {
 		labelSets = append(labelSets, v.Labels)
 	}
-	imgs, err := c.api.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))})
+	imgs, err := c.api.ImageList(ctx, image.ListOptions{All: true, Filters: managed})
 	if err != nil {
 		return nil, c.opErr(err, "sweep: list images")
 	}

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	cerrdefs "github.com/containerd/errdefs"
-	"io"
 	"net"
 	"os"
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
@@ -249,11 +247,7 @@ func (c *Client) List(ctx context.Context, opts ...Option) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := filters.NewArgs()
-	for _, kv := range s.filters {
-		f.Add(kv[0], kv[1])
-	}
-	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: f})
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: filterArgs(s)})
 	if err != nil {
 		return nil, c.opErr(err, "list containers")
 	}
@@ -448,5 +442,3 @@ func isTerminal(r any) (*os.File, bool) {
 	}
 	return f, st.Mode()&os.ModeCharDevice != 0
 }
-
-var _ = io.EOF

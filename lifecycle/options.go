@@ -408,10 +408,7 @@ func WithFollow() Option {
 
 // WithSince shows logs since t.
 func WithSince(t time.Time) Option {
-	return opt("WithSince", "Logs", func(s *settings) error {
-		s.since = fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
-		return nil
-	})
+	return opt("WithSince", "Logs", func(s *settings) error { s.since = unixNano(t); return nil })
 }
 
 // WithTail shows only the last n lines of the logs.
