@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -116,4 +117,5 @@ func TestSecretsNotInErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
 	assert.Equal(t, "alice:xxxxx", lifecycle.Credentials{Username: "alice", Password: "pw"}.String())
+	assert.Equal(t, `lifecycle.Credentials{Username:"alice", Password:"xxxxx"}`, fmt.Sprintf("%#v", lifecycle.Credentials{Username: "alice", Password: "pw"}))
 }

@@ -48,6 +48,11 @@ type Credentials struct {
 // String hides the password.
 func (c Credentials) String() string { return c.Username + ":xxxxx" }
 
+// GoString hides the password from %#v as well.
+func (c Credentials) GoString() string {
+	return fmt.Sprintf("lifecycle.Credentials{Username:%q, Password:\"xxxxx\"}", c.Username)
+}
+
 // Image describes a local image.
 type Image struct {
 	ID     string
