@@ -227,25 +227,20 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 		return nil
 	}
 	for _, ref := range refs {
-		err := waitFor(ctx, r.s.api, ref.id, ref.name, goalReady, r.isOneShot(name))
+		ins, err := waitFor(ctx, r.s.api, ref.id, ref.name, goalReady, r.isOneShot(name))
 		if err != nil {
 			return r.failed(ctx, name, ref, err)
 		}
 		switch {
 		case hasHealthcheck(svc):
 			r.prog.event("Container", ref.name, "Healthy")
-		case r.exited(ctx, ref.id):
+		case ins.State != nil && ins.State.Status == "exited":
 			r.prog.event("Container", ref.name, "Exited")
 		default:
 			r.prog.event("Container", ref.name, "Running")
 		}
 	}
 	return nil
-}
-
-func (r *runner) exited(ctx context.Context, id string) bool {
-	ins, err := r.s.api.ContainerInspect(ctx, id)
-	return err == nil && ins.State != nil && ins.State.Status == "exited"
 }
 
 // isOneShot: a service others wait on to complete may exit 0 under --wait.
@@ -292,7 +287,7 @@ func (r *runner) waitDependency(ctx context.Context, d, condition string) error 
 	r.mu.Unlock()
 	w.once.Do(func() {
 		for _, ref := range st.ids {
-			if err := waitFor(ctx, r.s.api, ref.id, ref.name, g, false); err != nil {
+			if _, err := waitFor(ctx, r.s.api, ref.id, ref.name, g, false); err != nil {
 				w.err = r.failed(ctx, d, ref, err)
 				return
 			}

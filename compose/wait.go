@@ -35,7 +35,8 @@ func (e *errState) Error() string { return e.msg }
 // event stream: it subscribes first (replaying events from a second
 // before, so none is lost between subscribing and looking), then looks at
 // the state, and looks again on each event of the container. No polling.
-func waitFor(ctx context.Context, api client.APIClient, id, name string, g goal, allowExit0 bool) error {
+// It returns the last inspection: on success, the one at the goal.
+func waitFor(ctx context.Context, api client.APIClient, id, name string, g goal, allowExit0 bool) (container.InspectResponse, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
@@ -47,23 +48,23 @@ func waitFor(ctx context.Context, api client.APIClient, id, name string, g goal,
 		ins, err := api.ContainerInspect(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
+				return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
 			}
-			return &errState{fmt.Sprintf("container %s: %v", name, err)}
+			return ins, &errState{fmt.Sprintf("container %s: %v", name, err)}
 		}
 		done, err := reached(ins, name, g, allowExit0)
 		if done || err != nil {
-			return err
+			return ins, err
 		}
 		select {
 		case <-msgs:
 		case err := <-errs:
 			if ctx.Err() != nil {
-				return fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
+				return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
 			}
-			return fmt.Errorf("container %s: event stream: %w", name, err)
+			return ins, fmt.Errorf("container %s: event stream: %w", name, err)
 		case <-ctx.Done():
-			return fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
+			return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
 		}
 	}
 }
