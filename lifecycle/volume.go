@@ -124,6 +124,9 @@ func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Con
 
 // DisconnectNetwork disconnects a container from a network.
 func (c *Client) DisconnectNetwork(ctx context.Context, networkName string, ct *Container) error {
+	if networkName == "" || ct == nil {
+		return invalidf("invalid network disconnect of %v from %q: want a network name and a container", ct, networkName)
+	}
 	if err := c.api.NetworkDisconnect(ctx, networkName, ct.ID, false); err != nil {
 		return c.opErr(err, "disconnect %s from network %s", ct, networkName)
 	}

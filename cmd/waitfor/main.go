@@ -284,7 +284,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	for _, s := range c.cmds {
 		words, err := splitWords(s)
 		if err != nil || len(words) == 0 {
-			log.log(lvlError, "usage error: invalid -cmd "+strconv.Quote(truncate(s, 60))+": want a command and its arguments, quoted like in a shell")
+			// Only the program's name is echoed: the rest may hold a secret
+			// that, unparsed, cannot be told apart to be redacted.
+			prog, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+			log.log(lvlError, "usage error: invalid -cmd starting with "+strconv.Quote(truncate(prog, 40))+
+				": want a command and its arguments, quoted like in a shell (unbalanced quote or trailing backslash?)")
 			return 2
 		}
 		conds = append(conds, waitfor.Command(words[0], words[1:]...))

@@ -33,6 +33,12 @@ import (
 )
 
 func main() {
+	if err := run(); err != nil {
+		log.Fatal(err) // after run's deferred cleanup
+	}
+}
+
+func run() error {
 	trials := flag.Int("trials", 20, "number of containers to start")
 	image := flag.String("image", "dockhand.test/busybox:1", "image with sh, touch and test")
 	minDelay := flag.Duration("min", 300*time.Millisecond, "shortest delay before the container turns healthy")
@@ -47,7 +53,7 @@ func main() {
 	ctx := context.Background()
 	c, err := lifecycle.New(ctx)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer c.Close()
 	defer func() {
@@ -63,8 +69,7 @@ func main() {
 		delay := *minDelay + rand.N(*maxDelay-*minDelay+1)
 		lag, err := trial(ctx, c, *image, delay, *interval)
 		if err != nil {
-			log.Printf("trial %d: %v", i+1, err)
-			return
+			return fmt.Errorf("trial %d: %w", i+1, err)
 		}
 		fmt.Printf("trial %2d: healthy after %-6v wait returned %v after the engine's event\n", i+1, delay.Round(time.Millisecond), lag.Round(10*time.Microsecond))
 		lags = append(lags, lag)
@@ -74,6 +79,7 @@ func main() {
 	fmt.Printf("p50 %v   p90 %v   max %v   (min %v)\n",
 		pct(lags, 50).Round(10*time.Microsecond), pct(lags, 90).Round(10*time.Microsecond),
 		lags[len(lags)-1].Round(10*time.Microsecond), lags[0].Round(10*time.Microsecond))
+	return nil
 }
 
 // trial runs one container and returns how long after the engine's healthy
