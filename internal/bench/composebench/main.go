@@ -119,20 +119,20 @@ func run(rounds int) error {
 	if err != nil {
 		return err
 	}
-	cliVersion, cli := composeCLI()
+	cliVersion, cli := composeCLI(ctx)
 	fmt.Printf("engine API %s, %d rounds; compose CLI: %s\n\n", c.APIVersion(), rounds, cliVersion)
 
 	// (1) and (3): the 5-service stack, ours and the CLI's interleaved.
 	var upOurs, downOurs, upCLI, downCLI []time.Duration
 	for i := range rounds {
 		name := fmt.Sprintf("bench5-%s-%d", c.Session()[:8], i)
-		u, d, err := ours(ctx, c, five, name, true)
+		u, d, err := ours(ctx, c, five, name)
 		if err != nil {
 			return err
 		}
 		upOurs, downOurs = append(upOurs, u), append(downOurs, d)
 		if cli {
-			u, d, err := theirs(five, name+"-cli")
+			u, d, err := theirs(ctx, five, name+"-cli")
 			if err != nil {
 				return err
 			}
@@ -153,12 +153,12 @@ func run(rounds int) error {
 	// (2) 20 independent services against 3.
 	var w20, w3 []time.Duration
 	for i := range rounds {
-		u, _, err := ours(ctx, c, wide, fmt.Sprintf("bench20-%s-%d", c.Session()[:8], i), true)
+		u, _, err := ours(ctx, c, wide, fmt.Sprintf("bench20-%s-%d", c.Session()[:8], i))
 		if err != nil {
 			return err
 		}
 		w20 = append(w20, u)
-		u, _, err = ours(ctx, c, narrow, fmt.Sprintf("bench3-%s-%d", c.Session()[:8], i), true)
+		u, _, err = ours(ctx, c, narrow, fmt.Sprintf("bench3-%s-%d", c.Session()[:8], i))
 		if err != nil {
 			return err
 		}
@@ -170,18 +170,14 @@ func run(rounds int) error {
 }
 
 // ours brings the project in dir up (with wait) and down, timing both.
-func ours(ctx context.Context, c *lifecycle.Client, dir, name string, wait bool) (up, down time.Duration, err error) {
+func ours(ctx context.Context, c *lifecycle.Client, dir, name string) (up, down time.Duration, err error) {
 	p, err := compose.Load(ctx, compose.WithWorkingDir(dir), compose.WithProjectName(name))
 	if err != nil {
 		return 0, 0, err
 	}
 	s := compose.New(c, p)
-	var opts []compose.Option
-	if wait {
-		opts = append(opts, compose.WithWait(), compose.WithWaitTimeout(3*time.Minute))
-	}
 	start := time.Now()
-	if err := s.Up(ctx, opts...); err != nil {
+	if err := s.Up(ctx, compose.WithWait(), compose.WithWaitTimeout(3*time.Minute)); err != nil {
 		_ = s.Down(ctx, compose.WithVolumes())
 		return 0, 0, err
 	}
@@ -194,22 +190,22 @@ func ours(ctx context.Context, c *lifecycle.Client, dir, name string, wait bool)
 }
 
 // theirs does the same with the docker compose CLI.
-func theirs(dir, name string) (up, down time.Duration, err error) {
+func theirs(ctx context.Context, dir, name string) (up, down time.Duration, err error) {
 	start := time.Now()
-	if out, err := exec.Command("docker", "compose", "--project-directory", dir, "-p", name, "up", "-d", "--wait").CombinedOutput(); err != nil {
-		_ = exec.Command("docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").Run()
+	if out, err := exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "up", "-d", "--wait").CombinedOutput(); err != nil {
+		_ = exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").Run()
 		return 0, 0, fmt.Errorf("docker compose up: %v\n%s", err, out)
 	}
 	up = time.Since(start)
 	start = time.Now()
-	if out, err := exec.Command("docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").CombinedOutput(); err != nil {
 		return 0, 0, fmt.Errorf("docker compose down: %v\n%s", err, out)
 	}
 	return up, time.Since(start), nil
 }
 
-func composeCLI() (string, bool) {
-	out, err := exec.Command("docker", "compose", "version", "--short").Output()
+func composeCLI(ctx context.Context) (string, bool) {
+	out, err := exec.CommandContext(ctx, "docker", "compose", "version", "--short").Output()
 	if err != nil {
 		return "not installed", false
 	}
