@@ -13,12 +13,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/dockhand/dockhand/examples/internal/ex"
 	"github.com/dockhand/dockhand/lifecycle"
@@ -92,37 +89,11 @@ func run(ctx context.Context, dir, tag, base string, keep bool) error {
 	}
 	url := "http://" + addr + "/cgi-bin/hello"
 	ex.Step("Ask the app for a greeting", "curl "+url)
-	body, err := get(ctx, url)
+	body, err := ex.Get(ctx, url)
 	if err != nil {
 		return err
 	}
 	ex.Say("answer: %s", strings.TrimSpace(body))
 	ex.Say("GREETING came from the Dockerfile's ENV, the user from its USER line")
 	return nil
-}
-
-// get fetches url, retrying for a few seconds while the server starts.
-func get(ctx context.Context, url string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return "", err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			b, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr == nil && resp.StatusCode == http.StatusOK {
-				return string(b), nil
-			}
-			err = fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("no answer from %s: %w", url, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

@@ -14,8 +14,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,7 +81,7 @@ func run(ctx context.Context, file, project, busybox, redis string, keep bool) e
 	if err != nil {
 		return err
 	}
-	ex.Say("web answers: %s", get(ctx, "http://"+addr+"/"))
+	ex.Say("web answers: %s", answer(ctx, "http://"+addr+"/"))
 	ex.Look("`%s ps` in another terminal shows the same", cli)
 
 	ex.Step("Stop the stack: the containers stop but stay, with their files", cli+" stop")
@@ -105,7 +103,7 @@ func run(ctx context.Context, file, project, busybox, redis string, keep bool) e
 	if addr, err = st.Port(ctx, "web", "8080"); err != nil {
 		return err
 	}
-	ex.Say("web answers: %s", get(ctx, "http://"+addr+"/"))
+	ex.Say("web answers: %s", answer(ctx, "http://"+addr+"/"))
 	ex.Say("(a new start time: the main process ran again, in the same container)")
 
 	ex.Step("Run a command in a service's container", cli+" exec cache redis-cli info server")
@@ -135,26 +133,11 @@ func table(ctx context.Context, st *compose.Stack, cli string) error {
 	return w.Flush()
 }
 
-// get fetches a page, retrying a few seconds while the server starts, and
-// returns its text or what went wrong.
-func get(ctx context.Context, url string) string {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return strings.TrimSpace(string(b))
-			}
-			err = fmt.Errorf("%s", resp.Status)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Sprintf("(no answer: %v)", err)
-		case <-time.After(100 * time.Millisecond):
-		}
+// answer returns the page at url (see ex.Get), or what went wrong, for printing.
+func answer(ctx context.Context, url string) string {
+	body, err := ex.Get(ctx, url)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
 	}
+	return strings.TrimSpace(body)
 }

@@ -15,11 +15,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/dockhand/dockhand/examples/internal/ex"
 	"github.com/dockhand/dockhand/lifecycle"
@@ -74,7 +71,7 @@ func run(ctx context.Context, image string, port int, keep bool) error {
 
 	url := "http://" + addr + "/"
 	ex.Step("Ask the web server for its page, from the host", "curl "+url)
-	body, err := get(ctx, url)
+	body, err := ex.Get(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -84,32 +81,4 @@ func run(ctx context.Context, image string, port int, keep bool) error {
 		ex.Look("open %s in a browser", url)
 	}
 	return nil
-}
-
-// get fetches url, retrying for a few seconds while the server starts. (A
-// published port accepts connections at once, even before the server inside
-// listens, so a connection alone proves nothing: wait for an answer.)
-func get(ctx context.Context, url string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return "", err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			b, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr == nil && resp.StatusCode == http.StatusOK {
-				return string(b), nil
-			}
-			err = fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("no answer from %s: %w", url, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

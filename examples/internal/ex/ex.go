@@ -1,11 +1,14 @@
 // Package ex holds the few helpers the examples share: a main that stops
-// on Ctrl-C, a client whose resources carry extra labels, and printing.
+// on Ctrl-C, a client whose resources carry extra labels, printing, and
+// an HTTP GET that waits for a server to answer.
 package ex
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -90,4 +93,33 @@ func Short(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// Get fetches url and returns the body of a 200 answer, retrying for up
+// to 15 seconds while the server starts. (A published port accepts
+// connections at once, even before the server inside listens, so a
+// connection alone proves nothing: wait for an answer.)
+func Get(ctx context.Context, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr == nil && resp.StatusCode == http.StatusOK {
+				return string(b), nil
+			}
+			err = fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("no answer from %s: %w", url, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
