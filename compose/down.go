@@ -55,10 +55,9 @@ func (s *Stack) Down(ctx context.Context, opts ...Option) error {
 			byService[svc] = append(byService[svc], ct)
 		}
 	}
-	errs = append(errs, s.parallelRemove(ctx, loose, set, prog)...)
-	errs = append(errs, s.inReverseOrder(ctx, byService, func(ctx context.Context, cts []container.Summary) []error {
-		return s.parallelRemove(ctx, cts, set, prog)
-	})...)
+	remove := func(ct container.Summary) error { return s.removeContainer(ctx, ct, set.timeout, prog) }
+	errs = append(errs, eachParallel(loose, remove)...)
+	errs = append(errs, s.inReverseOrder(byService, remove)...)
 	errs = append(errs, s.removeNetworks(ctx, prog, orphans > 0)...)
 	if set.volumes {
 		errs = append(errs, s.removeVolumes(ctx, prog)...)
@@ -72,15 +71,12 @@ func (s *Stack) Down(ctx context.Context, opts ...Option) error {
 	return nil
 }
 
-func (s *Stack) parallelRemove(ctx context.Context, cts []container.Summary, set *settings, prog *progress) []error {
+// eachParallel runs f on every container at once and returns the errors.
+func eachParallel(cts []container.Summary, f func(container.Summary) error) []error {
 	errs := make([]error, len(cts))
 	var wg sync.WaitGroup
 	for i, ct := range cts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.removeContainer(ctx, ct, set.timeout, prog)
-		}()
+		wg.Go(func() { errs[i] = f(ct) })
 	}
 	wg.Wait()
 	return errs
@@ -105,10 +101,10 @@ func (s *Stack) allDeps() map[string][]string {
 	return deps
 }
 
-// inReverseOrder runs f on each service's containers once every service
-// depending on it is done. A cycle cannot block it: services left waiting
-// on one another are handled together at the end.
-func (s *Stack) inReverseOrder(ctx context.Context, byService map[string][]container.Summary, f func(context.Context, []container.Summary) []error) []error {
+// inReverseOrder runs f on each service's containers, in parallel, once
+// every service depending on it is done. A cycle cannot block it:
+// services left waiting on one another are handled together at the end.
+func (s *Stack) inReverseOrder(byService map[string][]container.Summary, f func(container.Summary) error) []error {
 	deps := s.allDeps()
 	users := dependents(deps)
 	var errs []error
@@ -140,7 +136,7 @@ func (s *Stack) inReverseOrder(ctx context.Context, byService map[string][]conta
 			batch = append(batch, byService[name]...)
 			delete(pending, name)
 		}
-		errs = append(errs, f(ctx, batch)...)
+		errs = append(errs, eachParallel(batch, f)...)
 	}
 	return errs
 }
@@ -253,23 +249,13 @@ func (s *Stack) stop(ctx context.Context, set *settings) error {
 			byService[svc] = append(byService[svc], ct)
 		}
 	}
-	errs := s.inReverseOrder(ctx, byService, func(ctx context.Context, cts []container.Summary) []error {
-		errs := make([]error, len(cts))
-		var wg sync.WaitGroup
-		for i, ct := range cts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				prog.event("Container", ctName(ct), "Stopping")
-				if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(set.timeout)); err != nil && !cerrdefs.IsNotFound(err) {
-					errs[i] = fmt.Errorf("stop %s: %w", ctName(ct), err)
-					return
-				}
-				prog.event("Container", ctName(ct), "Stopped")
-			}()
+	errs := s.inReverseOrder(byService, func(ct container.Summary) error {
+		prog.event("Container", ctName(ct), "Stopping")
+		if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(set.timeout)); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("stop %s: %w", ctName(ct), err)
 		}
-		wg.Wait()
-		return errs
+		prog.event("Container", ctName(ct), "Stopped")
+		return nil
 	})
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("compose %s: stop: %w", s.p.Name, err)
