@@ -60,10 +60,8 @@ func WithProjectName(name string) LoadOption {
 // win over the process environment and the .env file.
 func WithEnv(kv ...string) LoadOption {
 	return func(c *loadConfig) error {
-		for _, e := range kv {
-			if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-				return fmt.Errorf("compose: WithEnv: invalid variable %q: want KEY=VALUE", e)
-			}
+		if err := checkEnv("WithEnv", kv); err != nil {
+			return err
 		}
 		c.env = append(c.env, kv...)
 		return nil

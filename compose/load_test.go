@@ -164,6 +164,13 @@ func TestOptionMisuse(t *testing.T) {
 	require.ErrorContains(t, err, "zero Option")
 	_, err = Load(context.Background(), WithEnv("NOEQUALS"))
 	require.ErrorContains(t, err, "NOEQUALS")
+	// A value without a name is not echoed: it may be a secret.
+	_, err = Load(context.Background(), WithEnv("A=1", "=hunter2"))
+	require.ErrorContains(t, err, "variable 2")
+	assert.NotContains(t, err.Error(), "hunter2")
+	_, err = applyOpts("Run", []Option{WithRunEnv("=hunter2")})
+	require.ErrorContains(t, err, "WithRunEnv")
+	assert.NotContains(t, err.Error(), "hunter2")
 }
 
 func TestServiceHashIgnoresFieldsAndDoesNotMutate(t *testing.T) {

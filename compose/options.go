@@ -179,10 +179,8 @@ func WithStderr(w io.Writer) Option {
 // WithRunEnv adds KEY=VALUE variables to a one-off container (run -e).
 func WithRunEnv(kv ...string) Option {
 	return opt("WithRunEnv", "Run", func(s *settings) error {
-		for _, e := range kv {
-			if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-				return fmt.Errorf("compose: WithRunEnv: invalid variable %q: want KEY=VALUE", e)
-			}
+		if err := checkEnv("WithRunEnv", kv); err != nil {
+			return err
 		}
 		s.env = append(s.env, kv...)
 		return nil
@@ -192,4 +190,20 @@ func WithRunEnv(kv ...string) Option {
 // WithNoDeps makes Run skip starting the service's dependencies (run --no-deps).
 func WithNoDeps() Option {
 	return opt("WithNoDeps", "Run", func(s *settings) error { s.noDeps = true; return nil })
+}
+
+// checkEnv fails on a variable that is not KEY=VALUE. An entry with no
+// '=' is quoted; for an empty name only the position is given, since the
+// rest of the entry is a value, which may be a secret.
+func checkEnv(fn string, kv []string) error {
+	for i, e := range kv {
+		k, _, ok := strings.Cut(e, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("compose: %s: invalid variable %q: want KEY=VALUE", fn, e)
+		case k == "":
+			return fmt.Errorf("compose: %s: variable %d (=...) has an empty name: want KEY=VALUE", fn, i+1)
+		}
+	}
+	return nil
 }
