@@ -275,17 +275,7 @@ func (s *Stack) Start(ctx context.Context, opts ...Option) error {
 }
 
 func (s *Stack) start(ctx context.Context, set *settings) error {
-	if err := s.checkServices(set.services); err != nil {
-		return err
-	}
-	p := s.p
-	var err error
-	if len(set.services) > 0 {
-		if p, err = p.WithSelectedServices(set.services); err != nil {
-			return fmt.Errorf("compose %s: %w", s.p.Name, err)
-		}
-	}
-	deps, err := validateGraph(p)
+	p, deps, err := s.plan(set.services)
 	if err != nil {
 		return err
 	}

@@ -72,9 +72,7 @@ func (s *Stack) Ps(ctx context.Context, opts ...Option) ([]ServiceContainer, err
 		if len(want) > 0 && !want[svc] {
 			continue
 		}
-		sc := ServiceContainer{Service: svc, ID: ct.ID, State: ct.State, Name: ctName(ct)}
-		sc.Number, _ = strconv.Atoi(ct.Labels[LabelContainerNumber])
-		sc.Health = healthOf(ct.Status)
+		sc := ServiceContainer{Service: svc, Number: number(ct), ID: ct.ID, State: ct.State, Name: ctName(ct), Health: healthOf(ct.Status)}
 		if m := exitRE.FindStringSubmatch(ct.Status); m != nil {
 			sc.ExitCode, _ = strconv.Atoi(m[1])
 		}
@@ -143,6 +141,27 @@ func (s *Stack) checkServices(names []string) error {
 		return fmt.Errorf("compose %s: no such service: %q (services: %s)", s.p.Name, n, strings.Join(s.p.ServiceNames(), ", "))
 	}
 	return nil
+}
+
+// plan checks the named services and returns the project narrowed to them
+// and their dependencies (the whole project when none is named), with its
+// dependency lists (see validateGraph).
+func (s *Stack) plan(services []string) (*types.Project, map[string][]string, error) {
+	if err := s.checkServices(services); err != nil {
+		return nil, nil, err
+	}
+	p := s.p
+	if len(services) > 0 {
+		var err error
+		if p, err = p.WithSelectedServices(services); err != nil {
+			return nil, nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
+		}
+	}
+	deps, err := validateGraph(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, deps, nil
 }
 
 // knownService reports whether a container of this service belongs to the

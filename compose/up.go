@@ -46,16 +46,7 @@ func (s *Stack) Up(ctx context.Context, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkServices(set.services); err != nil {
-		return err
-	}
-	p := s.p
-	if len(set.services) > 0 {
-		if p, err = p.WithSelectedServices(set.services); err != nil {
-			return fmt.Errorf("compose %s: %w", s.p.Name, err)
-		}
-	}
-	deps, err := validateGraph(p)
+	p, deps, err := s.plan(set.services)
 	if err != nil {
 		return err
 	}
