@@ -65,8 +65,12 @@ func ServiceHash(s types.ServiceConfig) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return hexSHA256(b), nil
+}
+
+func hexSHA256(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
 }
 
 // cliFieldOrder is the order of types.ServiceConfig's JSON fields in the
@@ -180,8 +184,7 @@ func networkHash(n types.NetworkConfig) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hexSHA256(b), nil
 }
 
 // volumeHash is the CLI's hash of a volume's configuration (driver
@@ -194,6 +197,5 @@ func volumeHash(v types.VolumeConfig) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hexSHA256(b), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -694,19 +695,10 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 		if found {
 			continue
 		}
-		labels := map[string]string{}
-		for k, v := range nw.Labels {
-			labels[k] = v
-		}
-		labels[LabelProject] = p.Name
-		labels[LabelNetwork] = key
-		labels[LabelVersion] = ComposeVersion
-		if h, err := networkHash(nw); err == nil {
-			labels[LabelConfigHash] = h
-		}
+		h, _ := networkHash(nw)
 		req := network.CreateOptions{
 			Driver: nw.Driver, Options: nw.DriverOpts, Internal: nw.Internal, Attachable: nw.Attachable,
-			Labels: s.c.Labels(labels), EnableIPv6: nw.EnableIPv6,
+			Labels: s.resourceLabels(p, nw.Labels, LabelNetwork, key, h), EnableIPv6: nw.EnableIPv6,
 		}
 		if nw.Ipam.Driver != "" || len(nw.Ipam.Config) > 0 {
 			req.IPAM = &network.IPAM{Driver: nw.Ipam.Driver, Options: nw.Ipam.Options}
@@ -744,21 +736,31 @@ func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progr
 		if bool(v.External) {
 			return fmt.Errorf("compose %s: external volume %q not found", p.Name, name)
 		}
-		labels := map[string]string{}
-		for k, val := range v.Labels {
-			labels[k] = val
-		}
-		labels[LabelProject] = p.Name
-		labels[LabelVolume] = key
-		labels[LabelVersion] = ComposeVersion
-		if h, err := volumeHash(v); err == nil {
-			labels[LabelConfigHash] = h
-		}
+		h, _ := volumeHash(v)
+		labels := s.resourceLabels(p, v.Labels, LabelVolume, key, h)
 		prog.event("Volume", name, "Creating")
-		if _, err := s.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: s.c.Labels(labels)}); err != nil {
+		if _, err := s.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
 			return fmt.Errorf("compose %s: create volume %s: %w", p.Name, name, err)
 		}
 		prog.event("Volume", name, "Created")
 	}
 	return nil
+}
+
+// resourceLabels are the labels of a network or volume the project
+// creates: its own, the CLI's (kind is LabelNetwork or LabelVolume, key
+// the name in the compose file; hash, when not empty, the config hash)
+// and Dockhand's session labels.
+func (s *Stack) resourceLabels(p *types.Project, own types.Labels, kind, key, hash string) map[string]string {
+	labels := maps.Clone(map[string]string(own))
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelProject] = p.Name
+	labels[kind] = key
+	labels[LabelVersion] = ComposeVersion
+	if hash != "" {
+		labels[LabelConfigHash] = hash
+	}
+	return s.c.Labels(labels)
 }
