@@ -320,7 +320,10 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 	prog.event("Container", name, "Started")
 	select {
 	case res := <-waitC:
-		<-copied // the output ends when the container does
+		select {
+		case <-copied: // the output ends when the container does
+		case <-ctx.Done(): // the exit code stands; the output may be cut short
+		}
 		if res.Error != nil {
 			return -1, fmt.Errorf("run %s: %s", service, res.Error.Message)
 		}

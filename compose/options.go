@@ -60,7 +60,8 @@ func applyOpts(verb string, opts []Option) (*settings, error) {
 
 // WithWait makes Up return only when every started service is running,
 // or healthy if it has a healthcheck (docker compose up --wait). A
-// service that exits, or becomes unhealthy, fails Up.
+// service that exits, or becomes unhealthy, fails Up; a one-shot service
+// (others depend on it with service_completed_successfully) may exit 0.
 func WithWait() Option {
 	return opt("WithWait", "Up", func(s *settings) error { s.wait = true; return nil })
 }

@@ -38,7 +38,9 @@ import (
 // With WithWait, Up returns when every service is running, or healthy if
 // it has a healthcheck. A service that fails to start, exits, or becomes
 // unhealthy fails Up with an error naming it and quoting its last log
-// lines. Up does not undo what it did on failure: Down removes it all.
+// lines; only a service others depend on with
+// service_completed_successfully may exit, with code 0. Up does not undo
+// what it did on failure: Down removes it all.
 //
 // Ports without a host IP are published on 127.0.0.1 only, unlike the
 // CLI (0.0.0.0); WithAllInterfaces restores the CLI's behaviour.
