@@ -120,7 +120,7 @@ type runner struct {
 
 type svcState struct {
 	started chan struct{} // closed when the service's containers are started (or it failed)
-	err     error         // set before started is closed
+	err     error         // set before started is closed; never after
 	ids     []ctRef
 	waits   map[goal]*waitOnce
 }
@@ -182,13 +182,17 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 	st := r.state[name]
 	svc := r.p.Services[name]
 	defer func() {
-		st.err = err
-		if err != nil {
-			select {
-			case <-st.started:
-			default:
-				close(st.started)
-			}
+		if err == nil {
+			return
+		}
+		select {
+		case <-st.started:
+			// Started, then failed its --wait: dependants already read
+			// st.err, and any condition beyond started they wait for
+			// themselves.
+		default:
+			st.err = err // written before the close, which publishes it
+			close(st.started)
 		}
 	}()
 	// Containers are created (or recreated) at once, in parallel with
