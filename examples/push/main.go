@@ -155,7 +155,7 @@ func listTags(ctx context.Context, reg, repo string) ([]string, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s", resp.Status)
+		return nil, fmt.Errorf("tags of %s at %s: %s", name, reg, resp.Status)
 	}
 	var body struct{ Tags []string }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
