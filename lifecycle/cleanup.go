@@ -47,7 +47,8 @@ func (c *Client) Cleanup(ctx context.Context) error {
 // Sweep removes the resources of every Dockhand session on this host whose
 // owning process is gone (killed, crashed, never cleaned up). Resources of
 // live processes, of other hosts, and anything not made by Dockhand are
-// left alone. It returns the sessions it swept.
+// left alone, and so are sessions made WithPersistentSession. It returns
+// the sessions it swept.
 func (c *Client) Sweep(ctx context.Context) ([]string, error) {
 	managed := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
 	all, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: managed})

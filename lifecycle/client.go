@@ -30,6 +30,7 @@ type Client struct {
 	host    string // hostname of this process (label)
 	pid     int
 	session string
+	persist bool // WithPersistentSession
 	labels  map[string]string
 	logger  *slog.Logger
 	addr    string // engine address, for error messages
@@ -47,6 +48,7 @@ type clientConfig struct {
 	dockerContext          string
 	configDir              string
 	session                string
+	persistent             bool
 	labels                 map[string]string
 	logger                 *slog.Logger
 	extra                  []client.Opt
@@ -102,6 +104,15 @@ func WithSession(id string) ClientOption {
 	}
 }
 
+// WithPersistentSession marks what the client creates as meant to outlive
+// this process — a development stack started by a command that then exits,
+// an example run with -keep: its resources carry no owner pid, so Sweep
+// never removes them. Cleanup still removes them (with the same WithSession
+// id from a later process, too).
+func WithPersistentSession() ClientOption {
+	return func(c *clientConfig) error { c.persistent = true; return nil }
+}
+
 // WithClientLabels adds labels to every resource the client creates.
 func WithClientLabels(labels map[string]string) ClientOption {
 	return func(c *clientConfig) error { c.labels = labels; return nil }
@@ -153,6 +164,7 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 		host:    hostname(),
 		pid:     os.Getpid(),
 		session: firstNonEmpty(cfg.session, newSessionID()),
+		persist: cfg.persistent,
 		labels:  cfg.labels,
 		logger:  cfg.logger,
 		addr:    ep.host,

@@ -21,6 +21,9 @@ const (
 	LabelPID     = "dev.dockhand.pid"     // pid of the owning process
 	LabelHost    = "dev.dockhand.host"    // hostname of the owning process
 	LabelCreated = "dev.dockhand.created" // creation time, RFC 3339
+	// LabelPersistent marks the resources of a session made with
+	// WithPersistentSession: meant to outlive their process, never swept.
+	LabelPersistent = "dev.dockhand.persistent"
 )
 
 func newSessionID() string {
@@ -42,7 +45,11 @@ func (c *Client) sessionLabels(user map[string]string) map[string]string {
 	out[LabelManaged] = "true"
 	out[LabelVersion] = Version
 	out[LabelSession] = c.session
-	out[LabelPID] = strconv.Itoa(c.pid)
+	if c.persist {
+		out[LabelPersistent] = "true" // no owner pid: Sweep leaves it alone
+	} else {
+		out[LabelPID] = strconv.Itoa(c.pid)
+	}
 	out[LabelHost] = c.host
 	out[LabelCreated] = time.Now().UTC().Format(time.RFC3339)
 	return out

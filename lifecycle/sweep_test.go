@@ -34,6 +34,9 @@ import (
 // TestSweep (see TestMain) instead of running tests.
 const sweepChildEnv = "DOCKHAND_SWEEP_CHILD"
 
+// sweepPersistentEnv makes that child's client WithPersistentSession.
+const sweepPersistentEnv = "DOCKHAND_SWEEP_PERSISTENT"
+
 // TestMain runs the tests, or, in a test binary re-executed by TestSweep,
 // the child process that creates resources and waits to be killed.
 func TestMain(m *testing.M) {
@@ -49,7 +52,11 @@ func TestMain(m *testing.M) {
 func runSweepChild(img string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := lifecycle.New(ctx)
+	var opts []lifecycle.ClientOption
+	if os.Getenv(sweepPersistentEnv) != "" {
+		opts = append(opts, lifecycle.WithPersistentSession())
+	}
+	c, err := lifecycle.New(ctx, opts...)
 	if err != nil {
 		fmt.Printf("error %v\n", err)
 		os.Exit(2)
@@ -83,10 +90,13 @@ type sweepChild struct {
 }
 
 // startSweepChild starts the child and waits for it to be ready.
-func startSweepChild(t *testing.T, img string) *sweepChild {
+func startSweepChild(t *testing.T, img string, persistent bool) *sweepChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), sweepChildEnv+"="+img)
+	if persistent {
+		cmd.Env = append(cmd.Env, sweepPersistentEnv+"=1")
+	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	ch := &sweepChild{cmd: cmd, stderr: &bytes.Buffer{}}
@@ -197,8 +207,19 @@ func TestSweep(t *testing.T) {
 	t.Cleanup(func() { _ = c.API().NetworkRemove(context.Background(), plainNet.ID) })
 
 	// Two children: one will be killed, one stays alive.
-	dead := startSweepChild(t, img)
-	alive := startSweepChild(t, img)
+	dead := startSweepChild(t, img, false)
+	alive := startSweepChild(t, img, false)
+	// A session meant to outlive its process (a dev stack left running by
+	// a command that exited): never swept, though its process is gone.
+	kept := startSweepChild(t, img, true)
+	t.Cleanup(func() { // should the test stop early: Sweep would not
+		if o, err := lifecycle.New(context.Background(), lifecycle.WithSession(kept.session)); err == nil {
+			_ = o.Cleanup(context.Background())
+			_ = o.Close()
+		}
+	})
+	require.Equal(t, childResources(kept.session), labelled(t, ctx, c, kept.session))
+	kept.kill()
 	require.Equal(t, childResources(dead.session), labelled(t, ctx, c, dead.session))
 	require.Equal(t, childResources(alive.session), labelled(t, ctx, c, alive.session))
 	dead.kill()
@@ -209,6 +230,8 @@ func TestSweep(t *testing.T) {
 	assert.Contains(t, swept, dead.session)
 	assert.NotContains(t, swept, alive.session, "a live process's session is not swept")
 	assert.NotContains(t, swept, c.Session())
+	assert.NotContains(t, swept, kept.session, "a persistent session is not swept")
+	assert.Equal(t, childResources(kept.session), labelled(t, ctx, c, kept.session), "the persistent session's resources are untouched")
 
 	assert.True(t, labelled(t, ctx, c, dead.session).Empty(), "nothing of the dead session remains: %s", labelled(t, ctx, c, dead.session))
 	assert.Equal(t, childResources(alive.session), labelled(t, ctx, c, alive.session), "the live child's resources are untouched")
@@ -232,6 +255,14 @@ func TestSweep(t *testing.T) {
 	st, err = own.State(ctx)
 	require.NoError(t, err)
 	assert.True(t, st.Running)
+	assert.NotContains(t, swept, kept.session)
+
+	// The persistent session is removed by a Cleanup that names it.
+	owner, err := lifecycle.New(ctx, lifecycle.WithSession(kept.session))
+	require.NoError(t, err)
+	require.NoError(t, owner.Cleanup(ctx))
+	require.NoError(t, owner.Close())
+	assert.True(t, labelled(t, ctx, c, kept.session).Empty(), "Cleanup with the session id removes it")
 
 	require.NoError(t, own.Remove(ctx, lifecycle.WithForce()))
 }

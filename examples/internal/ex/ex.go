@@ -42,9 +42,12 @@ func Main(run func(ctx context.Context) error) {
 }
 
 // Client connects to the Docker engine the environment names (DOCKER_HOST,
-// the current docker context, or the local socket).
+// the current docker context, or the local socket). What an example leaves
+// on purpose (-keep, a development stack left running) is meant to outlive
+// the example's process, so its session is persistent: lifecycle's Sweep of
+// dead processes' leftovers never removes it.
 func Client(ctx context.Context) (*lifecycle.Client, error) {
-	var opts []lifecycle.ClientOption
+	opts := []lifecycle.ClientOption{lifecycle.WithPersistentSession()}
 	if v := os.Getenv(LabelsEnv); v != "" {
 		labels := map[string]string{}
 		for _, kv := range strings.Split(v, ",") {
