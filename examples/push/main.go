@@ -37,11 +37,13 @@ func main() {
 	image := flag.String("image", "busybox:1.37", "local image to distribute (pulled if missing)")
 	reg := flag.String("registry", "", "registry host:port to push to (default: a private one started by this example)")
 	repo := flag.String("repo", "dockhand-examples/pushed:1", "repository:tag to push to inside the registry")
-	user := flag.String("user", "", "registry user name (default: the credentials of `docker login`)")
-	password := flag.String("password", "", "registry password, with -user")
+	user := flag.String("user", "", "registry user name, with the password in $REGISTRY_PASSWORD (default: the credentials of `docker login`)")
+	// The password comes from the environment, not a flag: a flag's value
+	// shows in `ps` and in the shell's history.
+	password := os.Getenv("REGISTRY_PASSWORD")
 	keep := flag.Bool("keep", false, "keep the pulled-back image (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *reg, *repo, *user, *password, *keep) })
+	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *reg, *repo, *user, password, *keep) })
 }
 
 func run(ctx context.Context, image, reg, repo, user, password string, keep bool) error {
