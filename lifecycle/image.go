@@ -207,7 +207,7 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 	c.logger.Debug("building image", "context", contextDir, "tags", s.tags)
 	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
-		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.sessionLabels(s.labels),
+		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels),
 		Platform: s.platform, Version: build.BuilderV1,
 	})
 	if err != nil {
@@ -231,6 +231,16 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 		}
 	}
 	return id, nil
+}
+
+// buildLabels are the session labels without the creation time: an image
+// records that itself, and the classic builder adds each label as a LABEL
+// step, so a label that changes on every build would make every step after
+// it miss the cache.
+func (c *Client) buildLabels(user map[string]string) map[string]string {
+	l := c.sessionLabels(user)
+	delete(l, LabelCreated)
+	return l
 }
 
 func readDockerignore(dir string) ([]string, error) {
