@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent progress writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // stackEnv points the stack's image variables at the offline stand-ins.
 func stackEnv(t *testing.T, c *lifecycle.Client, needDB bool) []string {
@@ -91,7 +72,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	s := New(c, p)
 	downAtEnd(t, s)
 
-	var prog syncBuffer
+	var prog testbench.Buffer
 	start := time.Now()
 	require.NoError(t, s.Up(ctx, WithWait(), WithWaitTimeout(3*time.Minute), WithProgress(&prog)), "progress:\n%s", prog.String())
 	t.Logf("up --wait took %v\n%s", time.Since(start), prog.String())
@@ -189,7 +170,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 		require.NoError(t, err)
 		before[sc.Name] = sc.ID + "@" + ins.State.StartedAt
 	}
-	var prog2 syncBuffer
+	var prog2 testbench.Buffer
 	require.NoError(t, s.Up(ctx, WithWait(), WithProgress(&prog2)))
 	after, err := s.Ps(ctx, WithAll())
 	require.NoError(t, err)
@@ -227,7 +208,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	require.NoError(t, s.Restart(ctx, WithServices("cache")))
 
 	// Down in reverse order removes everything (named volumes with WithVolumes).
-	var down syncBuffer
+	var down testbench.Buffer
 	require.NoError(t, s.Down(ctx, WithVolumes(), WithRemoveImages(), WithProgress(&down)))
 	d := down.String()
 	assert.Less(t, strings.Index(d, name+"-app-1  Removed"), strings.Index(d, name+"-db-1  Stopping"), d)

@@ -520,7 +520,7 @@ func TestInterrupt(t *testing.T) {
 	stdin, err := cmd.StdinPipe() // kept open: bash inside waits for input
 	require.NoError(t, err)
 	defer stdin.Close()
-	var out syncBuffer
+	var out testbench.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	// Wait until the interactive bash runs inside the container.
@@ -538,24 +538,6 @@ func TestInterrupt(t *testing.T) {
 	assert.Equal(t, 130, exitErr.ExitCode(), out.String())
 	assert.Contains(t, out.String(), "interrupted")
 	assert.Empty(t, e.containers(), "the container is removed after Ctrl-C")
-}
-
-// syncBuffer is a bytes.Buffer that a running command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // typist returns a terminal's input as a person types it: the lines a
