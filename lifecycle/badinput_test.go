@@ -119,3 +119,26 @@ func TestSecretsNotInErrors(t *testing.T) {
 	assert.Equal(t, "alice:xxxxx", lifecycle.Credentials{Username: "alice", Password: "pw"}.String())
 	assert.Equal(t, `lifecycle.Credentials{Username:"alice", Password:"xxxxx"}`, fmt.Sprintf("%#v", lifecycle.Credentials{Username: "alice", Password: "pw"}))
 }
+
+// New costs the engine one round trip: the ping that checks it answers
+// also negotiates the API version.
+func TestNewPingsOnce(t *testing.T) {
+	var pings, other atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/_ping") {
+			pings.Add(1)
+			w.Header().Set("API-Version", "1.41")
+			_, _ = w.Write([]byte("OK"))
+			return
+		}
+		other.Add(1)
+		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, int64(1), pings.Load())
+	assert.Zero(t, other.Load())
+	assert.Equal(t, "1.41", c.APIVersion())
+}

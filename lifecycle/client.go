@@ -173,12 +173,13 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
-	if _, err := api.Ping(ctx); err != nil {
+	ping, err := api.Ping(ctx)
+	if err != nil {
 		_ = api.Close()
 		return nil, c.engineErr(err)
 	}
 	if cfg.apiVersion == "" && os.Getenv("DOCKER_API_VERSION") == "" {
-		api.NegotiateAPIVersion(ctx)
+		api.NegotiateAPIVersionPing(ping) // from the ping above: no second round trip
 	}
 	c.logger.Debug("connected to engine", "host", ep.host, "api", api.ClientVersion(), "session", c.session)
 	return c, nil
