@@ -87,7 +87,9 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-func openAddr(t *testing.T) string {
+// serve listens on a free loopback port and hands every connection to
+// handle in a goroutine of its own, until the test ends.
+func serve(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -98,11 +100,17 @@ func openAddr(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			_ = c.Close()
+			go func() {
+				defer func() { _ = c.Close() }()
+				handle(c)
+			}()
 		}
 	}()
 	return l.Addr().String()
 }
+
+// openAddr accepts connections and closes them at once.
+func openAddr(t *testing.T) string { return serve(t, func(net.Conn) {}) }
 
 func TestExitCodes(t *testing.T) {
 	up, down := openAddr(t), freeAddr(t)
@@ -264,24 +272,11 @@ func TestEnvironmentConfiguration(t *testing.T) {
 
 // openHTTP serves one canned HTTP response to every connection.
 func openHTTP(t *testing.T, response string) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer func() { _ = c.Close() }()
-				buf := make([]byte, 4096)
-				_, _ = c.Read(buf)
-				_, _ = c.Write([]byte(response))
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return serve(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+		_, _ = c.Write([]byte(response))
+	})
 }
 
 func TestPasswordsNeverPrinted(t *testing.T) {
