@@ -55,8 +55,8 @@
 // zombies of orphaned processes (the background jobs of -cmd checks are
 // re-parented to it), and it reaps those left just before the exec, so the
 // command inherits none. It handles SIGHUP, SIGINT, SIGQUIT and SIGTERM from
-// its first instruction on: each ends the wait with exit code 128+n, and
-// kills the checks still running.
+// the first statement of main on, before it reads its arguments: each ends
+// the wait with exit code 128+n, and kills the checks still running.
 //
 // Exit codes: 0 ready (no command given); 1 the wait failed (timed out, or a
 // check failed for good); 2 usage error; 126 the command cannot be run; 127

@@ -199,8 +199,9 @@ func TestExecReplacesTheProcess(t *testing.T) {
 // stopSignalCodes are the signals that end a wait, with their exit codes.
 var stopSignalCodes = []struct {
 	sig  syscall.Signal
+	name string
 	code int
-}{{syscall.SIGHUP, 129}, {syscall.SIGINT, 130}, {syscall.SIGQUIT, 131}, {syscall.SIGTERM, 143}}
+}{{syscall.SIGHUP, "SIGHUP", 129}, {syscall.SIGINT, "SIGINT", 130}, {syscall.SIGQUIT, "SIGQUIT", 131}, {syscall.SIGTERM, "SIGTERM", 143}}
 
 func TestSignalDuringWait(t *testing.T) {
 	for _, tc := range stopSignalCodes {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// Engine-backed tests of waitfor as PID 1: the static binary is the
+// entrypoint of an image built from the busybox stand-in (sh, sleep, cat).
+
+// pid1Bench is a client and an image whose entrypoint is /waitfor.
+type pid1Bench struct {
+	t     *testing.T
+	c     *lifecycle.Client
+	image string
+}
+
+func newPID1Bench(t *testing.T) *pid1Bench {
+	t.Helper()
+	c := testbench.Client(t)
+	base := testbench.BusyboxImage(t, c)
+	dir := t.TempDir()
+	data, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "waitfor"), data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(
+		"FROM "+base+"\nCOPY waitfor /waitfor\nENTRYPOINT [\"/waitfor\"]\n"), 0o644))
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	tag := "dockhand.test/waitfor-pid1:" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = c.Build(ctx, dir, lifecycle.WithTags(tag))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		assert.NoError(t, c.RemoveImage(ctx, tag))
+	})
+	return &pid1Bench{t: t, c: c, image: tag}
+}
+
+// run starts a container with waitfor's arguments; it is removed when the
+// test ends.
+func (b *pid1Bench) run(t *testing.T, args ...string) *lifecycle.Container {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ct, err := b.c.Run(ctx, b.image, lifecycle.WithCmd(args...))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		assert.NoError(t, ct.Remove(ctx, lifecycle.WithForce()))
+	})
+	return ct
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func containerLogs(t *testing.T, ct *lifecycle.Container) string {
+	t.Helper()
+	var out testbench.Buffer
+	require.NoError(t, ct.Logs(ctxFor(t, time.Minute), lifecycle.WithStdout(&out), lifecycle.WithStderr(&out)))
+	return out.String()
+}
+
+// sh runs a shell command in the container and returns its standard output.
+func sh(t *testing.T, ct *lifecycle.Container, script string) string {
+	t.Helper()
+	res, err := ct.Exec(ctxFor(t, time.Minute), []string{"sh", "-c", script})
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode, "%s: %s", script, res.Stderr)
+	return string(res.Stdout)
+}
+
+// proc is one line of /proc/PID/stat.
+type proc struct {
+	pid   int
+	comm  string
+	state string // R, S, D, Z, ...
+	ppid  int
+}
+
+// procs lists the container's processes from /proc/*/stat (as ps -o stat).
+func procs(t *testing.T, ct *lifecycle.Container) []proc {
+	t.Helper()
+	var list []proc
+	for _, line := range strings.Split(sh(t, ct, "cat /proc/[0-9]*/stat 2>/dev/null; true"), "\n") {
+		open, close := strings.IndexByte(line, '('), strings.LastIndexByte(line, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(line[:open]))
+		require.NoError(t, err, line)
+		f := strings.Fields(line[close+1:])
+		require.GreaterOrEqual(t, len(f), 2, line)
+		ppid, err := strconv.Atoi(f[1])
+		require.NoError(t, err, line)
+		list = append(list, proc{pid: pid, comm: line[open+1 : close], state: f[0], ppid: ppid})
+	}
+	require.NotEmpty(t, list)
+	return list
+}
+
+func zombies(ps []proc) []proc {
+	var z []proc
+	for _, p := range ps {
+		if p.state == "Z" {
+			z = append(z, p)
+		}
+	}
+	return z
+}
+
+func pid1Comm(t *testing.T, ps []proc) string {
+	t.Helper()
+	for _, p := range ps {
+		if p.pid == 1 {
+			return p.comm
+		}
+	}
+	t.Fatal("no PID 1 in the container")
+	return ""
+}
+
+// poll calls f every 50ms until it returns true, for at most a minute (a
+// deadline for a hang, not a speed requirement). f's string says what it
+// saw, for the failure message.
+func poll(t *testing.T, what string, f func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok, saw := f()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s; last saw: %s", what, saw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestPID1(t *testing.T) {
+	b := newPID1Bench(t)
+
+	t.Run("no targets: execs the command at once", func(t *testing.T) {
+		ct := b.run(t, "--", "sh", "-c", "echo pid=$$; exit 7")
+		code, err := ct.Wait(ctxFor(t, time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, 7, code, "the command's exit code is the container's")
+		logs := containerLogs(t, ct)
+		assert.Contains(t, logs, "pid=1\n", "the command runs as PID 1: waitfor exec'd it in place")
+		assert.Contains(t, logs, "msg=exec command=/bin/sh")
+		assert.NotContains(t, logs, "msg=waiting")
+	})
+
+	t.Run("reaps orphans of a forking -cmd check, before and after the exec", func(t *testing.T) {
+		// Each attempt leaves an orphan (the subshell's sleep, re-parented
+		// to PID 1) that exits while the check still runs, and fails until
+		// /tmp/ready exists. The command, sleep, never reaps anything: a
+		// zombie left at the exec would stay.
+		check := `sh -c '(sleep 0.01 & echo $! >> /tmp/orphans); sleep 0.2; test -e /tmp/ready'`
+		ct := b.run(t, "-timeout", "0", "-cmd", check, "--", "sleep", "3600")
+		countOrphans := func() int {
+			return len(strings.Fields(sh(t, ct, "cat /tmp/orphans 2>/dev/null; true")))
+		}
+		poll(t, "5 check attempts", func() (bool, string) {
+			n := countOrphans()
+			return n >= 5, strconv.Itoa(n) + " orphans"
+		})
+
+		// While waiting: still waiting (every failed attempt was read as
+		// failed, although its orphan exited 0), and no zombies.
+		var last []proc
+		poll(t, "no zombies while waiting", func() (bool, string) {
+			last = procs(t, ct)
+			require.Equal(t, "waitfor", pid1Comm(t, last), "waitfor must still be waiting")
+			z := zombies(last)
+			return len(z) == 0, fmt.Sprintf("%d zombies: %v", len(z), z)
+		})
+		t.Logf("while waiting: %d processes, %d orphans made so far", len(last), countOrphans())
+
+		sh(t, ct, "touch /tmp/ready")
+		poll(t, "the exec of sleep", func() (bool, string) {
+			last = procs(t, ct)
+			return pid1Comm(t, last) == "sleep", fmt.Sprint(last)
+		})
+		orphans := countOrphans()
+		assert.GreaterOrEqual(t, orphans, 5)
+		assert.Empty(t, zombies(last), "zombies after the exec: the command inherited them")
+		t.Logf("after the exec: %d processes (%v), %d orphans made in all", len(last), last, orphans)
+		logs := containerLogs(t, ct)
+		assert.Contains(t, logs, "msg=exec command=/bin/sleep")
+	})
+
+	t.Run("a check leaving a background child holding its output is ready", func(t *testing.T) {
+		ct := b.run(t, "-strict", "-timeout", "60s", "-cmd", "sh -c 'sleep 3600 & exit 0'", "--", "echo", "started")
+		code, err := ct.Wait(ctxFor(t, 2*time.Minute))
+		require.NoError(t, err)
+		logs := containerLogs(t, ct)
+		assert.Equal(t, 0, code, logs)
+		assert.Contains(t, logs, "started\n")
+		assert.Regexp(t, `msg=ready target="cmd:sh -c sleep 3600 & exit 0" attempts=1 `, logs)
+	})
+
+	for _, tc := range stopSignalCodes {
+		t.Run(tc.name+" while waiting exits 128+n", func(t *testing.T) {
+			ct := b.run(t, "-v", "-timeout", "0", "-cmd", "sh -c 'sleep 0.01 & exit 1'", "tcp://127.0.0.1:1",
+				"--", "echo", "must not run")
+			poll(t, "a failed check", func() (bool, string) {
+				logs := containerLogs(t, ct)
+				return strings.Contains(logs, `msg="not ready"`), logs
+			})
+			require.NoError(t, ct.Kill(ctxFor(t, time.Minute), tc.name))
+			code, err := ct.Wait(ctxFor(t, 2*time.Minute))
+			require.NoError(t, err)
+			assert.Equal(t, tc.code, code, "128+%d", int(tc.sig))
+			logs := containerLogs(t, ct)
+			assert.Contains(t, logs, `msg="interrupted while waiting" signal=`)
+			assert.NotContains(t, logs, "must not run")
+		})
+	}
+}
