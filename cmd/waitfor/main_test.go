@@ -121,7 +121,6 @@ func TestExitCodes(t *testing.T) {
 
 	r = runWaitfor(t, nil, "-timeout", "200ms", up, "tcp://"+down)
 	assert.Equal(t, 1, r.code, r.stderr)
-	assert.Less(t, r.elapsed, time.Second)
 	assert.Contains(t, r.stderr, `msg="not ready" target=tcp://`+down)
 	assert.Contains(t, r.stderr, "connection refused")
 	assert.Contains(t, r.stderr, `msg="timed out after 200ms"`)
@@ -144,10 +143,9 @@ func TestExitCodes(t *testing.T) {
 		assert.Contains(t, r.stderr, tc.msg, "%q", tc.args)
 	}
 
-	start := time.Now()
 	r = runWaitfor(t, nil, "-timeout", "10s", down, "--", "/no/such/command")
 	assert.Equal(t, 127, r.code, r.stderr)
-	assert.Less(t, time.Since(start), 2*time.Second, "a missing command is reported before waiting")
+	assert.NotContains(t, r.stderr, "msg=waiting", "a missing command is reported before waiting")
 	r = runWaitfor(t, nil, up, "--", "no-such-command-waitfor")
 	assert.Equal(t, 127, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "executable file not found")
@@ -408,7 +406,7 @@ func TestEnvironmentConfiguration(t *testing.T) {
 	}, "--", "echo", "no")
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Greater(t, r.elapsed, 200*time.Millisecond)
-	assert.Less(t, r.elapsed, time.Second)
+	assert.Contains(t, r.stderr, `"msg":"timed out after 200ms"`)
 	assert.Empty(t, r.stdout, "strict: the command must not run")
 	assert.Equal(t, 2, strings.Count(r.stderr, `"msg":"not ready"`), r.stderr)
 	assert.Contains(t, r.stderr, `"target":"tcp://`+up+`","attempts":1`)
@@ -416,7 +414,7 @@ func TestEnvironmentConfiguration(t *testing.T) {
 	// A flag wins over its variable.
 	r = runWaitfor(t, []string{"WAITFOR_TIMEOUT=10s"}, "-timeout", "100ms", down1)
 	assert.Equal(t, 1, r.code)
-	assert.Less(t, r.elapsed, time.Second)
+	assert.Contains(t, r.stderr, `msg="timed out after 100ms"`)
 
 	r = runWaitfor(t, []string{"WAITFOR_QUIET=true"}, up)
 	assert.Equal(t, 0, r.code)
