@@ -112,7 +112,7 @@ Exit codes: 0 ready, 1 wait failed, 2 usage error, 126 command not executable,
 
 Examples:
   waitfor -timeout 30s postgres://app:secret@db:5432/app http://api:8080/healthz -- /app/server
-  WAITFOR_TARGETS= waitfor -- /app/server      (no targets: exec at once)
+  waitfor -- /app/server      (no targets, e.g. WAITFOR_TARGETS unset: runs /app/server at once)
 `
 
 type config struct {
