@@ -83,8 +83,9 @@ func (f fileCond) String() string {
 	return "file://" + f.path
 }
 
-// Command is ready when the command exits with status 0. Its standard output
-// and error are captured and the end of them is put into the error. The
+// Command is ready when the command exits with status 0, even if a
+// background child it started still holds its output open. Its standard
+// output and error are captured and the end of them is put into the error. The
 // command is killed when the check times out. A command that cannot be found
 // is a Permanent error. Its String hides the values of secret-named
 // KEY=VALUE arguments and the passwords of URL arguments.
@@ -105,7 +106,9 @@ func (c commandCond) Check(ctx context.Context) error {
 	// A grandchild keeping the output pipe open must not block us.
 	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
-	if err == nil {
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+		// ErrWaitDelay: it exited 0 and a background child it left still
+		// holds the output open. It is ready.
 		return nil
 	}
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {

@@ -2,7 +2,11 @@ package waitfor_test
 
 import (
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,4 +116,21 @@ func hung(t *testing.T) string {
 	})
 	t.Cleanup(func() { close(block) }) // runs before listen's cleanup
 	return addr
+}
+
+// killBackground kills the background "sleep" whose pid a test command wrote
+// to pidFile, if that pid is still a sleep.
+func killBackground(t *testing.T, pidFile string) {
+	t.Helper()
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return // it never started
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	require.NoError(t, err)
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil || strings.TrimSpace(string(comm)) != "sleep" {
+		return // already gone
+	}
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 }

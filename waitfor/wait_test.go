@@ -286,6 +286,12 @@ func TestCommand(t *testing.T) {
 	assert.Contains(t, err.Error(), "db is down")
 	assert.False(t, waitfor.IsPermanent(err))
 
+	// Exit 0 with a background child that keeps stdout open: ready, not
+	// "WaitDelay expired". The child reports its pid and is killed.
+	pidFile := filepath.Join(t.TempDir(), "bg.pid")
+	t.Cleanup(func() { killBackground(t, pidFile) })
+	require.NoError(t, waitfor.Command("sh", "-c", `sleep 30 & echo $! > "$0"; exit 0`, pidFile).Check(ctx))
+
 	err = waitfor.Command("/nonexistent/waitfor-test").Check(ctx)
 	assert.True(t, waitfor.IsPermanent(err), "%v", err)
 	assert.Equal(t, "cmd:sh -c true", waitfor.Command("sh", "-c", "true").String())

@@ -2,6 +2,7 @@
 // its place. It is meant as a container entrypoint:
 //
 //	waitfor [flags] TARGET... [-- COMMAND ARGS...]
+//	waitfor [flags] -- COMMAND ARGS...     (no targets: runs the command at once)
 //
 //	ENTRYPOINT ["/waitfor", "postgres://app:secret@db:5432/app", "http://api:8080/healthz", "--"]
 //	CMD ["/app/server"]
@@ -19,7 +20,9 @@
 //
 // Commands as targets: -cmd 'pg_isready -h db' (repeatable) is ready when it
 // exits 0. The string is split into words like a shell would (quotes and
-// backslashes), without running a shell.
+// backslashes), without running a shell. A check that exits 0 is ready even
+// when a background child it started still holds its output open; a check
+// that runs longer than -attempt-timeout is killed with its process group.
 //
 // The small build leaves out https:// targets: crypto/tls would nearly double
 // the size of the binary. Build it as
@@ -43,14 +46,23 @@
 //
 // After the wait, the command replaces waitfor (execve): it keeps waitfor's
 // PID (PID 1 in a container), receives the signals sent to the container, and
-// its exit code is the container's. Like wait-for-it, when the wait times out
-// the command is still run, after an error is logged; with -strict it is not
-// and waitfor exits 1.
+// its exit code is the container's. Without targets it is exec'd at once, so
+// an image can keep waitfor as its entrypoint whether or not targets are set.
+// Like wait-for-it, when the wait times out the command is still run, after
+// an error is logged; with -strict it is not and waitfor exits 1.
+//
+// As PID 1 while it waits, waitfor does what an init does: it reaps the
+// zombies of orphaned processes (the background jobs of -cmd checks are
+// re-parented to it), and it reaps those left just before the exec, so the
+// command inherits none. It handles SIGHUP, SIGINT, SIGQUIT and SIGTERM from
+// the first statement of main on, before it reads its arguments: each ends
+// the wait with exit code 128+n, and kills the checks still running.
 //
 // Exit codes: 0 ready (no command given); 1 the wait failed (timed out, or a
 // check failed for good); 2 usage error; 126 the command cannot be run; 127
-// the command was not found; 130 and 143 interrupted by SIGINT or SIGTERM
-// while waiting. Passwords in targets are never printed.
+// the command was not found; 129, 130, 131 and 143 interrupted by SIGHUP,
+// SIGINT, SIGQUIT or SIGTERM while waiting. Passwords in targets are never
+// printed.
 package main
 
 import (
@@ -60,7 +72,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -71,8 +82,10 @@ import (
 )
 
 const usageText = `Usage: waitfor [flags] TARGET... [-- COMMAND ARGS...]
+       waitfor [flags] -- COMMAND ARGS...
 
-Waits until every TARGET is ready, then replaces itself with COMMAND.
+Waits until every TARGET is ready, then replaces itself with COMMAND (at once
+when no TARGET is given). As PID 1 it reaps orphaned processes while waiting.
 
 Targets:
   host:port, tcp://host:port        a TCP port accepts connections ([::1]:5432 for IPv6)
@@ -83,7 +96,8 @@ Targets:
   redis://:pass@cache:6379          Redis answers PING with PONG (not LOADING)
   mysql://user:pass@db:3306/app     MySQL sends its handshake
   dns://name                        the name resolves
-  -cmd 'COMMAND ARGS'               the command exits 0 (split like a shell, not run by one)
+  -cmd 'COMMAND ARGS'               the command exits 0 (split like a shell, not run by one;
+                                    a background child it leaves running does not matter)
 
 Flags (each can be set by the environment variable shown; a flag wins):
 `
@@ -93,11 +107,12 @@ const usageTail = `  WAITFOR_TARGETS
 
 Without -strict, the command runs even when the wait timed out (like wait-for-it).
 Exit codes: 0 ready, 1 wait failed, 2 usage error, 126 command not executable,
-127 command not found, 130/143 SIGINT/SIGTERM while waiting; otherwise the
-command's own.
+127 command not found, 128+n signal n while waiting (129 SIGHUP, 130 SIGINT,
+131 SIGQUIT, 143 SIGTERM); otherwise the command's own.
 
-Example:
+Examples:
   waitfor -timeout 30s postgres://app:secret@db:5432/app http://api:8080/healthz -- /app/server
+  waitfor -- /app/server      (no targets, e.g. WAITFOR_TARGETS unset: runs /app/server at once)
 `
 
 type config struct {
@@ -110,13 +125,15 @@ type config struct {
 }
 
 func main() {
+	// First: from here on a stop signal exits 128+n (see catchSignals).
+	in := catchSignals()
 	if os.Getenv("GOMAXPROCS") == "" {
 		// Checks are tiny and I/O bound; one P saves the scheduler's
 		// cross-thread wake-ups at every attempt (about 15% of the CPU time
 		// of a wait). The exec'd command does not inherit this.
 		runtime.GOMAXPROCS(1)
 	}
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(in, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // usageError is a mistake in the arguments or environment: exit 2.
@@ -222,8 +239,8 @@ func parseArgs(args []string, getenv func(string) string) (*config, error) {
 	if c.timeout < 0 {
 		return nil, usagef("invalid -timeout ", time.Duration(c.timeout).String(), ": must not be negative")
 	}
-	if len(c.targets) == 0 && len(c.cmds) == 0 {
-		return nil, usagef("no target given (arguments, -cmd or WAITFOR_TARGETS)")
+	if len(c.targets) == 0 && len(c.cmds) == 0 && len(c.command) == 0 {
+		return nil, usagef("no target and no command given (targets as arguments, -cmd or WAITFOR_TARGETS; or just -- COMMAND)")
 	}
 	return c, nil
 }
@@ -252,7 +269,8 @@ func flagErr(err error) string {
 	return strings.Replace(msg, ": parse error", ": not a valid value", 1)
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run runs waitfor; in is where stop signals are caught (see catchSignals).
+func run(in *interrupts, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	c, err := parseArgs(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(stdout)
@@ -268,8 +286,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log.quiet, log.verbose = c.quiet, c.verbose
+	in.use(log, nil)
 
 	conds := make([]waitfor.Condition, 0, len(c.targets)+len(c.cmds))
+	var cmds [][]string
 	for _, t := range c.targets {
 		cond, err := waitfor.ParseTarget(t)
 		if err != nil {
@@ -291,7 +311,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 				": want a command and its arguments, quoted like in a shell (unbalanced quote or trailing backslash?)")
 			return 2
 		}
-		conds = append(conds, waitfor.Command(words[0], words[1:]...))
+		cmds = append(cmds, words)
 	}
 
 	// Find the command first: a typo should not cost the whole timeout.
@@ -308,17 +328,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		sig := <-sigs
-		code := 143
-		if sig == syscall.SIGINT {
-			code = 130
-		}
-		log.log(lvlWarn, "interrupted while waiting", "signal", sig.String())
-		os.Exit(code)
-	}()
+	if len(conds)+len(cmds) == 0 {
+		// Nothing to wait for: run the command at once.
+		return execCommand(in, log, path, c.command)
+	}
+
+	// Reap children (as PID 1, the orphans of forking -cmd checks) while
+	// waiting; the -cmd checks get their exit status from the reaper.
+	r := startReaper()
+	in.use(log, r)
+	for _, words := range cmds {
+		conds = append(conds, newCommandCheck(r, words))
+	}
 
 	names := make([]string, len(conds))
 	for i, cond := range conds {
@@ -343,6 +364,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		},
 	}
 	err = w.Wait(context.Background(), conds...)
+	r.stop()
 	if err != nil {
 		var werr *waitfor.Error
 		reason := err.Error()
@@ -368,11 +390,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if len(c.command) == 0 {
 		return 0
 	}
+	return execCommand(in, log, path, c.command)
+}
 
-	signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+// execCommand replaces waitfor with the command at path; it returns only
+// when that failed, with exit code 126 or 127.
+func execCommand(in *interrupts, log *logger, path string, argv []string) int {
 	log.log(lvlInfo, "exec", "command", path)
-	err = syscall.Exec(path, c.command, os.Environ())
-	// Only reached when exec failed.
+	err := in.exec(path, argv, os.Environ())
 	code := 127
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
 		code = 126
