@@ -190,6 +190,22 @@ func TestRunSurvivesFaults(t *testing.T) {
 	})
 	assert.Equal(t, "through the proxy\n", out.String())
 
+	// exec start is upgraded too: its output comes through the raw pipe.
+	box := runBox(t, c, lifecycle.WithInit(), lifecycle.WithCmd("sleep", "600"))
+	var res *lifecycle.ExecResult
+	ty.survive("slow exec start, 500 on the first exec inspect", []testbench.Rule{
+		{Method: "POST", Path: "/exec/*/start", Action: testbench.Delay, After: 200 * time.Millisecond},
+		{Method: "GET", Path: "/exec/*/json", Nth: 1, Action: testbench.Fail500},
+	}, func() error {
+		var err error
+		res, err = box.Exec(ctx, []string{"sh", "-c", "echo out; echo err >&2; exit 3"})
+		return err
+	})
+	assert.Equal(t, "out\n", string(res.Stdout))
+	assert.Equal(t, "err\n", string(res.Stderr))
+	assert.Equal(t, 3, res.ExitCode)
+	require.NoError(t, box.Remove(ctx, lifecycle.WithForce()))
+
 	// Persistent: every image inspect fails. Run names the fault and
 	// creates nothing (the leak check at the end proves it).
 	p.Inject(testbench.Rule{Method: "GET", Path: "/images/**/json", Action: testbench.Fail500, Message: "image store unavailable"})
