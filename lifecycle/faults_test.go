@@ -134,6 +134,17 @@ func TestRetryIdempotentReads(t *testing.T) {
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	p.Clear()
 
+	// New's ping (a HEAD) is an idempotent read too.
+	pings := p.Count("HEAD", "/_ping")
+	ty.survive("500 on New's ping", []testbench.Rule{{Method: "HEAD", Path: "/_ping", Nth: 1, Action: testbench.Fail500}}, func() error {
+		c2, err := lifecycle.New(ctx, lifecycle.WithHost(p.Host()))
+		if err == nil {
+			err = c2.Close()
+		}
+		return err
+	})
+	assert.Equal(t, pings+2, p.Count("HEAD", "/_ping"), "the HEAD was sent again")
+
 	_, err = lifecycle.New(ctx, lifecycle.WithRetry(0))
 	assert.True(t, errors.Is(err, lifecycle.ErrInvalid), "%v", err)
 }
