@@ -58,7 +58,8 @@ func (a Action) String() string {
 // rule fires on the Nth one only (Nth > 0), on the first First ones
 // (First > 0), or on every one (both 0). Every rule counts the calls that
 // match it; the first rule (in the order injected) that fires on a call
-// acts on it.
+// acts on it. On an upgraded call (attach, exec start) only Fail500,
+// DropBeforeHeader and Delay act; the others let it through.
 type Rule struct {
 	Method string // "GET", "POST", ...; "" matches any
 	// Path is matched against the request path with the API version
@@ -443,7 +444,7 @@ func (p *FaultProxy) pipeUpgrade(w http.ResponseWriter, r *http.Request, idx int
 		_ = up.Close()
 		return
 	}
-	if !p.track(conn, up) {
+	if !p.track(conn, up) { // counts the pipe in p.pipes
 		return
 	}
 	p.setStatus(idx, http.StatusSwitchingProtocols)
@@ -453,6 +454,7 @@ func (p *FaultProxy) pipeUpgrade(w http.ResponseWriter, r *http.Request, idx int
 	out.TransferEncoding = nil
 	if err := out.Write(up); err != nil {
 		p.untrack(conn, up)
+		p.pipes.Done()
 		return
 	}
 	done := make(chan struct{}, 2)
@@ -466,7 +468,6 @@ func (p *FaultProxy) pipeUpgrade(w http.ResponseWriter, r *http.Request, idx int
 		closeWrite(conn)
 		done <- struct{}{}
 	}()
-	p.pipes.Add(1)
 	go func() {
 		defer p.pipes.Done()
 		<-done
@@ -483,8 +484,9 @@ func closeWrite(c net.Conn) {
 	_ = c.Close()
 }
 
-// track registers raw connections for Close; false (closing them) if the
-// proxy is already closed.
+// track registers the raw connections of one pipe for Close, and the pipe
+// in p.pipes (under p.mu, so never after Close began waiting); false
+// (closing them) if the proxy is already closed.
 func (p *FaultProxy) track(conns ...net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -497,6 +499,7 @@ func (p *FaultProxy) track(conns ...net.Conn) bool {
 	for _, c := range conns {
 		p.raw[c] = struct{}{}
 	}
+	p.pipes.Add(1)
 	return true
 }
 
