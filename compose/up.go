@@ -225,7 +225,7 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 		return nil
 	}
 	for _, ref := range refs {
-		ins, err := waitFor(ctx, r.s.api, ref.id, ref.name, goalReady, r.isOneShot(name))
+		ins, err := waitFor(ctx, r.s.c, ref.id, ref.name, goalReady, r.isOneShot(name))
 		if err != nil {
 			return r.failed(ctx, name, ref, err)
 		}
@@ -285,7 +285,7 @@ func (r *runner) waitDependency(ctx context.Context, d, condition string) error 
 	r.mu.Unlock()
 	w.once.Do(func() {
 		for _, ref := range st.ids {
-			if _, err := waitFor(ctx, r.s.api, ref.id, ref.name, g, false); err != nil {
+			if _, err := waitFor(ctx, r.s.c, ref.id, ref.name, g, false); err != nil {
 				w.err = r.failed(ctx, d, ref, err)
 				return
 			}

@@ -2,14 +2,12 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // goal is what a wait waits for.
@@ -27,46 +25,37 @@ func (g goal) String() string {
 }
 
 // errState is a definite failure: the container cannot reach the goal.
-type errState struct{ msg string }
+type errState struct {
+	msg   string
+	cause error // the engine's error, if it was one
+}
 
 func (e *errState) Error() string { return e.msg }
 
-// waitFor waits until container id reaches g, driven by the engine's
-// event stream: it subscribes first (replaying events from a second
-// before, so none is lost between subscribing and looking), then looks at
-// the state, and looks again on each event of the container. No polling.
-// It returns the last inspection: on success, the one at the goal.
-func waitFor(ctx context.Context, api client.APIClient, id, name string, g goal, allowExit0 bool) (container.InspectResponse, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
-	msgs, errs := api.Events(ctx, events.ListOptions{
-		Since:   since,
-		Filters: filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id)),
+func (e *errState) Unwrap() error { return e.cause }
+
+// waitFor waits until container id reaches g. lifecycle's event loop
+// drives it: it subscribes to the container's events first, then looks at
+// the state, and looks again on each event; a cut event stream is
+// subscribed to again from the last event seen and the state looked at
+// again, and a failed inspection is tried again, so a transient engine
+// fault does not fail the wait. It returns the last inspection: on
+// success, the one at the goal.
+func waitFor(ctx context.Context, c *lifecycle.Client, id, name string, g goal, allowExit0 bool) (container.InspectResponse, error) {
+	ins, err := c.WatchContainer(ctx, id, func(ins container.InspectResponse) (bool, error) {
+		return reached(ins, name, g, allowExit0)
 	})
-	for {
-		ins, err := api.ContainerInspect(ctx, id)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
-			}
-			return ins, &errState{fmt.Sprintf("container %s: %v", name, err)}
-		}
-		done, err := reached(ins, name, g, allowExit0)
-		if done || err != nil {
-			return ins, err
-		}
-		select {
-		case <-msgs:
-		case err := <-errs:
-			if ctx.Err() != nil {
-				return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
-			}
-			return ins, fmt.Errorf("container %s: event stream: %w", name, err)
-		case <-ctx.Done():
-			return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, ctx.Err())
-		}
+	switch {
+	case err == nil:
+		return ins, nil
+	case ctx.Err() != nil:
+		return ins, fmt.Errorf("container %s: waiting to be %s: %w", name, g, err)
 	}
+	var st *errState
+	if errors.As(err, &st) {
+		return ins, st
+	}
+	return ins, &errState{msg: fmt.Sprintf("container %s: waiting to be %s: %v", name, g, err), cause: err}
 }
 
 // reached tells whether the inspected container is at the goal, or can
@@ -86,12 +75,12 @@ func reached(ins container.InspectResponse, name string, g goal, allowExit0 bool
 			return false, nil
 		}
 		if st.ExitCode != 0 {
-			return false, &errState{fmt.Sprintf("container %s exited with code %d", name, st.ExitCode)}
+			return false, &errState{msg: fmt.Sprintf("container %s exited with code %d", name, st.ExitCode)}
 		}
 		return true, nil
 	case goalHealthy, goalReady:
 		if g == goalHealthy && !hasHealth {
-			return false, &errState{fmt.Sprintf("container %s has no healthcheck configured", name)}
+			return false, &errState{msg: fmt.Sprintf("container %s has no healthcheck configured", name)}
 		}
 		if exited {
 			if g == goalReady && allowExit0 && st.ExitCode == 0 {
@@ -100,7 +89,7 @@ func reached(ins container.InspectResponse, name string, g goal, allowExit0 bool
 			if st.Restarting {
 				return false, nil
 			}
-			return false, &errState{fmt.Sprintf("container %s exited with code %d", name, st.ExitCode)}
+			return false, &errState{msg: fmt.Sprintf("container %s exited with code %d", name, st.ExitCode)}
 		}
 		if !hasHealth {
 			return st.Running, nil
@@ -112,7 +101,7 @@ func reached(ins container.InspectResponse, name string, g goal, allowExit0 bool
 		case container.Healthy:
 			return true, nil
 		case container.Unhealthy:
-			return false, &errState{fmt.Sprintf("container %s is unhealthy", name)}
+			return false, &errState{msg: fmt.Sprintf("container %s is unhealthy", name)}
 		}
 		return false, nil
 	}

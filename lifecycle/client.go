@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,7 @@ type clientConfig struct {
 	persistent             bool
 	labels                 map[string]string
 	logger                 *slog.Logger
+	attempts               int // WithRetry
 	extra                  []client.Opt
 }
 
@@ -133,7 +135,9 @@ func WithSDKOptions(opts ...client.Opt) ClientOption {
 // DOCKER_CERT_PATH, DOCKER_API_VERSION, DOCKER_CONTEXT and the current
 // context of the CLI configuration. It pings the engine and negotiates the
 // API version, so an unreachable engine is reported here, naming the
-// address that was tried.
+// address that was tried. Idempotent reads that fail on their connection
+// or with a 5xx answer are retried (see WithRetry); an option from
+// WithSDKOptions that replaces the SDK's HTTP client turns that off.
 func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	cfg := clientConfig{}
 	for _, o := range opts {
@@ -145,7 +149,10 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	sdkOpts := []client.Opt{client.WithHost(ep.host)}
+	// Our own http.Client, so that its transport can be wrapped below:
+	// the SDK keeps this pointer and sends every call through it.
+	hc := &http.Client{Transport: &http.Transport{}, CheckRedirect: client.CheckRedirect}
+	sdkOpts := []client.Opt{client.WithHTTPClient(hc), client.WithHost(ep.host)}
 	if ep.tls {
 		sdkOpts = append(sdkOpts, client.WithTLSClientConfig(ep.ca, ep.cert, ep.key))
 	}
@@ -159,6 +166,14 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	if err != nil {
 		return nil, invalidf("engine %s: %v", ep.host, err)
 	}
+	if cfg.attempts == 0 {
+		cfg.attempts = defaultAttempts
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	hc.Transport = &retryTransport{next: hc.Transport, attempts: cfg.attempts, backoff: retryBackoff, logger: logger}
 	c := &Client{
 		api:     api,
 		host:    hostname(),
@@ -166,12 +181,9 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 		session: firstNonEmpty(cfg.session, newSessionID()),
 		persist: cfg.persistent,
 		labels:  cfg.labels,
-		logger:  cfg.logger,
+		logger:  logger,
 		addr:    ep.host,
 		cfgDir:  cfg.configDir,
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
 	}
 	ping, err := api.Ping(ctx)
 	if err != nil {

@@ -253,9 +253,17 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 	var graceOver bool
 
 	var seen *container.InspectResponse // the last inspect
+	var inspectFails int                // failed inspections in a row
+	var recheck *time.Timer             // inspect again after a failed inspection
+	defer func() {
+		if recheck != nil {
+			recheck.Stop()
+		}
+	}()
 	check := func() (bool, error) {
 		ins, err := ct.inspectForWait(ctx)
 		if err == nil {
+			inspectFails = 0
 			seen = &ins
 			return decide(ctx, ins)
 		}
@@ -265,14 +273,31 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 				State: &container.State{Status: "removed", ExitCode: dieCode, OOMKilled: sawOOM},
 			}})
 		}
-		return waitfor.IsPermanent(err), err
+		if waitfor.IsPermanent(err) || ctx.Err() != nil {
+			return waitfor.IsPermanent(err), err
+		}
+		// The engine failed (the client has retried the call already):
+		// look again soon, and give up if it keeps failing.
+		inspectFails++
+		if inspectFails >= maxEngineFailures {
+			return true, waitfor.Permanent(fmt.Errorf("%w (%d inspections failed in a row)", err, inspectFails))
+		}
+		if recheck != nil {
+			recheck.Stop()
+		}
+		recheck = time.NewTimer(engineRetryPause << (inspectFails - 1))
+		return false, err
 	}
 
 	safety := time.NewTicker(safetyInterval)
 	defer safety.Stop()
 	backoff := 20 * time.Millisecond
+	var streamFails int // subscriptions in a row that failed before any event
 	for {
 		sctx, cancel := context.WithCancel(ctx)
+		subscribed := time.Now()
+		var got bool // an event came on this subscription
+		var streamErr error
 		msgs, errs := ct.c.api.Events(sctx, events.ListOptions{Since: unixNano(since), Filters: f})
 		done, err := check()
 	stream:
@@ -290,6 +315,7 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 				cancel()
 				return notReady(ctx, lastErr)
 			case m := <-msgs:
+				got = true
 				if t := time.Unix(0, m.TimeNano); t.After(since) {
 					since = t
 				}
@@ -333,18 +359,34 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 				// stop timeout), unless the engine says otherwise.
 				graceOver = true
 				done, err = check()
+			case <-graceC(recheck):
+				recheck = nil
+				done, err = check()
 			case <-safety.C:
 				done, err = check()
 			case err := <-errs:
 				// The stream ended (engine restarted, connection
-				// dropped): subscribe again, replaying what we missed.
+				// dropped): subscribe again from the last event seen,
+				// so the engine replays what we missed, and inspect
+				// again.
 				if ctx.Err() == nil && err != nil {
-					lastErr = fmt.Errorf("event stream of the engine: %w", err)
+					streamErr = fmt.Errorf("event stream of the engine: %w", err)
+					lastErr = streamErr
 				}
 				break stream
 			}
 		}
 		cancel()
+		if got || time.Since(subscribed) >= safetyInterval {
+			streamFails, backoff = 0, 20*time.Millisecond
+		}
+		if streamErr != nil {
+			streamFails++
+			ct.c.logger.Debug("event stream failed, subscribing again", "container", ct.String(), "failures", streamFails, "err", streamErr)
+			if streamFails >= maxEngineFailures {
+				return waitfor.Permanent(fmt.Errorf("%w (%d subscriptions failed in a row)", streamErr, streamFails))
+			}
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -355,6 +397,16 @@ func (ct *Container) watchEvents(ctx context.Context, actions []string, decide d
 		backoff = min(backoff*2, time.Second)
 	}
 }
+
+// maxEngineFailures is how many engine calls in a row (each already
+// retried by the client, see WithRetry) may fail before a wait gives up
+// with the engine's error instead of waiting for its context to end:
+// inspections of the container, subscriptions to its events or log.
+const maxEngineFailures = 4
+
+// engineRetryPause is the pause after a wait's first failed engine call;
+// it doubles after each further one.
+const engineRetryPause = 100 * time.Millisecond
 
 // oomGrace is how long a wait gives the oom event of a container that died
 // with 137 (SIGKILL) to arrive: the engine may send it after die.
@@ -604,15 +656,22 @@ func (l *logLineCond) Watch(ctx context.Context) error {
 	}
 	defer l.release()
 	var lastErr error
+	var fails int // engine calls in a row that failed with no progress
 	pause := 10 * time.Millisecond
 	for {
 		if l.found >= l.n {
 			return nil
 		}
+		if fails >= maxEngineFailures {
+			return waitfor.Permanent(fmt.Errorf("%w (%d engine calls failed in a row)", lastErr, fails))
+		}
 		ins, err := l.ct.inspectForWait(ctx)
 		if err != nil {
 			if waitfor.IsPermanent(err) {
 				return err
+			}
+			if ctx.Err() == nil {
+				fails++
 			}
 			lastErr = err
 		} else {
@@ -627,19 +686,28 @@ func (l *logLineCond) Watch(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return notReady(ctx, l.progress())
 			}
+			progressed := l.found != before || !l.last.Equal(lastSeen)
 			if err != nil {
 				if waitfor.IsPermanent(err) {
 					return err
 				}
+				// A cut stream: the next read resumes after the last
+				// message read.
 				lastErr = err
+				if progressed {
+					fails = 0
+				} else {
+					fails++
+				}
 			} else {
+				fails = 0
 				lastErr = l.progress()
 			}
 			if stoppedStatus(ins.State) {
 				// Stopped before the read began: the log is complete.
 				return l.ct.stopped(ctx, ins)
 			}
-			if l.found != before || !l.last.Equal(lastSeen) {
+			if progressed {
 				pause = 10 * time.Millisecond
 			}
 		}

@@ -1,6 +1,7 @@
 // Package testbench is the engine-backed test bench: clients that fail a
-// test which leaves resources behind, the offline stand-in images, and an
-// in-process registry on 127.0.0.1.
+// test which leaves resources behind, the offline stand-in images, an
+// in-process registry on 127.0.0.1, and a fault-injecting proxy between a
+// client and the engine (FaultProxy).
 package testbench
 
 import (
