@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -333,8 +334,7 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	ctx := waitCtx(t, 2*time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c",
 		`awk 'BEGIN { for (i = 0; i < 50000; i++) print "filler line " i " padding padding padding" }'; `+
-			`while [ ! -f /tmp/go ]; do sleep 0.05; done; `+
-			`sleep 0.3; echo ready; sleep 0.3; echo ready; sleep 0.3; echo ready; exec sleep 300`))
+			`for i in 1 2 3; do while [ ! -f /tmp/go$i ]; do sleep 0.02; done; echo ready; done; exec sleep 300`))
 	re := regexp.MustCompile(`^ready$`)
 
 	// Two more clients on the same container, each counting its own log traffic.
@@ -358,12 +358,24 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		// waitfor.All polls Check; a 5ms cap makes it poll often.
-		pollErr = (&waitfor.Waiter{Timeout: time.Minute, MaxInterval: 5 * time.Millisecond}).Wait(ctx, waitfor.All(polled.LogLine(re, 3)))
+		// waitfor.All polls Check; a 5ms cap makes it poll often. The
+		// first check reads the whole 4 MB log: on a loaded machine that
+		// can take longer than the default 1 s attempt timeout, and a cut
+		// first read would make the next one a long catch-up, not a tail.
+		pollErr = (&waitfor.Waiter{Timeout: time.Minute, AttemptTimeout: 30 * time.Second, MaxInterval: 5 * time.Millisecond}).
+			Wait(ctx, waitfor.All(polled.LogLine(re, 3)))
 	}()
-	// Both read the filler first; then the readies trickle in.
-	time.Sleep(500 * time.Millisecond)
-	require.NoError(t, ctr.WriteFile(ctx, "/tmp/go", nil, 0o644))
+	// Both read the filler first; then the readies trickle in, each one
+	// only after the polled condition has read the log twice more, so the
+	// polled reads after the first are many small ones, however slow the
+	// machine.
+	for i := 1; i <= 3; i++ {
+		calls, _ := pollCount.snapshot()
+		for n := len(calls); len(calls) < n+2; calls, _ = pollCount.snapshot() {
+			require.NoError(t, sleepCtx(ctx, 10*time.Millisecond), "polled reads stopped")
+		}
+		require.NoError(t, ctr.WriteFile(ctx, fmt.Sprintf("/tmp/go%d", i), nil, 0o644))
+	}
 	wg.Wait()
 	require.NoError(t, watchErr)
 	require.NoError(t, pollErr)
@@ -385,7 +397,7 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	assert.Equal(t, "1", wCalls[0].Get("follow"))
 	assert.LessOrEqual(t, wBytes, full)
 
-	assert.GreaterOrEqual(t, len(pCalls), 10, "polled many times while the readies trickled in")
+	assert.GreaterOrEqual(t, len(pCalls), 7, "polled at least twice before each ready, and once after the last")
 	// Each byte once, plus per call the last message read before (the
 	// engine's "since" includes it) and a little read-ahead when a tail
 	// did not reach back to it and was asked for again, larger.
@@ -619,5 +631,17 @@ func TestConditionsFailWhenTheContainerIsGone(t *testing.T) {
 		if assert.True(t, errors.As(err, &ee), "%s: %v", cond, err) {
 			assert.Equal(t, "removed", ee.Status)
 		}
+	}
+}
+
+// sleepCtx sleeps for d, or returns ctx's error when it ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
