@@ -150,59 +150,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// lastLogLines returns up to n last lines of the container's log; nil if
-// they cannot be read (the error being reported matters more).
-func (ct *Container) lastLogLines(ctx context.Context, tty bool, n int) []string {
-	if ctx.Err() != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	rc, err := ct.c.api.ContainerLogs(ctx, ct.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	w := &limitWriter{w: &buf, n: 64 << 10}
-	if tty {
-		_, _ = io.Copy(w, rc)
-	} else {
-		_, _ = stdcopy.StdCopy(w, w, rc)
-	}
-	text := strings.TrimRight(strings.ReplaceAll(buf.String(), "\r\n", "\n"), "\n")
-	if text == "" {
-		return nil
-	}
-	lines := strings.Split(text, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	for i, l := range lines {
-		if len(l) > 300 {
-			lines[i] = l[:300] + "..."
-		}
-	}
-	return lines
-}
-
-// limitWriter keeps the first n bytes and drops the rest silently.
-type limitWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.n -= k
-		if _, err := l.w.Write(p[:k]); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
 func (ct *Container) condName(what string) string { return "container " + ct.String() + " " + what }
 
 // ---------------------------------------------------------------------------
