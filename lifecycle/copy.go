@@ -163,7 +163,9 @@ func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...Opti
 	}
 	defer rc.Close()
 	if s.keepSpecial {
-		err = archive.Untar(rc, dst, &archive.TarOptions{NoLchown: true})
+		if err = os.MkdirAll(dst, 0o755); err == nil {
+			err = archive.Untar(rc, dst, &archive.TarOptions{NoLchown: true})
+		}
 	} else {
 		err = untarSafe(rc, dst, func(name string, typ byte) {
 			ct.c.logger.Debug("copy from container: special file skipped", "container", ct.String(), "entry", name, "type", string(typ))

@@ -60,7 +60,7 @@ func untarSafe(r io.Reader, dst string, skipped func(name string, typ byte)) err
 			if err := root.Chmod(name, perm|0o700); err != nil {
 				return err
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			if err := removeNonDir(root, name); err != nil {
 				return err
 			}

@@ -817,7 +817,9 @@ func readRawMessages(r io.Reader, msg func(stream int, payload []byte) bool) err
 // ExecSucceeds.
 
 // ExecSucceeds is ready when cmd, run in the container (docker exec),
-// exits 0. A command that does not exist in the image fails at once.
+// exits 0. A command that does not exist in the image fails at once. An
+// attempt that outlives its context (waitfor's AttemptTimeout) is killed
+// as Exec describes: on a local engine, nothing of it stays running.
 func (ct *Container) ExecSucceeds(cmd ...string) waitfor.Condition {
 	return execCond{ct: ct, cmd: append([]string(nil), cmd...)}
 }
@@ -849,7 +851,10 @@ func (e execCond) Check(ctx context.Context) error {
 	if !ins.State.Running {
 		return fmt.Errorf("container %s is %s", e.ct, ins.State.Status)
 	}
-	res, err := e.ct.Exec(ctx, e.cmd)
+	// Exec kills the command if the attempt's ctx ends first, so a hung
+	// attempt does not stay behind in the container. Its output is only
+	// quoted: a little of it is enough.
+	res, err := e.ct.Exec(ctx, e.cmd, WithMaxSize(64<<10))
 	if err != nil {
 		if isNoSuchCommand(err.Error()) {
 			return waitfor.Permanent(err)
