@@ -25,7 +25,9 @@ const (
 // and stderr, as docker logs --tail n), oldest first, for quoting in a
 // message: a line longer than 300 bytes is cut there and ends in "...",
 // and a trailing \r of a \r\n line end is dropped. However much the
-// container logged, it keeps at most n such lines in memory. The read
+// container logged, it keeps at most n such lines in memory. The engine
+// counts a line as its log messages, one per 16 KiB of it with the json-file
+// driver, so a long line may leave fewer than n lines. The read
 // gives up after 5 s; the lines read by then are returned with the error.
 func (ct *Container) LastLogLines(ctx context.Context, n int) ([]string, error) {
 	if n < 0 {

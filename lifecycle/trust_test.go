@@ -250,3 +250,29 @@ func TestStdinCopyEndsWithTheCall(t *testing.T) {
 		}
 	}
 }
+
+func TestLastLogLines(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	img := testbench.BusyboxImage(t, c)
+	// b goes to stderr long before a and c: the engine copies the two
+	// streams apart, so only an early one is surely logged before them.
+	ctr, err := c.Run(ctx, img, lifecycle.WithCmd("sh", "-c", "echo b >&2; yes x | tr -d '\\n' | head -c 5000000; echo; echo a; printf 'c\\r\\n'"))
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, ctr.Remove(context.Background(), lifecycle.WithForce())) }()
+	require.NoError(t, waitfor.Wait(ctx, ctr.Exited(0)))
+
+	lines, err := ctr.LastLogLines(ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "c"}, lines, "the last lines, oldest first, the \\r of a \\r\\n end dropped")
+	// The engine counts each 16 KiB piece of a long line as a message.
+	lines, err = ctr.LastLogLines(ctx, 400)
+	require.NoError(t, err)
+	giant := strings.Repeat("x", 300) + "..."
+	assert.Equal(t, []string{"b", giant, "a", "c"}, lines, "stderr too; a 5 MB line quoted on its first 300 bytes")
+	lines, err = ctr.LastLogLines(ctx, 0)
+	assert.NoError(t, err)
+	assert.Empty(t, lines)
+	_, err = ctr.LastLogLines(ctx, -1)
+	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
+}
