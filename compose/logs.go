@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,27 +21,16 @@ import (
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
-// lastLogs returns a container's last n log lines (stdout and stderr).
+// lastLogs returns a container's last n log lines (stdout and stderr),
+// each indented as a quote, read by lifecycle's one capped reader.
 func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	rc, err := s.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
+	ct, err := s.c.Container(ctx, id)
 	if err != nil {
 		return ""
 	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if ins, err := s.api.ContainerInspect(ctx, id); err == nil && ins.Config != nil && ins.Config.Tty {
-		_, _ = io.Copy(&buf, rc)
-	} else {
-		_, _ = stdcopy.StdCopy(&buf, &buf, rc)
-	}
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	lines, _ := ct.LastLogLines(ctx, n)
 	for i := range lines {
 		lines[i] = "  | " + lines[i]
-	}
-	if buf.Len() == 0 {
-		return ""
 	}
 	return strings.Join(lines, "\n")
 }
@@ -84,28 +72,22 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
 		go func() {
 			defer wg.Done()
 			lw := &lineWriter{w: w, mu: &mu, prefix: fmt.Sprintf("%-*s  | ", width, t.prefix)}
-			o := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: set.follow}
-			if set.tailSet {
-				o.Tail = strconv.Itoa(set.tail)
+			ct, err := s.c.Container(ctx, t.id)
+			if err == nil {
+				lopts := []lifecycle.Option{lifecycle.WithStdout(lw), lifecycle.WithStderr(lw)}
+				if set.follow {
+					lopts = append(lopts, lifecycle.WithFollow())
+				}
+				if set.tailSet {
+					lopts = append(lopts, lifecycle.WithTail(set.tail))
+				}
+				err = ct.Logs(ctx, lopts...)
+				if ferr := lw.flush(); err == nil {
+					err = ferr
+				}
 			}
-			rc, err := s.api.ContainerLogs(ctx, t.id, o)
-			if err != nil {
-				errs[i] = fmt.Errorf("logs of %s: %w", t.prefix, err)
-				return
-			}
-			defer rc.Close()
-			tty := false
-			if ins, err := s.api.ContainerInspect(ctx, t.id); err == nil && ins.Config != nil {
-				tty = ins.Config.Tty
-			}
-			if tty {
-				_, err = io.Copy(lw, rc)
-			} else {
-				_, err = stdcopy.StdCopy(lw, lw, rc)
-			}
-			lw.flush()
 			if err != nil && ctx.Err() == nil {
-				errs[i] = fmt.Errorf("logs of %s: %w", t.prefix, err)
+				errs[i] = fmt.Errorf("%s: %w", t.prefix, err)
 			}
 		}()
 	}
@@ -119,38 +101,87 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
 	return nil
 }
 
+// maxLogLine is the longest line Logs writes. The rest of a longer line
+// (a progress bar that redraws itself with \r and never ends its line,
+// say) is dropped and counted: a line costs at most this much memory.
+const maxLogLine = 64 << 10
+
 // lineWriter writes whole lines, each with a prefix, under a shared lock.
+// It looks at each byte written to it once, and keeps at most max bytes of
+// a line that has not ended yet.
 type lineWriter struct {
 	w      io.Writer
 	mu     *sync.Mutex
 	prefix string
-	buf    []byte
+	max    int // bytes of a line kept; maxLogLine when 0
+
+	line    []byte // the current line's first bytes
+	dropped int    // bytes of the current line past max
+	out     []byte // reused to build a line with its prefix
+	scanned int    // bytes searched for a newline (for tests)
+}
+
+func (l *lineWriter) limit() int {
+	if l.max > 0 {
+		return l.max
+	}
+	return maxLogLine
+}
+
+// keep adds part of the current line, up to the limit.
+func (l *lineWriter) keep(p []byte) {
+	room := max(0, l.limit()-len(l.line))
+	k := min(room, len(p))
+	l.line = append(l.line, p[:k]...)
+	l.dropped += len(p) - k
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
+	for done := 0; done < len(p); {
+		rest := p[done:]
+		i := bytes.IndexByte(rest, '\n')
 		if i < 0 {
-			return len(p), nil
+			l.scanned += len(rest)
+			l.keep(rest)
+			break
 		}
-		l.mu.Lock()
-		_, err := fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i])
-		l.mu.Unlock()
-		l.buf = l.buf[i+1:]
-		if err != nil {
-			return len(p), err
+		l.scanned += i + 1
+		l.keep(rest[:i])
+		done += i + 1
+		if err := l.emit(); err != nil {
+			return done, err
 		}
 	}
+	return len(p), nil
 }
 
-func (l *lineWriter) flush() {
-	if len(l.buf) > 0 {
-		l.mu.Lock()
-		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf)
-		l.mu.Unlock()
-		l.buf = nil
+// emit writes the current line with its prefix, and a note of how much of
+// it was dropped.
+func (l *lineWriter) emit() error {
+	l.out = append(append(l.out[:0], l.prefix...), l.line...)
+	if l.dropped > 0 {
+		l.out = fmt.Appendf(l.out, " [... %d more bytes of this line dropped]", l.dropped)
 	}
+	l.out = append(l.out, '\n')
+	l.line, l.dropped = l.line[:0], 0
+	if cap(l.line) > 4<<10 {
+		l.line = nil // do not hold on to a giant line's buffer
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := l.w.Write(l.out)
+	if cap(l.out) > 4<<10 {
+		l.out = nil
+	}
+	return err
+}
+
+// flush writes the unfinished last line, if any.
+func (l *lineWriter) flush() error {
+	if len(l.line) == 0 && l.dropped == 0 {
+		return nil
+	}
+	return l.emit()
 }
 
 // serviceContainer returns a handle on the lowest-numbered running

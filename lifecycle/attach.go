@@ -1,7 +1,6 @@
 package lifecycle
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,14 +20,27 @@ type ExecResult struct {
 	ExitCode int
 	Stdout   []byte // captured when no WithStdout writer was given
 	Stderr   []byte // captured when no WithStderr writer was given
+	// Truncated is set when a captured stream was longer than the
+	// capture limit (DefaultMaxSize, or WithMaxSize): its first bytes
+	// are kept, the rest dropped.
+	Truncated bool
 }
 
 // Exec runs a command in the running container (docker exec) and waits for
 // it. A command that runs and exits non-zero is not an error: read
 // ExitCode. Standard output and error are kept apart (demultiplexed) and
-// captured in the result unless WithStdout/WithStderr redirect them.
-// WithStdin feeds standard input; WithTTY with a terminal as stdin gives a
-// person an interactive session (raw mode, resized with the window).
+// captured in the result, up to DefaultMaxSize bytes each (WithMaxSize),
+// unless WithStdout/WithStderr redirect them. WithStdin feeds standard
+// input, and is read no more once Exec returns; WithTTY with a terminal as
+// stdin gives a person an interactive session (raw mode, resized with the
+// window).
+//
+// When ctx ends first, Exec returns its error and kills the command, as
+// exec.CommandContext does, with the processes it started: the engine's
+// API has no call for that, so it is done from this host with SIGKILL
+// when the engine runs here (the process is found by the exec's pid and
+// checked to be in the container's cgroup). With a remote engine the
+// command is left to end by itself, and a warning is logged.
 func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*ExecResult, error) {
 	s, err := apply("Exec", opts)
 	if err != nil {
@@ -46,28 +58,39 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 	}
 	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
 	if err != nil {
+		if ctx.Err() != nil {
+			ct.killExec(ctx, created.ID, cmd[0])
+		}
 		return nil, ct.c.opErr(err, "exec %q in %s: attach", cmd[0], ct)
 	}
 	res := &ExecResult{}
-	var outBuf, errBuf bytes.Buffer
+	outBuf := &capBuf{max: s.sizeLimit()}
+	errBuf := &capBuf{max: s.sizeLimit()}
 	stdout, stderr := s.stdout, s.stderr
 	if stdout == nil {
-		stdout = &outBuf
+		stdout = outBuf
 	}
 	if stderr == nil {
-		stderr = &errBuf
+		stderr = errBuf
 	}
 	resize := func(h, w uint) error {
 		return ct.c.api.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
 	}
 	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
+		if ctx.Err() != nil {
+			ct.killExec(ctx, created.ID, cmd[0])
+		}
 		return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, err)
 	}
-	res.Stdout, res.Stderr = outBuf.Bytes(), errBuf.Bytes()
+	res.Stdout, res.Stderr = outBuf.b, errBuf.b
+	res.Truncated = outBuf.over || errBuf.over
 	// The stream can end a moment before the engine records the exit code.
 	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
 		ins, err := ct.c.api.ContainerExecInspect(ctx, created.ID)
 		if err != nil {
+			if ctx.Err() != nil {
+				ct.killExec(ctx, created.ID, cmd[0])
+			}
 			return nil, ct.c.opErr(err, "exec %q in %s: inspect", cmd[0], ct)
 		}
 		if !ins.Running {
@@ -76,10 +99,30 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		}
 		select {
 		case <-ctx.Done():
+			ct.killExec(ctx, created.ID, cmd[0])
 			return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, ctx.Err())
 		case <-time.After(delay):
 		}
 	}
+}
+
+// capBuf keeps the first max bytes written to it and notes whether more
+// came.
+type capBuf struct {
+	b    []byte
+	max  int64
+	over bool
+}
+
+func (c *capBuf) Write(p []byte) (int, error) {
+	room := c.max - int64(len(c.b))
+	if int64(len(p)) > room {
+		c.over = true
+		c.b = append(c.b, p[:max(room, 0)]...)
+		return len(p), nil
+	}
+	c.b = append(c.b, p...)
+	return len(p), nil
 }
 
 // attachAndStart runs a foreground container: attach, start, stream until
@@ -113,9 +156,9 @@ func (ct *Container) attachAndStart(ctx context.Context, s *settings) error {
 
 // pump copies between a hijacked connection and the caller's streams until
 // the output ends or ctx is done. With a TTY and a terminal on stdin, the
-// terminal is put in raw mode and the remote TTY follows its size.
+// terminal is put in raw mode and the remote TTY follows its size. The
+// copy of stdin ends before pump returns: see copyStdin.
 func pump(ctx context.Context, hj types.HijackedResponse, tty bool, stdin io.Reader, stdout, stderr io.Writer, resize func(h, w uint) error) error {
-	defer hj.Close()
 	if tty && stdin != nil {
 		if f, ok := isTerminal(stdin); ok {
 			if st, err := term.SetRawTerminal(f.Fd()); err == nil {
@@ -135,19 +178,28 @@ func pump(ctx context.Context, hj types.HijackedResponse, tty bool, stdin io.Rea
 		}
 		outDone <- err
 	}()
+	stopStdin := func() {}
 	if stdin != nil {
-		go func() {
-			_, _ = io.Copy(hj.Conn, stdin)
-			_ = hj.CloseWrite()
-		}()
+		stopStdin = copyStdin(stdin, hijackedIn{&hj})
 	}
+	var err error
 	select {
-	case err := <-outDone:
-		return err
+	case err = <-outDone:
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	// Closing the connection ends a write to it that blocks; then the
+	// stdin copy can stop.
+	hj.Close()
+	stopStdin()
+	return err
 }
+
+// hijackedIn is the write side of an attached connection.
+type hijackedIn struct{ hj *types.HijackedResponse }
+
+func (h hijackedIn) Write(p []byte) (int, error) { return h.hj.Conn.Write(p) }
+func (h hijackedIn) CloseWrite() error           { return h.hj.CloseWrite() }
 
 // followSize resizes the remote TTY to the terminal now and on SIGWINCH.
 func followSize(f *os.File, resize func(h, w uint) error) (stop func()) {

@@ -39,8 +39,40 @@ func (ct *Container) WriteFile(ctx context.Context, name string, data []byte, pe
 	return nil
 }
 
-// ReadFile reads the file name from the container (as os.ReadFile).
-func (ct *Container) ReadFile(ctx context.Context, name string) ([]byte, error) {
+// DefaultMaxSize is how many bytes ReadFile reads, and Exec captures of
+// each output stream, unless WithMaxSize says otherwise.
+const DefaultMaxSize = 32 << 20
+
+// WithMaxSize sets how many bytes ReadFile reads (a larger file is an
+// ErrTooLarge error) and Exec captures of each of stdout and stderr in its
+// ExecResult (the rest is dropped and ExecResult.Truncated set). The
+// default is DefaultMaxSize.
+func WithMaxSize(n int64) Option {
+	return opt("WithMaxSize", "ReadFile Exec", func(s *settings) error {
+		if n <= 0 {
+			return invalidf("invalid size limit %d: want > 0 bytes", n)
+		}
+		s.maxSize = n
+		return nil
+	})
+}
+
+func (s *settings) sizeLimit() int64 {
+	if s.maxSize > 0 {
+		return s.maxSize
+	}
+	return DefaultMaxSize
+}
+
+// ReadFile reads the file name from the container (as os.ReadFile). A
+// file larger than DefaultMaxSize (or WithMaxSize) is not read: the error
+// (ErrTooLarge) names the file, its size and the limit.
+func (ct *Container) ReadFile(ctx context.Context, name string, opts ...Option) ([]byte, error) {
+	s, err := apply("ReadFile", opts)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.sizeLimit()
 	rc, st, err := ct.c.api.CopyFromContainer(ctx, ct.ID, name)
 	if err != nil {
 		return nil, ct.c.opErr(err, "read %s in %s", name, ct)
@@ -49,15 +81,30 @@ func (ct *Container) ReadFile(ctx context.Context, name string) ([]byte, error) 
 	if st.Mode.IsDir() {
 		return nil, invalidf("read %s in %s: is a directory (use CopyFrom)", name, ct)
 	}
+	tooLarge := func(size int64) error {
+		return &classified{class: ErrTooLarge, msg: fmt.Sprintf(
+			"read %s in %s: the file is %d bytes, over the limit of %d bytes (raise it with WithMaxSize)", name, ct, size, limit)}
+	}
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
 		if err != nil {
 			return nil, fmt.Errorf("read %s in %s: %w", name, ct, err)
 		}
-		if h.Typeflag == tar.TypeReg {
-			return io.ReadAll(tr)
+		if h.Typeflag != tar.TypeReg {
+			continue
 		}
+		if h.Size > limit {
+			return nil, tooLarge(h.Size)
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("read %s in %s: %w", name, ct, err)
+		}
+		if int64(len(data)) > limit {
+			return nil, tooLarge(h.Size)
+		}
+		return data, nil
 	}
 }
 
@@ -85,15 +132,46 @@ func (ct *Container) CopyTo(ctx context.Context, src, dst string) error {
 	return nil
 }
 
+// WithSpecialFiles makes CopyFrom keep what it drops by default from an
+// archive that an untrusted image controls: setuid, setgid and sticky
+// bits, device nodes, fifos, extended attributes, and symbolic links that
+// point outside the destination (absolute ones included). The archive is
+// then unpacked as docker cp does (which still refuses entries that would
+// be written outside dst). Device nodes need the privileges to create them.
+func WithSpecialFiles() Option {
+	return opt("WithSpecialFiles", "CopyFrom", func(s *settings) error { s.keepSpecial = true; return nil })
+}
+
 // CopyFrom copies the container's file or directory src into the host
-// directory dst (docker cp CONTAINER:SRC DST).
-func (ct *Container) CopyFrom(ctx context.Context, src, dst string) error {
+// directory dst (docker cp CONTAINER:SRC DST), creating dst if needed.
+//
+// Images under test are not trusted, so by default it writes nothing
+// outside dst and nothing a host could be attacked with: an entry whose
+// name leaves dst ("../x", "/x"), lies under a symbolic link, or is a
+// symbolic link pointing outside dst (an absolute one, "../../etc") fails
+// the copy with ErrInvalid; setuid, setgid and sticky bits are cleared;
+// device nodes and fifos are skipped; extended attributes and owners are
+// not set. WithSpecialFiles keeps them.
+func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...Option) error {
+	s, err := apply("CopyFrom", opts)
+	if err != nil {
+		return err
+	}
 	rc, _, err := ct.c.api.CopyFromContainer(ctx, ct.ID, src)
 	if err != nil {
 		return ct.c.opErr(err, "copy %s:%s", ct, src)
 	}
 	defer rc.Close()
-	if err := archive.Untar(rc, dst, &archive.TarOptions{NoLchown: true}); err != nil {
+	if s.keepSpecial {
+		if err = os.MkdirAll(dst, 0o755); err == nil {
+			err = archive.Untar(rc, dst, &archive.TarOptions{NoLchown: true})
+		}
+	} else {
+		err = untarSafe(rc, dst, func(name string, typ byte) {
+			ct.c.logger.Debug("copy from container: special file skipped", "container", ct.String(), "entry", name, "type", string(typ))
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("copy %s:%s to %s: %w", ct, src, dst, err)
 	}
 	return nil

@@ -23,6 +23,8 @@ var (
 	ErrUnauthorized = cerrdefs.ErrUnauthenticated
 	// ErrUnavailable marks an engine that cannot be reached.
 	ErrUnavailable = cerrdefs.ErrUnavailable
+	// ErrTooLarge marks data over a size limit (ReadFile's WithMaxSize).
+	ErrTooLarge = errors.New("too large")
 )
 
 // invalidf returns an ErrInvalid error with a message naming the bad value.

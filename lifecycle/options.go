@@ -65,6 +65,9 @@ type settings struct {
 	driver     string
 	driverOpts map[string]string
 	internal   bool
+	// read file / exec capture / copy from
+	maxSize     int64 // 0: DefaultMaxSize
+	keepSpecial bool
 }
 
 type netAttach struct {

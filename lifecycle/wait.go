@@ -150,59 +150,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// lastLogLines returns up to n last lines of the container's log; nil if
-// they cannot be read (the error being reported matters more).
-func (ct *Container) lastLogLines(ctx context.Context, tty bool, n int) []string {
-	if ctx.Err() != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	rc, err := ct.c.api.ContainerLogs(ctx, ct.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	w := &limitWriter{w: &buf, n: 64 << 10}
-	if tty {
-		_, _ = io.Copy(w, rc)
-	} else {
-		_, _ = stdcopy.StdCopy(w, w, rc)
-	}
-	text := strings.TrimRight(strings.ReplaceAll(buf.String(), "\r\n", "\n"), "\n")
-	if text == "" {
-		return nil
-	}
-	lines := strings.Split(text, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	for i, l := range lines {
-		if len(l) > 300 {
-			lines[i] = l[:300] + "..."
-		}
-	}
-	return lines
-}
-
-// limitWriter keeps the first n bytes and drops the rest silently.
-type limitWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.n -= k
-		if _, err := l.w.Write(p[:k]); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
 func (ct *Container) condName(what string) string { return "container " + ct.String() + " " + what }
 
 // ---------------------------------------------------------------------------
@@ -938,7 +885,9 @@ func readRawMessages(r io.Reader, msg func(stream int, payload []byte) bool) err
 // ExecSucceeds.
 
 // ExecSucceeds is ready when cmd, run in the container (docker exec),
-// exits 0. A command that does not exist in the image fails at once.
+// exits 0. A command that does not exist in the image fails at once. An
+// attempt that outlives its context (waitfor's AttemptTimeout) is killed
+// as Exec describes: on a local engine, nothing of it stays running.
 func (ct *Container) ExecSucceeds(cmd ...string) waitfor.Condition {
 	return execCond{ct: ct, cmd: append([]string(nil), cmd...)}
 }
@@ -970,7 +919,10 @@ func (e execCond) Check(ctx context.Context) error {
 	if !ins.State.Running {
 		return fmt.Errorf("container %s is %s", e.ct, ins.State.Status)
 	}
-	res, err := e.ct.Exec(ctx, e.cmd)
+	// Exec kills the command if the attempt's ctx ends first, so a hung
+	// attempt does not stay behind in the container. Its output is only
+	// quoted: a little of it is enough.
+	res, err := e.ct.Exec(ctx, e.cmd, WithMaxSize(64<<10))
 	if err != nil {
 		if isNoSuchCommand(err.Error()) {
 			return waitfor.Permanent(err)

@@ -1,0 +1,76 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+// A container that prints a 50 MiB progress bar redrawn with \r and never
+// ends the line: Logs writes it as one line of at most maxLogLine bytes
+// (the old prefixer held the whole line, and rescanned it on every write),
+// saying how much it dropped, and the lines after it in full. The failing
+// service's last log lines, read by lifecycle's one capped reader, are
+// quoted cut to 300 bytes.
+func TestLogsCapGiantLine(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const barBytes = 50 << 20
+	dir := t.TempDir()
+	yaml := fmt.Sprintf(`services:
+  bar:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "yes 'progress 42%%' | tr '\\n' '\\r' | head -c %d; echo; echo done; exit 3"]
+`, barBytes)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
+	name := projectName(c, "bar")
+	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx))
+
+	cts, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	require.NoError(t, err)
+	require.Len(t, cts, 1)
+	ct, err := c.Container(ctx, cts[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, waitfor.Wait(ctx, ct.Exited(3)))
+
+	var out bytes.Buffer
+	require.NoError(t, s.Logs(ctx, &out))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2, "the progress bar and done")
+	// The engine keeps what its log rotation (json-file max-size) left of
+	// the line, more than maxLogLine bytes in any case.
+	m := regexp.MustCompile(`^bar-1  \| ([^\n]*) \[\.\.\. (\d+) more bytes of this line dropped\]$`).FindStringSubmatch(lines[0])
+	require.NotNil(t, m, "the giant line is cut and says so: %.200q", lines[0])
+	assert.Len(t, m[1], maxLogLine, "the giant line is cut at maxLogLine")
+	assert.Contains(t, m[1], "progress 42%\rprogress 42%\r")
+	dropped, err := strconv.Atoi(m[2])
+	require.NoError(t, err)
+	assert.Positive(t, dropped)
+	assert.LessOrEqual(t, dropped+maxLogLine, barBytes)
+	assert.Equal(t, "bar-1  | done", lines[1])
+
+	got := s.lastLogs(ctx, ct.ID, 10)
+	quoted := strings.Split(got, "\n")
+	require.Len(t, quoted, 2)
+	assert.Len(t, quoted[0], len("  | ")+300+len("..."), "the giant line quoted on its first 300 bytes")
+	assert.Equal(t, "  | done", quoted[1])
+}
