@@ -69,29 +69,46 @@ var userSchemes = map[string]bool{
 // '@' (app:secret@db:5432). URL never fails; it works on strings that do
 // not parse as URLs.
 func URL(s string) string {
-	i := strings.Index(s, "://")
-	if i < 0 {
-		if at := strings.LastIndexByte(s, '@'); at >= 0 {
-			return Mask + redactQuery(s[at:])
-		}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
 		return redactQuery(s)
 	}
-	start := i + 3
-	rest := s[start:]
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return s[:start] + redactQuery(rest)
+	i := strings.Index(s, "//")
+	if i < 0 || i+2 > at || !schemePrefix(s[:i]) {
+		// No authority before the last '@' to tell where the userinfo
+		// starts: hide all that precedes it.
+		return Mask + redactQuery(s[at:])
 	}
-	ui := rest[:at]
+	start := i + 2
+	ui := s[start:at]
 	switch c := strings.IndexByte(ui, ':'); {
 	case c >= 0:
 		ui = ui[:c+1] + Mask
-	case userSchemes[scheme(s[:i])] && plainName(ui):
+	case i > 0 && userSchemes[scheme(s[:i-1])] && plainName(ui):
 		// postgres://app@db: a user name.
 	default:
 		ui = Mask
 	}
-	return s[:start] + ui + redactQuery(rest[at:])
+	return s[:start] + ui + redactQuery(s[at:])
+}
+
+// schemePrefix reports whether p, what precedes "//", is empty (a
+// scheme-relative URL) or ends with "scheme:" after text that holds no
+// ':', '@' or '/' (a quote, a word and '='), so that the authority surely
+// starts after the "//".
+func schemePrefix(p string) bool {
+	if p == "" {
+		return true
+	}
+	if p[len(p)-1] != ':' {
+		return false
+	}
+	p = p[:len(p)-1]
+	sch := scheme(p)
+	if sch == "" || !(sch[0] >= 'a' && sch[0] <= 'z') {
+		return false
+	}
+	return !strings.ContainsAny(p[:len(p)-len(sch)], ":@/")
 }
 
 // scheme returns the lower-case scheme that ends s (s may be preceded by
