@@ -35,7 +35,7 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return nil, err
 	}
 	if len(cmd) == 0 || cmd[0] == "" {
-		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, cmd)
+		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, redactArgs(cmd))
 	}
 	created, err := ct.c.api.ContainerExecCreate(ctx, ct.ID, container.ExecOptions{
 		Cmd: cmd, Env: s.env, User: s.user, WorkingDir: s.workdir, Tty: s.tty,

@@ -881,11 +881,7 @@ type execCond struct {
 }
 
 func (e execCond) String() string {
-	shown := make([]string, len(e.cmd))
-	for i, a := range e.cmd {
-		shown[i] = redactEnv(a)
-	}
-	return e.ct.condName("exec " + strings.Join(shown, " "))
+	return e.ct.condName("exec " + strings.Join(redactArgs(e.cmd), " "))
 }
 
 func (e execCond) Check(ctx context.Context) error {

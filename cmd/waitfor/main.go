@@ -67,6 +67,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
@@ -264,7 +265,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.json = b
 	}
 	if err != nil {
-		log.log(lvlError, "usage error: "+err.Error()+" (waitfor -h for help)")
+		// A flag error quotes the flag, which may be -psecret.
+		log.log(lvlError, "usage error: "+redact.Text(err.Error())+" (waitfor -h for help)")
 		return 2
 	}
 	log.quiet, log.verbose = c.quiet, c.verbose
@@ -287,7 +289,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			// Only the program's name is echoed: the rest may hold a secret
 			// that, unparsed, cannot be told apart to be redacted.
 			prog, _, _ := strings.Cut(strings.TrimSpace(s), " ")
-			log.log(lvlError, "usage error: invalid -cmd starting with "+strconv.Quote(truncate(prog, 40))+
+			log.log(lvlError, "usage error: invalid -cmd starting with "+strconv.Quote(truncate(redact.Text(prog), 40))+
 				": want a command and its arguments, quoted like in a shell (unbalanced quote or trailing backslash?)")
 			return 2
 		}
@@ -303,7 +305,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			if errors.Is(err, os.ErrPermission) {
 				code = 126
 			}
-			log.log(lvlError, "cannot run the command", "command", c.command[0], "error", err.Error())
+			log.log(lvlError, "cannot run the command", "command", redact.Text(c.command[0]), "error", redact.Text(err.Error()))
 			return code
 		}
 	}
@@ -377,7 +379,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
 		code = 126
 	}
-	log.log(lvlError, "cannot run the command", "command", path, "error", err.Error())
+	log.log(lvlError, "cannot run the command", "command", redact.Text(path), "error", redact.Text(err.Error()))
 	return code
 }
 

@@ -70,3 +70,13 @@ func JSON(s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// ErrorMessage wraps err with msg, a message the caller has already
+// scrubbed, in the type Error returns: msg is what Error(), %v, %#v and JSON
+// show; errors.Is and errors.As still see err. ErrorMessage(nil, msg) is nil.
+func ErrorMessage(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	return &scrubbed{msg: msg, err: err}
+}

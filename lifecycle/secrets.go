@@ -1,0 +1,26 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"log/slog"
+	"strconv"
+
+	"github.com/dockhand/dockhand/internal/redact"
+)
+
+// Secrets never appear in errors, logs, %v, %#v, JSON or slog output: every
+// type that may hold one shows only a description made by internal/redact,
+// the one rule for URLs, command lines and environments.
+
+// redactArgs hides the secrets of a command line (password flags, secret
+// KEY=VALUE words, URL passwords) for an error or a description.
+func redactArgs(args []string) []string { return redact.Args(args) }
+
+// GoString, MarshalJSON and LogValue of the ExecSucceeds condition show its
+// String, in which the command line is redacted; the struct would show the
+// command as given.
+func (e execCond) GoString() string {
+	return "lifecycle.ExecSucceeds(" + strconv.Quote(e.String()) + ")"
+}
+func (e execCond) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
+func (e execCond) LogValue() slog.Value         { return slog.StringValue(e.String()) }
