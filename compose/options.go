@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // Option configures one Stack verb (Up, Down, Ps, Logs, Stop, Start,
@@ -194,12 +196,15 @@ func WithNoDeps() Option {
 }
 
 // checkEnv fails on a variable that is not KEY=VALUE. The error names
-// the key, never the value: an entry with no '=' or an empty name is given
-// by position only, since all of it may be a value, which may be a secret.
+// the key, never the value: an entry with no '=' is quoted only when it
+// has the shape of a name; otherwise, and for an empty name, it is given by
+// position only, since all of it may be a value, which may be a secret.
 func checkEnv(fn string, kv []string) error {
 	for i, e := range kv {
 		k, _, ok := strings.Cut(e, "=")
 		switch {
+		case !ok && redact.EnvKey(e) != "":
+			return fmt.Errorf("compose: %s: invalid variable %q: want KEY=VALUE", fn, e)
 		case !ok:
 			return fmt.Errorf("compose: %s: variable %d has no '=': want KEY=VALUE", fn, i+1)
 		case k == "":

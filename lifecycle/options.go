@@ -486,10 +486,13 @@ func validName(n string) bool {
 
 // checkEnvEntry checks the KEY=VALUE entry number i (from 0) of a list.
 // Its error names the key, never the value: an entry without '=' is given
-// by position only, since all of it may be a value.
+// by position only unless it has the shape of a name, since all of it may
+// be a value.
 func checkEnvEntry(what string, i int, e string) error {
 	k := redact.EnvKey(e)
 	switch {
+	case !strings.Contains(e, "=") && k != "":
+		return invalidf("invalid %s %q: no '=' (want KEY=VALUE)", what, k)
 	case !strings.Contains(e, "="):
 		return invalidf("invalid %s #%d: no '=' (want KEY=VALUE)", what, i+1)
 	case k == "":

@@ -222,14 +222,26 @@ func Env(kv string) string {
 }
 
 // EnvKey returns the name of the assignment kv, for an error that must
-// not show the value: the part before the first '=', or "" when there is
-// none (the whole entry may be a value).
+// not show the value: the part before the first '='. An entry without '='
+// is returned when it has the shape of a variable name
+// ([A-Za-z_][A-Za-z0-9_]*: WithEnv("DB_PASSWORD") forgot the value), else
+// "" (the whole entry may be a value).
 func EnvKey(kv string) string {
 	k, _, ok := strings.Cut(kv, "=")
-	if !ok {
-		return ""
+	if ok || isIdent(kv) {
+		return k
 	}
-	return k
+	return ""
+}
+
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Args returns a copy of the words of a command line with their secrets

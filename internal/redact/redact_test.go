@@ -65,8 +65,11 @@ func TestEnv(t *testing.T) {
 	if k := redact.EnvKey("A=b"); k != "A" {
 		t.Errorf("EnvKey = %q", k)
 	}
-	if k := redact.EnvKey("secret"); k != "" {
-		t.Errorf("EnvKey(no =) = %q, want empty", k)
+	if k := redact.EnvKey("DB_PASSWORD"); k != "DB_PASSWORD" {
+		t.Errorf("EnvKey(name without =) = %q", k)
+	}
+	if k := redact.EnvKey("s3/cr?t"); k != "" {
+		t.Errorf("EnvKey(value without =) = %q, want empty", k)
 	}
 }
 
