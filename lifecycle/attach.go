@@ -42,11 +42,11 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		AttachStdin: s.stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
-		return nil, ct.c.opErr(err, "exec %q in %s", cmd[0], ct)
+		return nil, ct.c.opErr(err, "exec %q in %s", progName(cmd), ct)
 	}
 	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
 	if err != nil {
-		return nil, ct.c.opErr(err, "exec %q in %s: attach", cmd[0], ct)
+		return nil, ct.c.opErr(err, "exec %q in %s: attach", progName(cmd), ct)
 	}
 	res := &ExecResult{}
 	var outBuf, errBuf bytes.Buffer
@@ -61,14 +61,14 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return ct.c.api.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
 	}
 	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
-		return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, err)
+		return nil, fmt.Errorf("exec %q in %s: %w", progName(cmd), ct, err)
 	}
 	res.Stdout, res.Stderr = outBuf.Bytes(), errBuf.Bytes()
 	// The stream can end a moment before the engine records the exit code.
 	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
 		ins, err := ct.c.api.ContainerExecInspect(ctx, created.ID)
 		if err != nil {
-			return nil, ct.c.opErr(err, "exec %q in %s: inspect", cmd[0], ct)
+			return nil, ct.c.opErr(err, "exec %q in %s: inspect", progName(cmd), ct)
 		}
 		if !ins.Running {
 			res.ExitCode = ins.ExitCode
@@ -76,7 +76,7 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, ctx.Err())
+			return nil, fmt.Errorf("exec %q in %s: %w", progName(cmd), ct, ctx.Err())
 		case <-time.After(delay):
 		}
 	}

@@ -24,3 +24,10 @@ func (e execCond) GoString() string {
 }
 func (e execCond) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
 func (e execCond) LogValue() slog.Value         { return slog.StringValue(e.String()) }
+
+// progName is cmd[0] for an error message, redacted: a whole command line
+// passed as one word ("mysqladmin ping -psecret") shows no password.
+func progName(cmd []string) string { return redact.Text(cmd[0]) }
+
+// redactText hides secrets in free text such as a command's output.
+func redactText(s string) string { return redact.Text(s) }

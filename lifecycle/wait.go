@@ -908,9 +908,9 @@ func (e execCond) Check(ctx context.Context) error {
 	if res.ExitCode == 0 {
 		return nil
 	}
-	out := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
+	out := redactText(strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))) // it may echo the command
 	if (res.ExitCode == 126 || res.ExitCode == 127) && isNoSuchCommand(out) {
-		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", e.cmd[0], e.ct, out))
+		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", progName(e.cmd), e.ct, out))
 	}
 	if len(out) > 300 {
 		out = "..." + out[len(out)-300:]
