@@ -209,8 +209,10 @@ func checkEnv(fn string, kv []string) error {
 			return fmt.Errorf("compose: %s: variable %d has no '=': want KEY=VALUE", fn, i+1)
 		case k == "":
 			return fmt.Errorf("compose: %s: variable %d (=...) has an empty name: want KEY=VALUE", fn, i+1)
-		case strings.ContainsAny(k, " \t\r\n"):
+		case strings.ContainsAny(k, " \t\r\n") && redact.EnvKey(e) != "":
 			return fmt.Errorf("compose: %s: variable %d: name %q holds white space: want KEY=VALUE", fn, i+1, k)
+		case strings.ContainsAny(k, " \t\r\n"):
+			return fmt.Errorf("compose: %s: variable %d: the name before '=' holds white space: want KEY=VALUE", fn, i+1)
 		}
 	}
 	return nil

@@ -489,16 +489,19 @@ func validName(n string) bool {
 // by position only unless it has the shape of a name, since all of it may
 // be a value.
 func checkEnvEntry(what string, i int, e string) error {
-	k := redact.EnvKey(e)
+	k, _, ok := strings.Cut(e, "=")
+	name := redact.EnvKey(e) // "" unless it looks like a name
 	switch {
-	case !strings.Contains(e, "=") && k != "":
-		return invalidf("invalid %s %q: no '=' (want KEY=VALUE)", what, k)
-	case !strings.Contains(e, "="):
+	case !ok && name != "":
+		return invalidf("invalid %s %q: no '=' (want KEY=VALUE)", what, name)
+	case !ok:
 		return invalidf("invalid %s #%d: no '=' (want KEY=VALUE)", what, i+1)
 	case k == "":
 		return invalidf("invalid %s #%d: empty name (want KEY=VALUE)", what, i+1)
+	case strings.ContainsAny(k, " \t\r\n") && name != "":
+		return invalidf("invalid %s #%d: name %q holds white space (want KEY=VALUE)", what, i+1, name)
 	case strings.ContainsAny(k, " \t\r\n"):
-		return invalidf("invalid %s #%d: name %q holds white space (want KEY=VALUE)", what, i+1, k)
+		return invalidf("invalid %s #%d: the name before '=' holds white space (want KEY=VALUE)", what, i+1)
 	}
 	return nil
 }

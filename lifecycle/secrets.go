@@ -29,5 +29,7 @@ func (e execCond) LogValue() slog.Value         { return slog.StringValue(e.Stri
 // passed as one word ("mysqladmin ping -psecret") shows no password.
 func progName(cmd []string) string { return redact.Text(cmd[0]) }
 
-// redactText hides secrets in free text such as a command's output.
-func redactText(s string) string { return redact.Text(s) }
+// redactOutput hides secrets in the output of cmd: what redact.Args hides
+// in cmd (whole, and its pieces, which a program may quote) and whatever
+// else looks like a secret.
+func redactOutput(s string, cmd []string) string { return redact.Values(s, redact.ArgSecrets(cmd)...) }

@@ -908,7 +908,7 @@ func (e execCond) Check(ctx context.Context) error {
 	if res.ExitCode == 0 {
 		return nil
 	}
-	out := redactText(strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))) // it may echo the command
+	out := redactOutput(strings.TrimSpace(string(res.Stdout)+"\n"+string(res.Stderr)), e.cmd) // it may echo the command
 	if (res.ExitCode == 126 || res.ExitCode == 127) && isNoSuchCommand(out) {
 		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", progName(e.cmd), e.ct, out))
 	}

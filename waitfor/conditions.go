@@ -118,7 +118,7 @@ func (c commandCond) Check(ctx context.Context) error {
 	}
 	const keep = 512
 	// The output may echo the command line or the environment.
-	text := redact.Text(strings.TrimSpace(out.String()))
+	text := redact.Values(strings.TrimSpace(out.String()), redact.ArgSecrets(append([]string{c.name}, c.args...))...)
 	if len(text) > keep {
 		text = "..." + text[len(text)-keep:]
 	}

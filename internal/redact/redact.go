@@ -25,6 +25,7 @@ package redact
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -69,27 +70,51 @@ var userSchemes = map[string]bool{
 // '@' (app:secret@db:5432). URL never fails; it works on strings that do
 // not parse as URLs.
 func URL(s string) string {
-	at := strings.LastIndexByte(s, '@')
-	if at < 0 {
-		return redactQuery(s)
+	// The ranges to hide are found on s as given, then merged: the last
+	// '@' may sit in a query value, and a password may hold "?key=".
+	rs := queryRanges(s)
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		i := strings.Index(s, "//")
+		if i < 0 || i+2 > at || !schemePrefix(s[:i]) {
+			// No authority before the last '@' to tell where the
+			// userinfo starts: hide all that precedes it.
+			rs = append(rs, [2]int{0, at})
+		} else {
+			start := i + 2
+			ui := s[start:at]
+			switch c := strings.IndexByte(ui, ':'); {
+			case c >= 0:
+				rs = append(rs, [2]int{start + c + 1, at})
+			case i > 0 && userSchemes[scheme(s[:i-1])] && plainName(ui):
+				// postgres://app@db: a user name.
+			default:
+				rs = append(rs, [2]int{start, at})
+			}
+		}
 	}
-	i := strings.Index(s, "//")
-	if i < 0 || i+2 > at || !schemePrefix(s[:i]) {
-		// No authority before the last '@' to tell where the userinfo
-		// starts: hide all that precedes it.
-		return Mask + redactQuery(s[at:])
+	return hide(s, rs)
+}
+
+// hide replaces each of the ranges of s (merged where they touch or
+// overlap) by Mask; an empty range inserts Mask.
+func hide(s string, rs [][2]int) string {
+	if len(rs) == 0 {
+		return s
 	}
-	start := i + 2
-	ui := s[start:at]
-	switch c := strings.IndexByte(ui, ':'); {
-	case c >= 0:
-		ui = ui[:c+1] + Mask
-	case i > 0 && userSchemes[scheme(s[:i-1])] && plainName(ui):
-		// postgres://app@db: a user name.
-	default:
-		ui = Mask
+	slices.SortFunc(rs, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	pos := 0
+	for k := 0; k < len(rs); {
+		lo, hi := rs[k][0], rs[k][1]
+		for k++; k < len(rs) && rs[k][0] <= hi; k++ {
+			hi = max(hi, rs[k][1])
+		}
+		b.WriteString(s[pos:lo])
+		b.WriteString(Mask)
+		pos = hi
 	}
-	return s[:start] + ui + redactQuery(s[at:])
+	b.WriteString(s[pos:])
+	return b.String()
 }
 
 // schemePrefix reports whether p, what precedes "//", is empty (a
@@ -136,36 +161,30 @@ func plainName(s string) bool {
 	return s != ""
 }
 
-// redactQuery hides the values of secret keys in the query of s (the part
-// after its first '?'). A secret value runs to the next "&name=" (or
-// ";name=") or to the end of s: a raw '&' or '#' in it does not end it.
-func redactQuery(s string) string {
+// redactQuery hides the values of secret keys in the query of s.
+func redactQuery(s string) string { return hide(s, queryRanges(s)) }
+
+// queryRanges returns where the values of secret keys are in the query of
+// s (the part after its first '?'). A secret value runs to the next
+// "&name=" (or ";name=") or to the end of s: a raw '&' or '#' in it does
+// not end it.
+func queryRanges(s string) [][2]int {
 	q := strings.IndexByte(s, '?')
 	if q < 0 {
-		return s
+		return nil
 	}
-	var b strings.Builder
-	b.WriteString(s[:q+1])
-	rest := s[q+1:]
-	for rest != "" {
-		end := nextParam(rest, 0)
-		param := rest[:end]
-		k, _, hasValue := strings.Cut(param, "=")
+	var rs [][2]int
+	for pos := q + 1; pos < len(s); {
+		end := nextParam(s, pos)
+		k, _, hasValue := strings.Cut(s[pos:end], "=")
 		if hasValue && IsSecretName(unescape(k)) {
-			// The value may hold '&' or '#': it runs to the next
-			// "&name=", else to the end.
-			end = nextAssignment(rest, len(k)+1)
-			b.WriteString(k + "=" + Mask)
-		} else {
-			b.WriteString(param)
+			v := pos + len(k) + 1
+			end = nextAssignment(s, v)
+			rs = append(rs, [2]int{v, end})
 		}
-		rest = rest[end:]
-		if rest != "" { // the separator
-			b.WriteByte(rest[0])
-			rest = rest[1:]
-		}
+		pos = end + 1
 	}
-	return b.String()
+	return rs
 }
 
 // nextParam returns the index of the next '&' or ';' at or after from, or
@@ -221,23 +240,24 @@ func Env(kv string) string {
 	return k + "=" + Text(v)
 }
 
-// EnvKey returns the name of the assignment kv, for an error that must
-// not show the value: the part before the first '='. An entry without '='
-// is returned when it has the shape of a variable name
-// ([A-Za-z_][A-Za-z0-9_]*: WithEnv("DB_PASSWORD") forgot the value), else
-// "" (the whole entry may be a value).
+// EnvKey returns the name of the assignment kv ("KEY=VALUE", or an entry
+// without '=' such as "DB_PASSWORD", whose value was forgotten), for an
+// error that must not show the value. It returns the name only when,
+// less surrounding white space, it has the shape of a variable name
+// ([A-Za-z0-9_.-]+, not starting with '-'); otherwise "", since a value may
+// have slipped into it.
 func EnvKey(kv string) string {
-	k, _, ok := strings.Cut(kv, "=")
-	if ok || isIdent(kv) {
+	k, _, _ := strings.Cut(kv, "=")
+	if isName(strings.TrimSpace(k)) {
 		return k
 	}
 	return ""
 }
 
-func isIdent(s string) bool {
+func isName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' && i > 0) {
 			return false
 		}
 	}
@@ -453,7 +473,7 @@ func word(w string) string {
 		return w[:lead] + Mask + w[at:]
 	}
 	if strings.Contains(w, "?") {
-		return redactQuery(w)
+		return URL(w)
 	}
 	return w
 }
@@ -474,15 +494,60 @@ func quotedEnd(s string, i, j int) int {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// Values hides every occurrence of each of secrets (values known to be
-// secret, such as the values of secret-named variables) in s, then applies
-// Text. Values shorter than 4 bytes are left alone: hiding them would
+// Values hides each of secrets (values known to be secret, such as the
+// values of secret-named variables or the parts of a command line that
+// Args hides) in s, then applies Text. A secret is hidden whole, and so is
+// each run of 4 or more letters and digits in it, since a program may quote
+// a piece of it (psql: invalid integer value "Kq7v" for connection option
+// "port"). Secrets shorter than 4 bytes are left alone: hiding them would
 // garble the text and hide little.
 func Values(s string, secrets ...string) string {
+	var all []string
 	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, Mask)
+		if len(v) < 4 {
+			continue
+		}
+		all = append(all, v)
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return !isAlnum(r) }) {
+			if len(p) >= 4 && p != v {
+				all = append(all, p)
+			}
 		}
 	}
+	// Longest first, so that a piece does not break up its whole.
+	slices.SortFunc(all, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range all {
+		s = strings.ReplaceAll(s, v, Mask)
+	}
 	return Text(s)
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// ArgSecrets returns the parts of the words of a command line that Args
+// hides, so that Values can hide them in what the command prints.
+func ArgSecrets(args []string) []string {
+	var out []string
+	for i, shown := range Args(args) {
+		if w := args[i]; shown != w {
+			out = append(out, hiddenPart(w, shown))
+		}
+	}
+	return out
+}
+
+// hiddenPart returns what of orig is not in shown: orig less the prefix and
+// the suffix they share.
+func hiddenPart(orig, shown string) string {
+	p := 0
+	for p < len(orig) && p < len(shown) && orig[p] == shown[p] {
+		p++
+	}
+	q := 0
+	for q < len(orig)-p && q < len(shown)-p && orig[len(orig)-1-q] == shown[len(shown)-1-q] {
+		q++
+	}
+	return orig[p : len(orig)-q]
 }
