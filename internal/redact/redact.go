@@ -161,9 +161,6 @@ func plainName(s string) bool {
 	return s != ""
 }
 
-// redactQuery hides the values of secret keys in the query of s.
-func redactQuery(s string) string { return hide(s, queryRanges(s)) }
-
 // queryRanges returns where the values of secret keys are in the query of
 // s (the part after its first '?'). A secret value runs to the next
 // "&name=" (or ";name=") or to the end of s: a raw '&' or '#' in it does
