@@ -75,7 +75,7 @@ func (e *ExitError) Error() string {
 	}
 	fmt.Fprintf(&b, "; last %d log lines:", len(e.Logs))
 	for _, l := range e.Logs {
-		b.WriteString("\n\t" + l)
+		b.WriteString("\n\t" + redactText(l)) // a log may print the environment
 	}
 	return b.String()
 }
@@ -438,7 +438,7 @@ func (h healthyCond) decide(ctx context.Context, ins container.InspectResponse) 
 	}
 	if n := len(hs.Log); n > 0 {
 		last := hs.Log[n-1]
-		out := strings.TrimSpace(last.Output)
+		out := redactText(strings.TrimSpace(last.Output))
 		if len(out) > 200 {
 			out = out[:200] + "..."
 		}
