@@ -9,6 +9,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // LoadOption configures Load.
@@ -153,7 +155,7 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 	)
 	options, err := cli.NewProjectOptions(cfg.files, po...)
 	if err != nil {
-		return nil, fmt.Errorf("compose: load: %w", err)
+		return nil, fmt.Errorf("compose: load: %w", scrubLoadErr(err, cfg, nil))
 	}
 	if len(options.ConfigPaths) == 0 {
 		wd, _ := options.GetWorkingDir()
@@ -162,10 +164,11 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 	}
 	p, err := options.LoadProject(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compose: load: %w", err)
+		return nil, fmt.Errorf("compose: load: %w", scrubLoadErr(err, cfg, options.Environment))
 	}
+	env := p.Environment
 	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
-		return nil, fmt.Errorf("compose: load: %w", err)
+		return nil, fmt.Errorf("compose: load: %w", scrubLoadErr(err, cfg, env))
 	}
 	if p.Name == "" {
 		return nil, errors.New("compose: load: project name is empty: use WithProjectName")
@@ -179,6 +182,54 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 		p.DisabledServices[name] = s
 	}
 	return p, nil
+}
+
+// scrubLoadErr hides secrets in an error of compose-go, which may quote a
+// line of a .env or env_file ("unterminated quoted value ...", "unexpected
+// character ... in variable name ..."), a template of the compose file
+// ("Invalid template: ...") or a value: the rest of such a line is hidden,
+// then the values of secret-named variables known to Load (explicit, from
+// the environment, from .env) and anything internal/redact recognises. The
+// result prints the scrubbed text and wraps err for errors.Is and errors.As.
+func scrubLoadErr(err error, cfg loadConfig, env map[string]string) error {
+	msg := err.Error()
+	for _, marker := range []string{"unterminated quoted value", "in variable name", "Invalid template:"} {
+		for from := 0; ; {
+			i := strings.Index(msg[from:], marker)
+			if i < 0 {
+				break
+			}
+			start := from + i + len(marker)
+			end := strings.IndexByte(msg[start:], '\n')
+			if end < 0 {
+				end = len(msg)
+			} else {
+				end += start
+			}
+			msg = msg[:start] + " " + redact.Mask + msg[end:]
+			from = start + 1 + len(redact.Mask)
+		}
+	}
+	var secrets []string
+	add := func(k, v string) {
+		if redact.IsSecretName(k) {
+			secrets = append(secrets, v)
+		}
+	}
+	for _, kv := range cfg.env {
+		k, v, _ := strings.Cut(kv, "=")
+		add(k, v)
+	}
+	if !cfg.noOSEnv {
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			add(k, v)
+		}
+	}
+	for k, v := range env {
+		add(k, v)
+	}
+	return redact.ErrorMessage(err, redact.Values(msg, secrets...))
 }
 
 // cliLabels are the labels docker compose sets on every service's containers.

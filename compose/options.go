@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // Option configures one Stack verb (Up, Down, Ps, Logs, Stop, Start,
@@ -193,17 +195,24 @@ func WithNoDeps() Option {
 	return opt("WithNoDeps", "Run", func(s *settings) error { s.noDeps = true; return nil })
 }
 
-// checkEnv fails on a variable that is not KEY=VALUE. An entry with no
-// '=' is quoted; for an empty name only the position is given, since the
-// rest of the entry is a value, which may be a secret.
+// checkEnv fails on a variable that is not KEY=VALUE. The error names
+// the key, never the value: an entry with no '=' is quoted only when it
+// has the shape of a name; otherwise, and for an empty name, it is given by
+// position only, since all of it may be a value, which may be a secret.
 func checkEnv(fn string, kv []string) error {
 	for i, e := range kv {
 		k, _, ok := strings.Cut(e, "=")
 		switch {
-		case !ok:
+		case !ok && redact.EnvKey(e) != "":
 			return fmt.Errorf("compose: %s: invalid variable %q: want KEY=VALUE", fn, e)
+		case !ok:
+			return fmt.Errorf("compose: %s: variable %d has no '=': want KEY=VALUE", fn, i+1)
 		case k == "":
 			return fmt.Errorf("compose: %s: variable %d (=...) has an empty name: want KEY=VALUE", fn, i+1)
+		case strings.ContainsAny(k, " \t\r\n") && redact.EnvKey(e) != "":
+			return fmt.Errorf("compose: %s: variable %d: name %q holds white space: want KEY=VALUE", fn, i+1, k)
+		case strings.ContainsAny(k, " \t\r\n"):
+			return fmt.Errorf("compose: %s: variable %d: the name before '=' holds white space: want KEY=VALUE", fn, i+1)
 		}
 	}
 	return nil

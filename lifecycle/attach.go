@@ -47,21 +47,21 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return nil, err
 	}
 	if len(cmd) == 0 || cmd[0] == "" {
-		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, cmd)
+		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, redactArgs(cmd))
 	}
 	created, err := ct.c.api.ContainerExecCreate(ctx, ct.ID, container.ExecOptions{
 		Cmd: cmd, Env: s.env, User: s.user, WorkingDir: s.workdir, Tty: s.tty,
 		AttachStdin: s.stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
-		return nil, ct.c.opErr(err, "exec %q in %s", cmd[0], ct)
+		return nil, ct.c.opErr(err, "exec %q in %s", progName(cmd), ct)
 	}
 	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
 	if err != nil {
 		if ctx.Err() != nil {
-			ct.killExec(ctx, created.ID, cmd[0])
+			ct.killExec(ctx, created.ID, progName(cmd))
 		}
-		return nil, ct.c.opErr(err, "exec %q in %s: attach", cmd[0], ct)
+		return nil, ct.c.opErr(err, "exec %q in %s: attach", progName(cmd), ct)
 	}
 	res := &ExecResult{}
 	outBuf := &capBuf{max: s.sizeLimit()}
@@ -78,9 +78,9 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 	}
 	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
 		if ctx.Err() != nil {
-			ct.killExec(ctx, created.ID, cmd[0])
+			ct.killExec(ctx, created.ID, progName(cmd))
 		}
-		return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, err)
+		return nil, fmt.Errorf("exec %q in %s: %w", progName(cmd), ct, err)
 	}
 	res.Stdout, res.Stderr = outBuf.b, errBuf.b
 	res.Truncated = outBuf.over || errBuf.over
@@ -89,9 +89,9 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		ins, err := ct.c.api.ContainerExecInspect(ctx, created.ID)
 		if err != nil {
 			if ctx.Err() != nil {
-				ct.killExec(ctx, created.ID, cmd[0])
+				ct.killExec(ctx, created.ID, progName(cmd))
 			}
-			return nil, ct.c.opErr(err, "exec %q in %s: inspect", cmd[0], ct)
+			return nil, ct.c.opErr(err, "exec %q in %s: inspect", progName(cmd), ct)
 		}
 		if !ins.Running {
 			res.ExitCode = ins.ExitCode
@@ -99,8 +99,8 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		}
 		select {
 		case <-ctx.Done():
-			ct.killExec(ctx, created.ID, cmd[0])
-			return nil, fmt.Errorf("exec %q in %s: %w", cmd[0], ct, ctx.Err())
+			ct.killExec(ctx, created.ID, progName(cmd))
+			return nil, fmt.Errorf("exec %q in %s: %w", progName(cmd), ct, ctx.Err())
 		case <-time.After(delay):
 		}
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/client"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // DefaultHost is the engine address used when neither DOCKER_HOST nor a
@@ -164,7 +166,7 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	sdkOpts = append(sdkOpts, cfg.extra...)
 	api, err := client.NewClientWithOpts(sdkOpts...)
 	if err != nil {
-		return nil, invalidf("engine %s: %v", ep.host, err)
+		return nil, invalidf("engine %s: %v", redact.URL(ep.host), redact.Error(err))
 	}
 	if cfg.attempts == 0 {
 		cfg.attempts = defaultAttempts
@@ -182,7 +184,7 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 		persist: cfg.persistent,
 		labels:  cfg.labels,
 		logger:  logger,
-		addr:    ep.host,
+		addr:    redact.URL(ep.host),
 		cfgDir:  cfg.configDir,
 	}
 	ping, err := api.Ping(ctx)
@@ -193,7 +195,7 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	if cfg.apiVersion == "" && os.Getenv("DOCKER_API_VERSION") == "" {
 		api.NegotiateAPIVersionPing(ping) // from the ping above: no second round trip
 	}
-	c.logger.Debug("connected to engine", "host", ep.host, "api", api.ClientVersion(), "session", c.session)
+	c.logger.Debug("connected to engine", "host", redact.URL(ep.host), "api", api.ClientVersion(), "session", c.session)
 	return c, nil
 }
 
@@ -244,7 +246,8 @@ func (c *Client) API() *client.Client { return c.api }
 // Session returns the session id recorded on every resource the client creates.
 func (c *Client) Session() string { return c.session }
 
-// Host returns the engine address the client is connected to.
+// Host returns the engine address the client is connected to, with any
+// password in it hidden (it is meant for messages).
 func (c *Client) Host() string { return c.addr }
 
 // APIVersion returns the negotiated engine API version.

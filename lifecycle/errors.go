@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // The classes of error the library returns. Every error from this package
@@ -62,7 +64,11 @@ func wrap(err error, format string, args ...any) error {
 		return nil
 	}
 	msg := fmt.Sprintf(format, args...)
-	if class := classOf(err); class != nil && !errors.Is(err, class) {
+	class := classOf(err) // from the engine's own text, before it is scrubbed
+	// The engine's message may quote a command line, an environment or a
+	// file: it is shown scrubbed; errors.Is and errors.As still see err.
+	err = redact.Error(err)
+	if class != nil && !errors.Is(err, class) {
 		return &classified{msg: msg, class: class, cause: err}
 	}
 	return fmt.Errorf("%s: %w", msg, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"github.com/moby/go-archive"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/moby/term"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // PullPolicy says when Run pulls its image.
@@ -46,11 +49,25 @@ type Credentials struct {
 }
 
 // String hides the password.
-func (c Credentials) String() string { return c.Username + ":xxxxx" }
+func (c Credentials) String() string { return c.Username + ":" + redact.Mask }
 
 // GoString hides the password from %#v as well.
 func (c Credentials) GoString() string {
-	return fmt.Sprintf("lifecycle.Credentials{Username:%q, Password:\"xxxxx\"}", c.Username)
+	return fmt.Sprintf("lifecycle.Credentials{Username:%q, Password:%q}", c.Username, redact.Mask)
+}
+
+// MarshalJSON hides the password from JSON: {"username":...,"password":"xxxxx"}.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}{c.Username, redact.Mask})
+}
+
+// LogValue hides the password from log/slog: a group of username and a
+// masked password.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username), slog.String("password", redact.Mask))
 }
 
 // Image describes a local image.

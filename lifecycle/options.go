@@ -9,6 +9,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // Option configures one call: Run, Exec, Pull, Build, Push, Logs, Stop,
@@ -111,7 +113,7 @@ func WithName(name string) Option {
 func WithCmd(args ...string) Option {
 	return opt("WithCmd", "Run", func(s *settings) error {
 		if len(args) == 0 || args[0] == "" {
-			return invalidf("invalid command %q: want a non-empty command", args)
+			return invalidf("invalid command %q: want a non-empty command", redact.Args(args))
 		}
 		s.cmd, s.cmdSet = args, true
 		return nil
@@ -123,7 +125,7 @@ func WithCmd(args ...string) Option {
 func WithEntrypoint(args ...string) Option {
 	return opt("WithEntrypoint", "Run", func(s *settings) error {
 		if len(args) > 0 && args[0] == "" {
-			return invalidf("invalid entrypoint %q: want a non-empty program name", args)
+			return invalidf("invalid entrypoint %q: want a non-empty program name", redact.Args(args))
 		}
 		s.entrypoint, s.entrypointSet = args, true
 		return nil
@@ -133,10 +135,9 @@ func WithEntrypoint(args ...string) Option {
 // WithEnv adds environment variables in KEY=VALUE form.
 func WithEnv(kv ...string) Option {
 	return opt("WithEnv", "Run Exec", func(s *settings) error {
-		for _, e := range kv {
-			k, _, ok := strings.Cut(e, "=")
-			if !ok || k == "" || strings.ContainsAny(k, " \t\n") {
-				return invalidf("invalid environment variable %q: want KEY=VALUE", redactEnv(e))
+		for i, e := range kv {
+			if err := checkEnvEntry("environment variable", i, e); err != nil {
+				return err
 			}
 		}
 		s.env = append(s.env, kv...)
@@ -350,11 +351,11 @@ func WithBuildArgs(kv ...string) Option {
 		if s.buildArgs == nil {
 			s.buildArgs = map[string]*string{}
 		}
-		for _, e := range kv {
-			k, v, ok := strings.Cut(e, "=")
-			if !ok || k == "" {
-				return invalidf("invalid build argument %q: want KEY=VALUE", redactEnv(e))
+		for i, e := range kv {
+			if err := checkEnvEntry("build argument", i, e); err != nil {
+				return err
 			}
+			k, v, _ := strings.Cut(e, "=")
 			s.buildArgs[k] = &v
 		}
 		return nil
@@ -486,21 +487,24 @@ func validName(n string) bool {
 	return true
 }
 
-// redactEnv hides the value of variables whose name suggests a secret.
-func redactEnv(kv string) string {
-	k, _, ok := strings.Cut(kv, "=")
-	if ok && isSecretName(k) {
-		return k + "=xxxxx"
+// checkEnvEntry checks the KEY=VALUE entry number i (from 0) of a list.
+// Its error names the key, never the value: an entry without '=' is given
+// by position only unless it has the shape of a name, since all of it may
+// be a value.
+func checkEnvEntry(what string, i int, e string) error {
+	k, _, ok := strings.Cut(e, "=")
+	name := redact.EnvKey(e) // "" unless it looks like a name
+	switch {
+	case !ok && name != "":
+		return invalidf("invalid %s %q: no '=' (want KEY=VALUE)", what, name)
+	case !ok:
+		return invalidf("invalid %s #%d: no '=' (want KEY=VALUE)", what, i+1)
+	case k == "":
+		return invalidf("invalid %s #%d: empty name (want KEY=VALUE)", what, i+1)
+	case strings.ContainsAny(k, " \t\r\n") && name != "":
+		return invalidf("invalid %s #%d: name %q holds white space (want KEY=VALUE)", what, i+1, name)
+	case strings.ContainsAny(k, " \t\r\n"):
+		return invalidf("invalid %s #%d: the name before '=' holds white space (want KEY=VALUE)", what, i+1)
 	}
-	return kv
-}
-
-func isSecretName(k string) bool {
-	u := strings.ToUpper(k)
-	for _, w := range []string{"PASSWORD", "TOKEN", "SECRET", "PASSWD", "API_KEY", "PRIVATE_KEY"} {
-		if strings.Contains(u, w) {
-			return true
-		}
-	}
-	return false
+	return nil
 }

@@ -75,7 +75,7 @@ func (e *ExitError) Error() string {
 	}
 	fmt.Fprintf(&b, "; last %d log lines:", len(e.Logs))
 	for _, l := range e.Logs {
-		b.WriteString("\n\t" + l)
+		b.WriteString("\n\t" + redactText(l)) // a log may print the environment
 	}
 	return b.String()
 }
@@ -437,7 +437,7 @@ func (h healthyCond) decide(ctx context.Context, ins container.InspectResponse) 
 	}
 	if n := len(hs.Log); n > 0 {
 		last := hs.Log[n-1]
-		out := strings.TrimSpace(last.Output)
+		out := redactText(strings.TrimSpace(last.Output))
 		if len(out) > 200 {
 			out = out[:200] + "..."
 		}
@@ -898,11 +898,7 @@ type execCond struct {
 }
 
 func (e execCond) String() string {
-	shown := make([]string, len(e.cmd))
-	for i, a := range e.cmd {
-		shown[i] = redactEnv(a)
-	}
-	return e.ct.condName("exec " + strings.Join(shown, " "))
+	return e.ct.condName("exec " + strings.Join(redactArgs(e.cmd), " "))
 }
 
 func (e execCond) Check(ctx context.Context) error {
@@ -932,9 +928,9 @@ func (e execCond) Check(ctx context.Context) error {
 	if res.ExitCode == 0 {
 		return nil
 	}
-	out := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
+	out := redactOutput(strings.TrimSpace(string(res.Stdout)+"\n"+string(res.Stderr)), e.cmd) // it may echo the command
 	if (res.ExitCode == 126 || res.ExitCode == 127) && isNoSuchCommand(out) {
-		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", e.cmd[0], e.ct, out))
+		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", progName(e.cmd), e.ct, out))
 	}
 	if len(out) > 300 {
 		out = "..." + out[len(out)-300:]

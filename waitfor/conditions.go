@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // TCP is ready when a TCP connection to addr ("host:port", "[::1]:5432")
@@ -87,8 +89,10 @@ func (f fileCond) String() string {
 // background child it started still holds its output open. Its standard
 // output and error are captured and the end of them is put into the error. The
 // command is killed when the check times out. A command that cannot be found
-// is a Permanent error. Its String hides the values of secret-named
-// KEY=VALUE arguments and the passwords of URL arguments.
+// is a Permanent error. Its String, and the output in its errors, hide
+// secrets the way internal/redact does: secret-named KEY=VALUE arguments,
+// the passwords of URL arguments, password flags (-pSECRET, --password X,
+// redis-cli -a X, ...).
 func Command(name string, args ...string) Condition {
 	return commandCond{name: name, args: args}
 }
@@ -112,10 +116,12 @@ func (c commandCond) Check(ctx context.Context) error {
 		return nil
 	}
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-		return Permanent(err)
+		// The error quotes the name, which may be a whole command line.
+		return Permanent(redact.Error(err))
 	}
 	const keep = 512
-	text := strings.TrimSpace(out.String())
+	// The output may echo the command line or the environment.
+	text := redact.Values(strings.TrimSpace(out.String()), redact.ArgSecrets(append([]string{c.name}, c.args...))...)
 	if len(text) > keep {
 		text = "..." + text[len(text)-keep:]
 	}
@@ -126,36 +132,7 @@ func (c commandCond) Check(ctx context.Context) error {
 }
 
 func (c commandCond) String() string {
-	words := make([]string, 0, 1+len(c.args))
-	for _, w := range append([]string{c.name}, c.args...) {
-		words = append(words, redactArg(w))
-	}
-	return "cmd:" + strings.Join(words, " ")
-}
-
-// redactArg hides a secret in one command-line word: the value of
-// KEY=VALUE when KEY names a secret (env PGPASSWORD=... pg_isready), and
-// the password of a URL (pg_isready -d postgres://app:secret@db/app).
-func redactArg(w string) string {
-	if k, _, ok := strings.Cut(w, "="); ok && isSecretName(k) {
-		return k + "=xxxxx"
-	}
-	if strings.Contains(w, "://") {
-		return redactRaw(w)
-	}
-	return w
-}
-
-// isSecretName reports whether an environment variable's name suggests a
-// secret.
-func isSecretName(k string) bool {
-	u := strings.ToUpper(k)
-	for _, w := range []string{"PASSWORD", "TOKEN", "SECRET", "PASSWD", "API_KEY", "PRIVATE_KEY"} {
-		if strings.Contains(u, w) {
-			return true
-		}
-	}
-	return false
+	return "cmd:" + strings.Join(redact.Args(append([]string{c.name}, c.args...)), " ")
 }
 
 // DNS is ready when name resolves to at least one address.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // PostgresCondition is ready when a PostgreSQL server accepts connections,
@@ -32,7 +34,8 @@ func Postgres(addr, user, database string) *PostgresCondition {
 	return &PostgresCondition{Addr: addr, User: user, Database: database}
 }
 
-func (p *PostgresCondition) String() string {
+// String describes the server; it holds no password.
+func (p PostgresCondition) String() string {
 	if p.display != "" {
 		return p.display
 	}
@@ -136,10 +139,11 @@ func Redis(addr, password string) *RedisCondition {
 	return &RedisCondition{Addr: addr, Password: password}
 }
 
-func (r *RedisCondition) String() string {
+// String describes the server with the password hidden.
+func (r RedisCondition) String() string {
 	s := "redis://"
 	if r.Password != "" {
-		s += r.Username + ":xxxxx@"
+		s += r.Username + ":" + redact.Mask + "@"
 	} else if r.Username != "" {
 		s += r.Username + "@"
 	}
@@ -213,7 +217,8 @@ type MySQLCondition struct {
 // MySQL returns a condition for the server at addr ("db:3306").
 func MySQL(addr string) *MySQLCondition { return &MySQLCondition{Addr: addr} }
 
-func (m *MySQLCondition) String() string {
+// String describes the server; it holds no password.
+func (m MySQLCondition) String() string {
 	if m.display != "" {
 		return m.display
 	}

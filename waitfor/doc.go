@@ -21,6 +21,12 @@
 // Targets can be given as strings (see ParseTarget), which is what the
 // waitfor command (cmd/waitfor) does.
 //
+// Secrets never show: a condition's String, its errors and its %v, %#v,
+// JSON and log/slog forms hide the password of a URL (whatever characters
+// it holds), secret query values (password=, token=, ...), secret
+// KEY=VALUE words and password flags of commands (-pSECRET, --password X,
+// redis-cli -a X), by the one rule of the module (internal/redact).
+//
 // The package uses the standard library only and does not import net/http:
 // HTTP checks speak HTTP/1.1 themselves, so that a static entrypoint binary
 // stays small. https:// uses crypto/tls, which adds about 2.5 MB to a static

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // HTTPCondition is ready when an HTTP request gets the expected status (and
@@ -42,8 +44,9 @@ type HTTPCondition struct {
 // Set fields of the result for other methods, statuses, headers and TLS.
 func HTTP(url string) *HTTPCondition { return &HTTPCondition{URL: url} }
 
-// String returns the URL with its password redacted.
-func (h *HTTPCondition) String() string { return redactURL(h.URL) }
+// String returns the URL with its secrets hidden (internal/redact: the
+// userinfo's password, secret query values).
+func (h HTTPCondition) String() string { return redact.URL(h.URL) }
 
 // maxBody is how much of a response body is read for matching.
 const maxBody = 1 << 20
@@ -58,11 +61,11 @@ func (h *HTTPCondition) Validate() error {
 func (h *HTTPCondition) parse() (*url.URL, error) {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("invalid URL " + strconv.Quote(redactRaw(h.URL)) + ": want http[s]://host[:port]/path")
+		return nil, errors.New("invalid URL " + strconv.Quote(redact.URL(h.URL)) + ": want http[s]://host[:port]/path")
 	}
 	if u.Port() != "" {
 		if _, err := parsePort(u.Port()); err != nil {
-			return nil, errors.New("invalid URL " + strconv.Quote(redactRaw(h.URL)) + ": bad port")
+			return nil, errors.New("invalid URL " + strconv.Quote(redact.URL(h.URL)) + ": bad port")
 		}
 	}
 	if h.Method != "" && strings.ContainsAny(h.Method, " \t\r\n") {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // ParseTarget parses a target string into a Condition:
@@ -99,7 +101,7 @@ func ParseTarget(s string) (Condition, error) {
 			return nil, badTarget(s, form)
 		}
 		p := Postgres(addr, u.User.Username(), db)
-		p.display = redactURL(s)
+		p.display = redact.URL(s)
 		return p, nil
 	case "redis":
 		form := targetForms[scheme]
@@ -129,7 +131,7 @@ func ParseTarget(s string) (Condition, error) {
 			return nil, badTarget(s, form)
 		}
 		m := MySQL(addr)
-		m.display = redactURL(s)
+		m.display = redact.URL(s)
 		return m, nil
 	case "dns":
 		name := u.Host
@@ -195,46 +197,5 @@ func parsePort(p string) (int, error) {
 }
 
 func badTarget(s, want string) error {
-	return errors.New("invalid target " + strconv.Quote(redactRaw(s)) + ": " + want)
-}
-
-// redactURL returns s with the password of its userinfo replaced by
-// "xxxxx", also when s does not parse as a URL.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return redactRaw(s)
-}
-
-// redactRaw hides the password in "scheme://user:password@host/...", parsing
-// the way net/url does (the userinfo ends at the last '@' of the
-// authority). A string without "://" but with an '@' loses everything before
-// its last '@'. It never fails.
-func redactRaw(s string) string {
-	i := strings.Index(s, "//")
-	if i < 0 {
-		if at := strings.LastIndex(s, "@"); at >= 0 {
-			return "xxxxx" + s[at:]
-		}
-		return s
-	}
-	start := i + 2
-	end := len(s)
-	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
-		end = start + j
-	}
-	at := strings.LastIndex(s[start:end], "@")
-	if at < 0 {
-		return s
-	}
-	colon := strings.Index(s[start:start+at], ":")
-	if colon < 0 {
-		// A lone user part: for redis:// it is the password.
-		if strings.HasPrefix(strings.ToLower(s), "redis") {
-			return s[:start] + "xxxxx" + s[start+at:]
-		}
-		return s
-	}
-	return s[:start+colon+1] + "xxxxx" + s[start+at:]
+	return errors.New("invalid target " + strconv.Quote(redact.URL(s)) + ": " + want)
 }

@@ -78,6 +78,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
@@ -282,7 +283,8 @@ func run(in *interrupts, args []string, getenv func(string) string, stdout, stde
 		log.json = b
 	}
 	if err != nil {
-		log.log(lvlError, "usage error: "+err.Error()+" (waitfor -h for help)")
+		// A flag error quotes the flag, which may be -psecret.
+		log.log(lvlError, "usage error: "+redact.Text(err.Error())+" (waitfor -h for help)")
 		return 2
 	}
 	log.quiet, log.verbose = c.quiet, c.verbose
@@ -307,7 +309,7 @@ func run(in *interrupts, args []string, getenv func(string) string, stdout, stde
 			// Only the program's name is echoed: the rest may hold a secret
 			// that, unparsed, cannot be told apart to be redacted.
 			prog, _, _ := strings.Cut(strings.TrimSpace(s), " ")
-			log.log(lvlError, "usage error: invalid -cmd starting with "+strconv.Quote(truncate(prog, 40))+
+			log.log(lvlError, "usage error: invalid -cmd starting with "+strconv.Quote(truncate(redact.Text(prog), 40))+
 				": want a command and its arguments, quoted like in a shell (unbalanced quote or trailing backslash?)")
 			return 2
 		}
@@ -323,7 +325,7 @@ func run(in *interrupts, args []string, getenv func(string) string, stdout, stde
 			if errors.Is(err, os.ErrPermission) {
 				code = 126
 			}
-			log.log(lvlError, "cannot run the command", "command", c.command[0], "error", err.Error())
+			log.log(lvlError, "cannot run the command", "command", redact.Text(c.command[0]), "error", redact.Text(err.Error()))
 			return code
 		}
 	}
@@ -402,7 +404,7 @@ func execCommand(in *interrupts, log *logger, path string, argv []string) int {
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
 		code = 126
 	}
-	log.log(lvlError, "cannot run the command", "command", path, "error", err.Error())
+	log.log(lvlError, "cannot run the command", "command", redact.Text(path), "error", redact.Text(err.Error()))
 	return code
 }
 

@@ -38,6 +38,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 func main() {
@@ -80,7 +82,7 @@ func run(log *slog.Logger) error {
 	srv := &http.Server{Addr: addr, Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("notes app listening", "addr", addr, "database", redact(dbURL), "redis", redact(redisURL))
+	log.Info("notes app listening", "addr", addr, "database", redact.URL(dbURL), "redis", redact.URL(redisURL))
 
 	select {
 	case err := <-errc:

@@ -1,0 +1,20 @@
+package compose
+
+import (
+	"encoding/json"
+	"log/slog"
+)
+
+// An Option may hold a secret (WithRunEnv): it shows only its name.
+
+// String is the option's name, such as "WithRunEnv"; never its arguments.
+func (o Option) String() string { return "compose." + o.name + "(...)" }
+
+// GoString is used by %#v: the name, never the arguments.
+func (o Option) GoString() string { return o.String() }
+
+// MarshalJSON encodes the name as a JSON string.
+func (o Option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+
+// LogValue makes log/slog print the name.
+func (o Option) LogValue() slog.Value { return slog.StringValue(o.String()) }
