@@ -97,8 +97,18 @@ func containerLogs(t *testing.T, ct *lifecycle.Container) string {
 // sh runs a shell command in the container and returns its standard output.
 func sh(t *testing.T, ct *lifecycle.Container, script string) string {
 	t.Helper()
-	res, err := ct.Exec(ctxFor(t, time.Minute), []string{"sh", "-c", script})
-	require.NoError(t, err)
+	var res *lifecycle.ExecResult
+	for try := 1; ; try++ {
+		var err error
+		res, err = ct.Exec(ctxFor(t, time.Minute), []string{"sh", "-c", script})
+		require.NoError(t, err)
+		// 126 with no output: the runtime could not start the exec, as
+		// happens while PID 1 itself is exec'ing the command. Try again.
+		if res.ExitCode != 126 || len(res.Stdout)+len(res.Stderr) > 0 || try == 5 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	require.Equal(t, 0, res.ExitCode, "%s: %s", script, res.Stderr)
 	return string(res.Stdout)
 }

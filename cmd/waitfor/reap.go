@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
@@ -165,7 +166,8 @@ func newCommandCheck(r *reaper, argv []string) *commandCheck {
 func (c *commandCheck) Check(ctx context.Context) error {
 	path, err := exec.LookPath(c.argv[0])
 	if err != nil {
-		return waitfor.Permanent(err)
+		// The error quotes the name, which may be a whole command line.
+		return waitfor.Permanent(redact.Error(err))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -176,9 +178,9 @@ func (c *commandCheck) Check(ctx context.Context) error {
 	if err != nil {
 		_ = pr.Close()
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-			return waitfor.Permanent(err)
+			return waitfor.Permanent(redact.Error(err))
 		}
-		return err
+		return redact.Error(err)
 	}
 	out := &tailBuffer{max: 512}
 	copied := make(chan struct{})
@@ -207,7 +209,9 @@ func (c *commandCheck) Check(ctx context.Context) error {
 	if ws.Signaled() {
 		msg = "signal: " + ws.Signal().String()
 	}
-	if text := out.String(); text != "" {
+	// The output may echo the command line or the environment: the same
+	// scrubbing as waitfor.Command's.
+	if text := redact.Values(out.String(), redact.ArgSecrets(c.argv)...); text != "" {
 		msg += ": " + text
 	}
 	if ctx.Err() != nil {
