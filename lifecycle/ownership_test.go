@@ -391,3 +391,43 @@ func TestLabelsInheritedFromAnOldImageAreNotOwnership(t *testing.T) {
 	_, err = c.API().ContainerInspect(ctx, ours.ID)
 	assert.Error(t, err, "Cleanup removed the container it made")
 }
+
+// PruneImages removes the dangling images of its session's builds (a tag
+// rebuilt leaves the old image dangling), not another session's.
+func TestPruneImagesRemovesOnlyItsSessionsDanglingBuilds(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	a, b := testbench.Client(t), testbench.Client(t)
+	img := testbench.BusyboxImage(t, a)
+	// build builds FROM img with a layer of its own under tag, twice: the
+	// first image is left dangling.
+	build := func(cl *lifecycle.Client, tag string) (old, cur string) {
+		for i := range 2 {
+			dir := t.TempDir()
+			df := fmt.Sprintf("FROM %s\nRUN echo %s-%d > /f\n", img, cl.Session(), i)
+			require.NoError(t, os.WriteFile(dir+"/Dockerfile", []byte(df), 0o644))
+			id, err := cl.Build(ctx, dir, lifecycle.WithTags(tag))
+			require.NoError(t, err)
+			old, cur = cur, id
+		}
+		return old, cur
+	}
+	oldA, curA := build(a, "dockhand.test/prune-a:"+a.Session())
+	oldB, curB := build(b, "dockhand.test/prune-b:"+b.Session())
+	require.NotEqual(t, oldA, curA)
+
+	reclaimed, err := a.PruneImages(ctx)
+	require.NoError(t, err)
+	assert.Positive(t, reclaimed, "the dangling image's layer is reclaimed")
+	assert.False(t, imageExists(ctx, a, oldA), "a's dangling build is pruned")
+	assert.True(t, imageExists(ctx, a, curA), "a's tagged build stays")
+	assert.True(t, imageExists(ctx, a, oldB), "b's dangling build is not a's to prune")
+	assert.True(t, imageExists(ctx, a, curB))
+
+	// Cleanup removes each client's tagged build; b's dangling one is
+	// its Cleanup's too.
+	require.NoError(t, a.Cleanup(ctx))
+	require.NoError(t, b.Cleanup(ctx))
+	for _, id := range []string{curA, oldB, curB} {
+		assert.False(t, imageExists(ctx, a, id), "%s removed by Cleanup", id)
+	}
+}
