@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -161,7 +162,12 @@ func (c *Client) cleanupTargets(ctx context.Context) (targets, error) {
 			c.logger.Debug("cleanup: keeping an image that carries the session's build labels but is not its build", "image", short(im.ID))
 			continue
 		}
-		ts = append(ts, target{kind: "image", id: im.ID, name: short(im.ID), tags: imageTags(im)})
+		t, ok := imageTarget(im)
+		if !ok {
+			c.logger.Debug("cleanup: keeping an image tagged by someone else", "image", short(im.ID), "tags", im.RepoTags)
+			continue
+		}
+		ts = append(ts, t)
 	}
 	return ts, nil
 }
@@ -265,7 +271,12 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 			keep("image", short(im.ID), why)
 			continue
 		}
-		ts = append(ts, target{kind: "image", id: im.ID, name: short(im.ID), tags: imageTags(im)})
+		t, ok := imageTarget(im)
+		if !ok {
+			keep("image", short(im.ID), "tagged by someone else")
+			continue
+		}
+		ts = append(ts, t)
 	}
 	err = c.remove(ctx, ts, true)
 	return ts.resources(), err
@@ -391,7 +402,7 @@ func (c *Client) remove(ctx context.Context, ts targets, sweep bool) error {
 			// Each tag goes on its own; removing the last one removes the
 			// image (and its untagged parents, the build's steps).
 			refs := t.tags
-			if len(refs) == 0 {
+			if len(refs) == 0 { // untagged
 				refs = []string{t.id}
 			}
 			for _, ref := range refs {
@@ -415,14 +426,27 @@ func isInUse(err error) bool {
 	return err != nil && (cerrdefs.IsConflict(err) || cerrdefs.IsPermissionDenied(err))
 }
 
-func imageTags(im image.Summary) []string {
-	var tags []string
-	for _, t := range im.RepoTags {
-		if t != "<none>:<none>" {
-			tags = append(tags, t)
+// imageTarget is the removal of a built image: the tags its build gave
+// it, or, untagged, the image itself. An image left with only tags
+// someone else added is not a target (ok false); one with both loses
+// ours and keeps theirs.
+func imageTarget(im image.Summary) (t target, ok bool) {
+	ours := map[string]bool{}
+	for _, tag := range strings.Fields(im.Labels[LabelBuildTags]) {
+		ours[tag] = true
+	}
+	t = target{kind: "image", id: im.ID, name: short(im.ID)}
+	tagged := false
+	for _, tag := range im.RepoTags {
+		if tag == "<none>:<none>" {
+			continue
+		}
+		tagged = true
+		if ours[tag] {
+			t.tags = append(t.tags, tag)
 		}
 	}
-	return tags
+	return t, !tagged || len(t.tags) > 0
 }
 
 func containerName(ct container.Summary) string {

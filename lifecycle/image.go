@@ -209,7 +209,7 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 	c.logger.Debug("building image", "context", contextDir, "tags", s.tags)
 	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
-		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels),
+		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels, s.tags),
 		Platform: s.platform, Version: build.BuilderV1,
 	})
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/distribution/reference"
 )
 
 // Version is the library version recorded on every resource it creates.
@@ -69,6 +71,10 @@ const (
 	LabelBuildOwner      = "dev.dockhand.build.owner"      // identity of the building process, as LabelOwner
 	LabelBuildPersistent = "dev.dockhand.build.persistent" // "true" for a WithPersistentSession build
 	LabelBuildVersion    = "dev.dockhand.build.version"    // library version
+	// LabelBuildTags lists the tags the build gave the image, space
+	// separated: Cleanup and Sweep remove those, never a tag someone else
+	// added later.
+	LabelBuildTags = "dev.dockhand.build.tags"
 	// LabelBuildSeal is "<n>/<digest>": the build added n label steps,
 	// and digest is the SHA-256 of the other n-1 labels it set.
 	LabelBuildSeal = "dev.dockhand.build.seal"
@@ -118,7 +124,7 @@ func (c *Client) sessionLabels(user map[string]string) map[string]string {
 // creation time (an image records that itself, and the classic builder
 // adds each label as a LABEL step, so a label that changes on every build
 // would make every step after it miss the cache).
-func (c *Client) buildLabels(user map[string]string) map[string]string {
+func (c *Client) buildLabels(user map[string]string, tags []string) map[string]string {
 	out := make(map[string]string, len(user)+len(c.labels)+6)
 	for k, v := range user {
 		out[k] = v
@@ -132,6 +138,7 @@ func (c *Client) buildLabels(user map[string]string) map[string]string {
 	out[LabelBuildSession] = c.session
 	out[LabelBuildClient] = c.id
 	out[LabelBuildVersion] = Version
+	out[LabelBuildTags] = buildTags(tags)
 	if c.persist {
 		out[LabelBuildPersistent], out[LabelBuildOwner] = "true", ""
 	} else {
@@ -140,6 +147,18 @@ func (c *Client) buildLabels(user map[string]string) map[string]string {
 	delete(out, LabelBuildSeal)
 	out[LabelBuildSeal] = buildSeal(out)
 	return out
+}
+
+// buildTags is the LabelBuildTags value for a build tagged refs, each as
+// the engine lists it among an image's tags.
+func buildTags(refs []string) string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if named, err := parseRef(r); err == nil {
+			out = append(out, reference.FamiliarString(named))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // buildSeal is the LabelBuildSeal value for a build that sets labels

@@ -196,7 +196,7 @@ func history(labels map[string]string, base ...string) []string {
 
 func TestBuiltHere(t *testing.T) {
 	c := &Client{session: "s1", id: "c1", pid: 4711, host: "h"}
-	labels := c.buildLabels(map[string]string{"app": "x", "zzz": "last"})
+	labels := c.buildLabels(map[string]string{"app": "x", "zzz": "last"}, []string{"app:1", "registry.example.com/team/app"})
 	base := []string{"/bin/sh -c #(nop)  CMD [\"sh\"]", "/bin/sh -c #(nop) ADD file:abc in / "}
 	ours := history(labels, base...)
 	assert.True(t, builtHere(labels, ours), "our own build")
@@ -240,7 +240,8 @@ func TestBuildLabelsAreImageOnly(t *testing.T) {
 	for _, persist := range []bool{false, true} {
 		c := &Client{session: "s1", id: "c1", pid: 4711, host: "h", persist: persist,
 			labels: map[string]string{LabelSession: "forged", "team": "a"}}
-		l := c.buildLabels(map[string]string{LabelOwner: "forged", "app": "x"})
+		l := c.buildLabels(map[string]string{LabelOwner: "forged", "app": "x"}, []string{"app", "docker.io/library/app:2", "127.0.0.1:5000/x/y:3"})
+		assert.Equal(t, "app:latest app:2 127.0.0.1:5000/x/y:3", l[LabelBuildTags])
 		for _, k := range ownershipKeys {
 			assert.NotContains(t, l, k, "%s on a built image would be inherited by its containers", k)
 		}

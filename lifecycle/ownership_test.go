@@ -431,3 +431,30 @@ func TestPruneImagesRemovesOnlyItsSessionsDanglingBuilds(t *testing.T) {
 		assert.False(t, imageExists(ctx, a, id), "%s removed by Cleanup", id)
 	}
 }
+
+// A tag someone else gives a built image is theirs: Cleanup removes the
+// tags the build made and leaves the image with the other one.
+func TestCleanupKeepsATagSomeoneElseAdded(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	c := testbench.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/Dockerfile", []byte("FROM "+img+"\nLABEL tagged=twice\n"), 0o644))
+	tag := "dockhand.test/ours:" + c.Session()
+	id, err := c.Build(ctx, dir, lifecycle.WithTags(tag))
+	require.NoError(t, err)
+	theirs := "dockhand.test/theirs:" + c.Session()
+	require.NoError(t, c.API().ImageTag(ctx, tag, theirs))
+	t.Cleanup(func() {
+		_, _ = c.API().ImageRemove(context.Background(), theirs, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
+
+	require.NoError(t, c.Cleanup(ctx))
+	assert.False(t, imageExists(ctx, c, tag), "the build's own tag is removed")
+	ii, err := c.API().ImageInspect(ctx, theirs)
+	require.NoError(t, err, "the image stays under the other tag")
+	assert.Equal(t, id, ii.ID)
+	owned, err := c.Owned(ctx)
+	require.NoError(t, err)
+	assert.True(t, owned.Empty(), "an image left with only someone else's tag is not owned: %s", owned)
+}
