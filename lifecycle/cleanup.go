@@ -57,7 +57,8 @@ func (c *Client) Cleanup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.remove(ctx, ts, false)
+	_, err = c.remove(ctx, ts, false)
+	return err
 }
 
 // mine reports whether Cleanup may remove a container, network or volume
@@ -278,8 +279,8 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 		}
 		ts = append(ts, t)
 	}
-	err = c.remove(ctx, ts, true)
-	return ts.resources(), err
+	removed, err := c.remove(ctx, ts, true)
+	return removed.resources(), err
 }
 
 // sweepVerdict decides whether Sweep removes a container, network or
@@ -360,10 +361,12 @@ func (c *Client) builtHere(ctx context.Context, id string, labels map[string]str
 	return builtHere(labels, steps), nil
 }
 
-// remove removes ts in order. A network, volume or image still in use is
-// kept: Sweep only logs that, Cleanup reports it as an error.
-func (c *Client) remove(ctx context.Context, ts targets, sweep bool) error {
+// remove removes ts in order and returns what it removed. A network,
+// volume or image still in use is kept: Sweep only logs that, Cleanup
+// reports it as an error.
+func (c *Client) remove(ctx context.Context, ts targets, sweep bool) (targets, error) {
 	var errs []error
+	var removed targets
 	op := "cleanup"
 	if sweep {
 		op = "sweep"
@@ -377,47 +380,42 @@ func (c *Client) remove(ctx context.Context, ts targets, sweep bool) error {
 		errs = append(errs, &classified{msg: fmt.Sprintf("%s: %s %s is in use", op, kind, name), class: ErrConflict, cause: err})
 	}
 	for _, t := range ts {
+		var err error
 		switch t.kind {
 		case "container":
-			err := c.api.ContainerRemove(ctx, t.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-			if !gone(err) && !isRemovalInProgress(err) {
-				errs = append(errs, c.opErr(err, "%s: remove container %s", op, t.name))
+			err = c.api.ContainerRemove(ctx, t.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			if isRemovalInProgress(err) {
+				err = nil
 			}
 		case "network":
-			err := c.api.NetworkRemove(ctx, t.id)
-			if isInUse(err) {
-				inUse("network", t.name, err)
-			} else if !gone(err) {
-				errs = append(errs, c.opErr(err, "%s: remove network %s", op, t.name))
-			}
+			err = c.api.NetworkRemove(ctx, t.id)
 		case "volume":
-			err := c.api.VolumeRemove(ctx, t.id, false)
-			if isInUse(err) {
-				inUse("volume", t.name, err)
-			} else if !gone(err) {
-				errs = append(errs, c.opErr(err, "%s: remove volume %s", op, t.name))
-			}
+			err = c.api.VolumeRemove(ctx, t.id, false)
 		case "image":
 			// Never forced: the engine keeps an image a container uses.
-			// Each tag goes on its own; removing the last one removes the
-			// image (and its untagged parents, the build's steps).
+			// Each of the build's tags goes on its own; removing the last
+			// one removes the image (and its untagged parents, the
+			// build's steps).
 			refs := t.tags
 			if len(refs) == 0 { // untagged
 				refs = []string{t.id}
 			}
 			for _, ref := range refs {
-				_, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
-				if isInUse(err) {
-					inUse("image", ref, err)
-					break
-				} else if !gone(err) {
-					errs = append(errs, c.opErr(err, "%s: remove image %s", op, ref))
+				if _, err = c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); !gone(err) {
 					break
 				}
 			}
 		}
+		switch {
+		case gone(err):
+			removed = append(removed, t)
+		case t.kind != "container" && isInUse(err):
+			inUse(t.kind, t.name, err)
+		default:
+			errs = append(errs, c.opErr(err, "%s: remove %s %s", op, t.kind, t.name))
+		}
 	}
-	return errors.Join(errs...)
+	return removed, errors.Join(errs...)
 }
 
 // isInUse reports the engine's refusal to remove something in use (a
