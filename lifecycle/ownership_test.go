@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -272,8 +273,15 @@ func TestSweepKeepsWhatItCannotProve(t *testing.T) {
 		})
 	}
 
-	swept, err := testbench.Client(t).Sweep(ctx)
+	var log testbench.Buffer
+	sweeper := testbench.Client(t, lifecycle.WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	swept, err := sweeper.Sweep(ctx)
 	require.NoError(t, err)
+	// Each keep is explained at debug level.
+	for k, why := range map[string]string{"other-pidns": "another pid namespace", "other-host": "another host",
+		"malformed": "malformed label", "legacy-no-id": "empty label", "persistent-dead": "persistent"} {
+		assert.Regexp(t, `sweep: keeping volume.* volume=`+name(k)+` reason="?[^"\n]*`+why, log.String(), k)
+	}
 	for k := range cases {
 		_, verr := c.API().VolumeInspect(ctx, name(k))
 		_, cerr := c.API().ContainerInspect(ctx, name(k))
