@@ -247,6 +247,7 @@ func exists(t *testing.T, ctx context.Context, c *lifecycle.Client, name string)
 }
 
 func TestSweep(t *testing.T) {
+	sweepProves(t)
 	c := testbench.Client(t) // the parent's own, live session
 	ctx := ctxFor(t, 3*time.Minute)
 	img := testbench.BusyboxImage(t, c)
