@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"syscall"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -15,12 +14,12 @@ import (
 	"github.com/docker/docker/api/types/volume"
 )
 
-// Resources lists what carries a session's labels on the engine.
+// Resources lists containers, networks, volumes and images on the engine.
 type Resources struct {
-	Containers []string // names or ids
-	Networks   []string
-	Volumes    []string
-	Images     []string
+	Containers []string // names (or ids, for a container without a name)
+	Networks   []string // names
+	Volumes    []string // names
+	Images     []string // ids
 }
 
 // Empty reports whether nothing is listed.
@@ -32,166 +31,427 @@ func (r Resources) String() string {
 	return fmt.Sprintf("containers %v, networks %v, volumes %v, images %v", r.Containers, r.Networks, r.Volumes, r.Images)
 }
 
-// Owned lists the resources this client's session created and that are still on the engine.
+// Owned lists what Cleanup would remove now: the containers, networks,
+// volumes and built images this client created that are still on the
+// engine, and the persistent resources of its session.
 func (c *Client) Owned(ctx context.Context) (Resources, error) {
-	return c.listLabelled(ctx, LabelSession+"="+c.session)
+	ts, err := c.cleanupTargets(ctx)
+	if err != nil {
+		return Resources{}, err
+	}
+	return ts.resources(), nil
 }
 
 // Cleanup removes every container (with its anonymous volumes), network,
-// volume and image that this client's session created. It removes
-// nothing else, and returns the errors of what it could not remove.
+// volume and image that this client created, and, as the teardown of a
+// WithPersistentSession stack (from a later process with the same
+// WithSession id, too), the persistent resources of its session. It
+// removes nothing else: not what other clients or processes of the same
+// session made (Sweep removes those once their process is gone), not a
+// container that merely inherited Dockhand labels from its image, not an
+// image built on top of one of ours. An image still used by a container
+// that is not ours is kept and reported. It returns the errors of what it
+// could not remove.
 func (c *Client) Cleanup(ctx context.Context) error {
-	return c.removeLabelled(ctx, LabelSession+"="+c.session)
+	ts, err := c.cleanupTargets(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.remove(ctx, ts, false)
+	return err
 }
 
-// Sweep removes the resources of every Dockhand session on this host whose
-// owning process is gone (killed, crashed, never cleaned up). Resources of
-// live processes, of other hosts, and anything not made by Dockhand are
-// left alone, and so are sessions made WithPersistentSession. It returns
-// the sessions it swept.
-func (c *Client) Sweep(ctx context.Context) ([]string, error) {
-	managed := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
-	all, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: managed})
-	if err != nil {
-		return nil, c.opErr(err, "sweep: list containers")
+// mine reports whether Cleanup may remove a container, network or volume
+// with these labels: made by this client, or persistent in its session.
+func (c *Client) mine(l map[string]string) (ok, byClient bool) {
+	if l[LabelManaged] != "true" || l[LabelSession] != c.session {
+		return false, false
 	}
-	labelSets := make([]map[string]string, 0, len(all))
-	for _, ct := range all {
-		labelSets = append(labelSets, ct.Labels)
+	if l[LabelClient] == c.id {
+		return true, true
 	}
-	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: managed})
+	return l[LabelPersistent] == "true", false
+}
+
+// target is one resource to remove.
+type target struct {
+	kind string // "container", "network", "volume", "image"
+	id   string
+	name string
+	tags []string // an image's tags
+}
+
+type targets []target
+
+func (ts targets) resources() Resources {
+	var r Resources
+	for _, t := range ts {
+		switch t.kind {
+		case "container":
+			r.Containers = append(r.Containers, t.name)
+		case "network":
+			r.Networks = append(r.Networks, t.name)
+		case "volume":
+			r.Volumes = append(r.Volumes, t.name)
+		case "image":
+			r.Images = append(r.Images, t.id)
+		}
+	}
+	return r
+}
+
+// cleanupTargets lists what Cleanup removes, containers first (they hold
+// networks, volumes and images).
+func (c *Client) cleanupTargets(ctx context.Context) (targets, error) {
+	var ts targets
+	f := filters.NewArgs(filters.Arg("label", LabelSession+"="+c.session))
+	cts, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
-		return nil, c.opErr(err, "sweep: list networks")
+		return nil, c.opErr(err, "cleanup: list containers")
+	}
+	images := c.imageLabels()
+	for _, ct := range cts {
+		ok, byClient := c.mine(ct.Labels)
+		if !ok {
+			continue
+		}
+		img, known := images(ctx, ct.ImageID)
+		switch {
+		case known && inherited(ct.Labels, img):
+			c.logger.Debug("cleanup: keeping a container whose labels are its image's", "container", containerName(ct))
+			continue
+		case !known && !byClient:
+			// Only this client's random id proves the container ours
+			// without its image to compare with.
+			c.logger.Debug("cleanup: keeping a persistent container whose image cannot be inspected", "container", containerName(ct))
+			continue
+		}
+		ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+	}
+	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, c.opErr(err, "cleanup: list networks")
 	}
 	for _, n := range nets {
-		labelSets = append(labelSets, n.Labels)
+		if ok, _ := c.mine(n.Labels); ok {
+			ts = append(ts, target{kind: "network", id: n.ID, name: n.Name})
+		}
+	}
+	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return nil, c.opErr(err, "cleanup: list volumes")
+	}
+	for _, v := range vols.Volumes {
+		if ok, _ := c.mine(v.Labels); ok {
+			ts = append(ts, target{kind: "volume", id: v.Name, name: v.Name})
+		}
+	}
+	imgs, err := c.api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelBuildSession+"="+c.session))})
+	if err != nil {
+		return nil, c.opErr(err, "cleanup: list images")
+	}
+	for _, im := range imgs {
+		l := im.Labels
+		if l[LabelBuildSession] != c.session || (l[LabelBuildClient] != c.id && l[LabelBuildPersistent] != "true") {
+			continue
+		}
+		built, err := c.builtHere(ctx, im.ID, l)
+		if err != nil {
+			return nil, err
+		}
+		if !built {
+			c.logger.Debug("cleanup: keeping an image that carries the session's build labels but is not its build", "image", short(im.ID))
+			continue
+		}
+		t, ok := imageTarget(im)
+		if !ok {
+			c.logger.Debug("cleanup: keeping an image tagged by someone else", "image", short(im.ID), "tags", im.RepoTags)
+			continue
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+// Sweep removes what Dockhand processes that are gone (killed, crashed,
+// never cleaned up) left on the engine, and returns what it removed. It
+// removes a container, network or volume only when it can prove that the
+// process named by its LabelOwner is gone, and an image only when it is
+// the very image a gone process built and no container (in any state)
+// uses it. Everything else stays: resources of live processes, of other
+// hosts, boots and pid namespaces, of sessions made WithPersistentSession,
+// containers that merely inherited Dockhand labels from their image, and
+// anything not made by Dockhand. Why a resource was kept is logged at
+// debug level. Removal is per owner process, never per session: one dead
+// process of a session shared with WithSession condemns only what it
+// made.
+func (c *Client) Sweep(ctx context.Context) (Resources, error) {
+	me, meErr := self()
+	if meErr != nil {
+		c.logger.Debug("sweep: keeping everything: this process cannot identify itself", "reason", meErr.Error())
+		return Resources{}, nil
+	}
+	type judged struct {
+		gone bool
+		why  string
+	}
+	judgedOwners := map[string]judged{} // one probe per owner and sweep
+	verdict := func(label string) (bool, string) {
+		j, ok := judgedOwners[label]
+		if !ok {
+			j.gone, j.why = ownerVerdict(label, me, nil, probeOwner)
+			judgedOwners[label] = j
+			if j.gone {
+				c.logger.Debug("sweep: owner process gone", "owner", label)
+			}
+		}
+		return j.gone, j.why
+	}
+	var ts targets
+	keep := func(kind, name, reason string) {
+		c.logger.Debug("sweep: keeping "+kind, kind, name, "reason", reason)
+	}
+	all, err := c.api.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return Resources{}, c.opErr(err, "sweep: list containers")
+	}
+	images := c.imageLabels()
+	inUse := map[string]bool{}
+	for _, ct := range all {
+		inUse[ct.ImageID] = true
+		if ct.Labels[LabelManaged] != "true" {
+			continue
+		}
+		img, known := images(ctx, ct.ImageID)
+		if ok, why := sweepVerdict(ct.Labels, img, known, verdict); !ok {
+			keep("container", containerName(ct), why)
+			continue
+		}
+		ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+	}
+	managed := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
+	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: managed})
+	if err != nil {
+		return Resources{}, c.opErr(err, "sweep: list networks")
+	}
+	for _, n := range nets {
+		if ok, why := sweepVerdict(n.Labels, nil, true, verdict); !ok {
+			keep("network", n.Name, why)
+			continue
+		}
+		ts = append(ts, target{kind: "network", id: n.ID, name: n.Name})
 	}
 	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: managed})
 	if err != nil {
-		return nil, c.opErr(err, "sweep: list volumes")
+		return Resources{}, c.opErr(err, "sweep: list volumes")
 	}
 	for _, v := range vols.Volumes {
-		labelSets = append(labelSets, v.Labels)
-	}
-	imgs, err := c.api.ImageList(ctx, image.ListOptions{All: true, Filters: managed})
-	if err != nil {
-		return nil, c.opErr(err, "sweep: list images")
-	}
-	for _, im := range imgs {
-		labelSets = append(labelSets, im.Labels)
-	}
-	dead := map[string]bool{}
-	for _, l := range labelSets {
-		sess := l[LabelSession]
-		if sess == "" || sess == c.session || l[LabelHost] != c.host || dead[sess] {
+		if ok, why := sweepVerdict(v.Labels, nil, true, verdict); !ok {
+			keep("volume", v.Name, why)
 			continue
 		}
-		pid, err := strconv.Atoi(l[LabelPID])
-		if err != nil || pid <= 0 {
+		ts = append(ts, target{kind: "volume", id: v.Name, name: v.Name})
+	}
+	imgs, err := c.api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelBuildOwner))})
+	if err != nil {
+		return Resources{}, c.opErr(err, "sweep: list images")
+	}
+	for _, im := range imgs {
+		if im.Labels[LabelBuildOwner] == "" && im.Labels[LabelBuildPersistent] != "true" {
+			continue // no owner and not persistent: nothing to decide
+		}
+		built := false
+		if im.Labels[LabelBuildPersistent] != "true" {
+			if built, err = c.builtHere(ctx, im.ID, im.Labels); err != nil {
+				return Resources{}, err
+			}
+		}
+		// A container made from the image since the list above still
+		// keeps it: the engine refuses to remove an image in use.
+		if ok, why := imageSweepVerdict(im.Labels, built, inUse[im.ID], verdict); !ok {
+			keep("image", short(im.ID), why)
 			continue
 		}
-		if !processAlive(pid) {
-			dead[sess] = true
+		t, ok := imageTarget(im)
+		if !ok {
+			keep("image", short(im.ID), "tagged by someone else")
+			continue
 		}
+		ts = append(ts, t)
 	}
-	var swept []string
+	removed, err := c.remove(ctx, ts, true)
+	return removed.resources(), err
+}
+
+// sweepVerdict decides whether Sweep removes a container, network or
+// volume with these labels. img holds a container's image labels (nil for
+// networks and volumes), imgKnown whether they could be read; owner
+// judges the owner label. It returns the reason in either case.
+func sweepVerdict(l, img map[string]string, imgKnown bool, owner func(string) (bool, string)) (bool, string) {
+	switch {
+	case l[LabelManaged] != "true":
+		return false, "not made by Dockhand"
+	case l[LabelPersistent] == "true":
+		return false, "persistent"
+	case img[LabelPersistent] == "true":
+		return false, "its image is labelled persistent"
+	case !imgKnown:
+		return false, "its image cannot be inspected, so its labels cannot be told from the image's"
+	case inherited(l, img):
+		return false, "its ownership labels are its image's: inherited, not set by Dockhand"
+	}
+	return owner(l[LabelOwner])
+}
+
+// imageSweepVerdict decides whether Sweep removes an image with these
+// labels; built tells whether it is the very image of a Dockhand build,
+// inUse whether a container uses it.
+func imageSweepVerdict(l map[string]string, built, inUse bool, owner func(string) (bool, string)) (bool, string) {
+	switch {
+	case l[LabelBuildPersistent] == "true":
+		return false, "persistent"
+	case !built:
+		return false, "not the image a Dockhand build made (built on top of one, or relabelled)"
+	case inUse:
+		return false, "used by a container"
+	}
+	return owner(l[LabelBuildOwner])
+}
+
+// imageLabels returns a cached lookup of image labels by id; known is
+// false when the image cannot be inspected.
+func (c *Client) imageLabels() func(ctx context.Context, id string) (map[string]string, bool) {
+	type entry struct {
+		labels map[string]string
+		known  bool
+	}
+	cache := map[string]entry{}
+	return func(ctx context.Context, id string) (map[string]string, bool) {
+		if e, ok := cache[id]; ok {
+			return e.labels, e.known
+		}
+		var e entry
+		if id != "" {
+			if ii, err := c.api.ImageInspect(ctx, id); err == nil {
+				e.known = true
+				if ii.Config != nil {
+					e.labels = ii.Config.Labels
+				}
+			}
+		}
+		cache[id] = e
+		return e.labels, e.known
+	}
+}
+
+// builtHere reads an image's history and tells whether it is the very
+// image of a Dockhand build (see the package function builtHere).
+func (c *Client) builtHere(ctx context.Context, id string, labels map[string]string) (bool, error) {
+	h, err := c.api.ImageHistory(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "image history %s", short(id))
+	}
+	steps := make([]string, len(h))
+	for i, s := range h {
+		steps[i] = s.CreatedBy
+	}
+	return builtHere(labels, steps), nil
+}
+
+// remove removes ts in order and returns what it removed. A network,
+// volume or image still in use is kept: Sweep only logs that, Cleanup
+// reports it as an error.
+func (c *Client) remove(ctx context.Context, ts targets, sweep bool) (targets, error) {
 	var errs []error
-	for sess := range dead {
-		c.logger.Debug("sweeping resources of a dead session", "session", sess)
-		if err := c.removeLabelled(ctx, LabelSession+"="+sess); err != nil {
-			errs = append(errs, err)
-		}
-		swept = append(swept, sess)
+	var removed targets
+	op := "cleanup"
+	if sweep {
+		op = "sweep"
 	}
-	return swept, errors.Join(errs...)
+	gone := func(err error) bool { return err == nil || cerrdefs.IsNotFound(err) }
+	inUse := func(kind, name string, err error) {
+		if sweep {
+			c.logger.Debug(op+": keeping "+kind+" in use", kind, name, "error", err.Error())
+			return
+		}
+		errs = append(errs, &classified{msg: fmt.Sprintf("%s: %s %s is in use", op, kind, name), class: ErrConflict, cause: err})
+	}
+	for _, t := range ts {
+		var err error
+		switch t.kind {
+		case "container":
+			err = c.api.ContainerRemove(ctx, t.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			if isRemovalInProgress(err) {
+				err = nil
+			}
+		case "network":
+			err = c.api.NetworkRemove(ctx, t.id)
+		case "volume":
+			err = c.api.VolumeRemove(ctx, t.id, false)
+		case "image":
+			// Never forced: the engine keeps an image a container uses.
+			// Each of the build's tags goes on its own; removing the last
+			// one removes the image (and its untagged parents, the
+			// build's steps).
+			refs := t.tags
+			if len(refs) == 0 { // untagged
+				refs = []string{t.id}
+			}
+			for _, ref := range refs {
+				if _, err = c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); !gone(err) {
+					break
+				}
+			}
+		}
+		switch {
+		case gone(err):
+			removed = append(removed, t)
+		case t.kind != "container" && isInUse(err):
+			inUse(t.kind, t.name, err)
+		default:
+			errs = append(errs, c.opErr(err, "%s: remove %s %s", op, t.kind, t.name))
+		}
+	}
+	return removed, errors.Join(errs...)
 }
 
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// isInUse reports the engine's refusal to remove something in use (a
+// network with endpoints, a volume or image a container uses).
+func isInUse(err error) bool {
+	return err != nil && (cerrdefs.IsConflict(err) || cerrdefs.IsPermissionDenied(err))
 }
 
-func (c *Client) listLabelled(ctx context.Context, label string) (Resources, error) {
-	var r Resources
-	f := filters.NewArgs(filters.Arg("label", label))
-	cts, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return r, c.opErr(err, "list containers")
+// imageTarget is the removal of a built image: the tags its build gave
+// it, or, untagged, the image itself. An image left with only tags
+// someone else added is not a target (ok false); one with both loses
+// ours and keeps theirs.
+func imageTarget(im image.Summary) (t target, ok bool) {
+	ours := map[string]bool{}
+	for _, tag := range strings.Fields(im.Labels[LabelBuildTags]) {
+		ours[tag] = true
 	}
-	for _, ct := range cts {
-		name := short(ct.ID)
-		if len(ct.Names) > 0 {
-			name = ct.Names[0][1:]
+	t = target{kind: "image", id: im.ID, name: short(im.ID)}
+	tagged := false
+	for _, tag := range im.RepoTags {
+		if tag == "<none>:<none>" {
+			continue
 		}
-		r.Containers = append(r.Containers, name)
+		tagged = true
+		if ours[tag] {
+			t.tags = append(t.tags, tag)
+		}
 	}
-	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return r, c.opErr(err, "list networks")
-	}
-	for _, n := range nets {
-		r.Networks = append(r.Networks, n.Name)
-	}
-	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: f})
-	if err != nil {
-		return r, c.opErr(err, "list volumes")
-	}
-	for _, v := range vols.Volumes {
-		r.Volumes = append(r.Volumes, v.Name)
-	}
-	imgs, err := c.api.ImageList(ctx, image.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return r, c.opErr(err, "list images")
-	}
-	for _, im := range imgs {
-		r.Images = append(r.Images, im.ID)
-	}
-	return r, nil
+	return t, !tagged || len(t.tags) > 0
 }
 
-// removeLabelled removes containers first (they hold networks, volumes and
-// images), then networks, volumes and images.
-func (c *Client) removeLabelled(ctx context.Context, label string) error {
-	var errs []error
-	f := filters.NewArgs(filters.Arg("label", label))
-	ignore := func(err error) bool { return err == nil || cerrdefs.IsNotFound(err) }
-	cts, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return c.opErr(err, "cleanup: list containers")
+func containerName(ct container.Summary) string {
+	if len(ct.Names) > 0 && len(ct.Names[0]) > 1 {
+		return ct.Names[0][1:]
 	}
-	for _, ct := range cts {
-		if err := c.api.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); !ignore(err) && !isRemovalInProgress(err) {
-			errs = append(errs, c.opErr(err, "cleanup: remove container %s", short(ct.ID)))
-		}
-	}
-	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return c.opErr(err, "cleanup: list networks")
-	}
-	for _, n := range nets {
-		if err := c.api.NetworkRemove(ctx, n.ID); !ignore(err) {
-			errs = append(errs, c.opErr(err, "cleanup: remove network %s", n.Name))
-		}
-	}
-	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: f})
-	if err != nil {
-		return c.opErr(err, "cleanup: list volumes")
-	}
-	for _, v := range vols.Volumes {
-		if err := c.api.VolumeRemove(ctx, v.Name, true); !ignore(err) {
-			errs = append(errs, c.opErr(err, "cleanup: remove volume %s", v.Name))
-		}
-	}
-	imgs, err := c.api.ImageList(ctx, image.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return c.opErr(err, "cleanup: list images")
-	}
-	for _, im := range imgs {
-		if _, err := c.api.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); !ignore(err) {
-			errs = append(errs, c.opErr(err, "cleanup: remove image %s", short(im.ID)))
-		}
-	}
-	return errors.Join(errs...)
+	return short(ct.ID)
 }
 
 func isRemovalInProgress(err error) bool {

@@ -33,7 +33,8 @@ type Client struct {
 	host    string // hostname of this process (label)
 	pid     int
 	session string
-	persist bool // WithPersistentSession
+	id      string // random id of this Client (LabelClient)
+	persist bool   // WithPersistentSession
 	labels  map[string]string
 	logger  *slog.Logger
 	addr    string // engine address, for error messages
@@ -181,6 +182,7 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 		host:    hostname(),
 		pid:     os.Getpid(),
 		session: firstNonEmpty(cfg.session, newSessionID()),
+		id:      newSessionID(),
 		persist: cfg.persistent,
 		labels:  cfg.labels,
 		logger:  logger,

@@ -127,5 +127,5 @@ func ExampleClient_Cleanup() {
 	defer func() { _ = c.Cleanup(ctx) }() // containers, networks, volumes, images of this session only
 	// A crashed earlier run (killed with SIGKILL) left resources behind? Sweep them.
 	swept, _ := c.Sweep(ctx)
-	fmt.Println("swept sessions:", swept)
+	fmt.Println("swept:", swept)
 }

@@ -192,7 +192,9 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
 
 // Build builds an image from the Dockerfile in contextDir, honouring its
 // .dockerignore, and returns the image id. The image carries the
-// session's labels so Cleanup can remove it.
+// image-only build labels (LabelBuildSession, …), never the ownership
+// labels of containers, so Cleanup can remove it and no container made
+// from it counts as Dockhand's.
 func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (string, error) {
 	s, err := apply("Build", opts)
 	if err != nil {
@@ -224,7 +226,7 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 	c.logger.Debug("building image", "context", contextDir, "tags", s.tags)
 	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
-		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels),
+		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels, s.tags),
 		Platform: s.platform, Version: build.BuilderV1,
 	})
 	if err != nil {
@@ -250,16 +252,6 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 	return id, nil
 }
 
-// buildLabels are the session labels without the creation time: an image
-// records that itself, and the classic builder adds each label as a LABEL
-// step, so a label that changes on every build would make every step after
-// it miss the cache.
-func (c *Client) buildLabels(user map[string]string) map[string]string {
-	l := c.sessionLabels(user)
-	delete(l, LabelCreated)
-	return l
-}
-
 func readDockerignore(dir string) ([]string, error) {
 	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -275,10 +267,11 @@ func readDockerignore(dir string) ([]string, error) {
 	return p, nil
 }
 
-// PruneImages removes dangling images this session built (docker image
-// prune with a label filter) and returns the bytes reclaimed.
+// PruneImages removes dangling images labelled as this session's builds
+// (docker image prune with a LabelBuildSession filter) and returns the
+// bytes reclaimed.
 func (c *Client) PruneImages(ctx context.Context) (uint64, error) {
-	f := filters.NewArgs(filters.Arg("label", LabelSession+"="+c.session))
+	f := filters.NewArgs(filters.Arg("label", LabelBuildSession+"="+c.session))
 	rep, err := c.api.ImagesPrune(ctx, f)
 	if err != nil {
 		return 0, c.opErr(err, "prune images")

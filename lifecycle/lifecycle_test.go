@@ -373,7 +373,8 @@ CMD ["echo", "other"]
 	assert.NotEmpty(t, lines)
 	img, err := c.InspectImage(ctx, tag)
 	require.NoError(t, err)
-	assert.Equal(t, c.Session(), img.Labels[lifecycle.LabelSession])
+	assert.Equal(t, c.Session(), img.Labels[lifecycle.LabelBuildSession])
+	assert.NotContains(t, img.Labels, lifecycle.LabelSession, "a built image carries no label its containers would inherit as ownership")
 
 	var out bytes.Buffer
 	ctr, err := c.Run(ctx, tag, lifecycle.WithStdout(&out))

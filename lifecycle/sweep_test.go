@@ -30,15 +30,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sweepChildEnv makes the re-executed test binary act as the child of
-// TestSweep (see TestMain) instead of running tests.
-const sweepChildEnv = "DOCKHAND_SWEEP_CHILD"
+// Environment of the re-executed test binary that acts as a child of the
+// sweep tests (see TestMain) instead of running tests.
+const (
+	sweepChildEnv      = "DOCKHAND_SWEEP_CHILD"      // the image the child uses
+	sweepPersistentEnv = "DOCKHAND_SWEEP_PERSISTENT" // its client is WithPersistentSession
+	sweepSessionEnv    = "DOCKHAND_SWEEP_SESSION"    // its client is WithSession(this)
+	sweepBuildEnv      = "DOCKHAND_SWEEP_BUILD"      // it only builds FROM the image, with this tag
+)
 
-// sweepPersistentEnv makes that child's client WithPersistentSession.
-const sweepPersistentEnv = "DOCKHAND_SWEEP_PERSISTENT"
-
-// TestMain runs the tests, or, in a test binary re-executed by TestSweep,
-// the child process that creates resources and waits to be killed.
+// TestMain runs the tests, or, in a test binary re-executed by a sweep
+// test, the child process that creates resources and waits to be killed.
 func TestMain(m *testing.M) {
 	if img := os.Getenv(sweepChildEnv); img != "" {
 		runSweepChild(img)
@@ -46,9 +48,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runSweepChild creates, in its own session, a network, a volume and a
-// container using both, reports "ready <session>" and blocks until it is
-// killed: a process that dies without cleaning up.
+// runSweepChild creates, through its own client, a network, a volume and
+// a container using both (or, with sweepBuildEnv, builds an image),
+// reports "ready <session> <name>" and blocks until it is killed: a
+// process that dies without cleaning up.
 func runSweepChild(img string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -56,27 +59,46 @@ func runSweepChild(img string) {
 	if os.Getenv(sweepPersistentEnv) != "" {
 		opts = append(opts, lifecycle.WithPersistentSession())
 	}
+	if s := os.Getenv(sweepSessionEnv); s != "" {
+		opts = append(opts, lifecycle.WithSession(s))
+	}
 	c, err := lifecycle.New(ctx, opts...)
 	if err != nil {
 		fmt.Printf("error %v\n", err)
 		os.Exit(2)
 	}
-	name := "dockhand-sweep-" + c.Session()
 	fail := func(err error) {
 		fmt.Printf("error %v\n", err)
 		os.Exit(2) // leaves what it made, as a crash would
 	}
-	if _, err := c.CreateNetwork(ctx, name); err != nil {
-		fail(err)
+	name := fmt.Sprintf("dockhand-sweep-%s-%d", c.Session(), os.Getpid())
+	if tag := os.Getenv(sweepBuildEnv); tag != "" {
+		dir, err := os.MkdirTemp("", "dockhand-sweep-build")
+		if err != nil {
+			fail(err)
+		}
+		err = os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+img+"\nLABEL stage=app\n"), 0o644)
+		if err == nil {
+			_, err = c.Build(ctx, dir, lifecycle.WithTags(tag))
+		}
+		_ = os.RemoveAll(dir)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("ready %s %s\n", c.Session(), tag)
+	} else {
+		if _, err := c.CreateNetwork(ctx, name); err != nil {
+			fail(err)
+		}
+		if _, err := c.CreateVolume(ctx, name); err != nil {
+			fail(err)
+		}
+		if _, err := c.Run(ctx, img, lifecycle.WithName(name), lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
+			lifecycle.WithNetwork(name), lifecycle.WithVolumes(name+":/data"), lifecycle.WithPull(lifecycle.PullNever)); err != nil {
+			fail(err)
+		}
+		fmt.Printf("ready %s %s\n", c.Session(), name)
 	}
-	if _, err := c.CreateVolume(ctx, name); err != nil {
-		fail(err)
-	}
-	if _, err := c.Run(ctx, img, lifecycle.WithName(name), lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
-		lifecycle.WithNetwork(name), lifecycle.WithVolumes(name+":/data"), lifecycle.WithPull(lifecycle.PullNever)); err != nil {
-		fail(err)
-	}
-	fmt.Printf("ready %s\n", c.Session())
 	// Block until killed. Should the parent die first, give up after a
 	// while and leave everything behind for a later Sweep.
 	time.Sleep(5 * time.Minute)
@@ -86,16 +108,33 @@ func runSweepChild(img string) {
 type sweepChild struct {
 	cmd     *exec.Cmd
 	session string
+	name    string // of its network, volume and container (or the tag it built)
 	stderr  *bytes.Buffer
 }
 
+// childOpts says what a child does.
+type childOpts struct {
+	img        string   // image to run, or to build FROM
+	persistent bool     // WithPersistentSession
+	session    string   // WithSession, if not ""
+	build      string   // build FROM img with this tag instead of running
+	wrap       []string // command the test binary runs under (unshare ...)
+}
+
 // startSweepChild starts the child and waits for it to be ready.
-func startSweepChild(t *testing.T, img string, persistent bool) *sweepChild {
+func startSweepChild(t *testing.T, o childOpts) *sweepChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), sweepChildEnv+"="+img)
-	if persistent {
+	args := append(append([]string{}, o.wrap...), os.Args[0])
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), sweepChildEnv+"="+o.img)
+	if o.persistent {
 		cmd.Env = append(cmd.Env, sweepPersistentEnv+"=1")
+	}
+	if o.session != "" {
+		cmd.Env = append(cmd.Env, sweepSessionEnv+"="+o.session)
+	}
+	if o.build != "" {
+		cmd.Env = append(cmd.Env, sweepBuildEnv+"="+o.build)
 	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -119,7 +158,7 @@ func startSweepChild(t *testing.T, img string, persistent bool) *sweepChild {
 				t.Fatalf("child exited before it was ready: %s", ch.stderr)
 			}
 			if s, found := strings.CutPrefix(l, "ready "); found {
-				ch.session = s
+				ch.session, ch.name, _ = strings.Cut(s, " ")
 				go func() { // drain
 					for range lines {
 					}
@@ -145,7 +184,23 @@ func (ch *sweepChild) kill() {
 	_ = ch.cmd.Wait()
 }
 
-// labelled lists, straight from the engine, what carries session's label.
+// resources is what a ready child running a stack owns.
+func (ch *sweepChild) resources() lifecycle.Resources {
+	return lifecycle.Resources{Containers: []string{ch.name}, Networks: []string{ch.name}, Volumes: []string{ch.name}}
+}
+
+// removeByName removes a child's stack through the SDK, should a test
+// stop before its Sweep or Cleanup did.
+func removeByName(c *lifecycle.Client, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = c.API().ContainerRemove(ctx, name, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	_ = c.API().NetworkRemove(ctx, name)
+	_ = c.API().VolumeRemove(ctx, name, true)
+}
+
+// labelled lists, straight from the engine, what carries session's label
+// (images: its build label).
 func labelled(t *testing.T, ctx context.Context, c *lifecycle.Client, session string) lifecycle.Resources {
 	t.Helper()
 	var r lifecycle.Resources
@@ -165,7 +220,8 @@ func labelled(t *testing.T, ctx context.Context, c *lifecycle.Client, session st
 	for _, v := range vols.Volumes {
 		r.Volumes = append(r.Volumes, v.Name)
 	}
-	imgs, err := c.API().ImageList(ctx, image.ListOptions{All: true, Filters: f})
+	fi := filters.NewArgs(filters.Arg("label", lifecycle.LabelBuildSession+"="+session))
+	imgs, err := c.API().ImageList(ctx, image.ListOptions{All: true, Filters: fi})
 	require.NoError(t, err)
 	for _, im := range imgs {
 		r.Images = append(r.Images, im.ID)
@@ -173,13 +229,25 @@ func labelled(t *testing.T, ctx context.Context, c *lifecycle.Client, session st
 	return r
 }
 
-// childResources is what a ready child owns.
-func childResources(session string) lifecycle.Resources {
-	name := "dockhand-sweep-" + session
-	return lifecycle.Resources{Containers: []string{name}, Networks: []string{name}, Volumes: []string{name}}
+// exists reports which of a stack's container, network and volume named
+// name are on the engine, as a Resources to compare.
+func exists(t *testing.T, ctx context.Context, c *lifecycle.Client, name string) lifecycle.Resources {
+	t.Helper()
+	var r lifecycle.Resources
+	if _, err := c.API().ContainerInspect(ctx, name); err == nil {
+		r.Containers = []string{name}
+	}
+	if _, err := c.API().NetworkInspect(ctx, name, network.InspectOptions{}); err == nil {
+		r.Networks = []string{name}
+	}
+	if _, err := c.API().VolumeInspect(ctx, name); err == nil {
+		r.Volumes = []string{name}
+	}
+	return r
 }
 
 func TestSweep(t *testing.T) {
+	sweepProves(t)
 	c := testbench.Client(t) // the parent's own, live session
 	ctx := ctxFor(t, 3*time.Minute)
 	img := testbench.BusyboxImage(t, c)
@@ -207,34 +275,39 @@ func TestSweep(t *testing.T) {
 	t.Cleanup(func() { _ = c.API().NetworkRemove(context.Background(), plainNet.ID) })
 
 	// Two children: one will be killed, one stays alive.
-	dead := startSweepChild(t, img, false)
-	alive := startSweepChild(t, img, false)
+	dead := startSweepChild(t, childOpts{img: img})
+	alive := startSweepChild(t, childOpts{img: img})
 	// A session meant to outlive its process (a dev stack left running by
 	// a command that exited): never swept, though its process is gone.
-	kept := startSweepChild(t, img, true)
+	kept := startSweepChild(t, childOpts{img: img, persistent: true})
 	t.Cleanup(func() { // should the test stop early: Sweep would not
 		if o, err := lifecycle.New(context.Background(), lifecycle.WithSession(kept.session)); err == nil {
 			_ = o.Cleanup(context.Background())
 			_ = o.Close()
 		}
 	})
-	require.Equal(t, childResources(kept.session), labelled(t, ctx, c, kept.session))
+	for _, ch := range []*sweepChild{dead, alive} {
+		t.Cleanup(func() { removeByName(c, ch.name) })
+	}
+	require.Equal(t, kept.resources(), labelled(t, ctx, c, kept.session))
 	kept.kill()
-	require.Equal(t, childResources(dead.session), labelled(t, ctx, c, dead.session))
-	require.Equal(t, childResources(alive.session), labelled(t, ctx, c, alive.session))
+	require.Equal(t, dead.resources(), labelled(t, ctx, c, dead.session))
+	require.Equal(t, alive.resources(), labelled(t, ctx, c, alive.session))
 	dead.kill()
 
 	sweeper := testbench.Client(t) // a new client, as a fresh process would have
 	swept, err := sweeper.Sweep(ctx)
 	require.NoError(t, err)
-	assert.Contains(t, swept, dead.session)
-	assert.NotContains(t, swept, alive.session, "a live process's session is not swept")
-	assert.NotContains(t, swept, c.Session())
-	assert.NotContains(t, swept, kept.session, "a persistent session is not swept")
-	assert.Equal(t, childResources(kept.session), labelled(t, ctx, c, kept.session), "the persistent session's resources are untouched")
-
-	assert.True(t, labelled(t, ctx, c, dead.session).Empty(), "nothing of the dead session remains: %s", labelled(t, ctx, c, dead.session))
-	assert.Equal(t, childResources(alive.session), labelled(t, ctx, c, alive.session), "the live child's resources are untouched")
+	// Another engineer's test process may sweep the dead child first: what
+	// counts is that its resources are gone, and nothing else is.
+	assert.True(t, labelled(t, ctx, c, dead.session).Empty(), "nothing of the killed child remains: %s", labelled(t, ctx, c, dead.session))
+	for _, name := range []string{alive.name, kept.name, own.Name, plain} {
+		assert.NotContains(t, swept.Containers, name)
+		assert.NotContains(t, swept.Networks, name)
+		assert.NotContains(t, swept.Volumes, name)
+	}
+	assert.Equal(t, kept.resources(), labelled(t, ctx, c, kept.session), "the persistent session's resources are untouched")
+	assert.Equal(t, alive.resources(), labelled(t, ctx, c, alive.session), "the live child's resources are untouched")
 	st, err := own.State(ctx)
 	require.NoError(t, err)
 	assert.True(t, st.Running, "the parent's own container is untouched")
@@ -246,16 +319,15 @@ func TestSweep(t *testing.T) {
 	_, err = c.API().NetworkInspect(ctx, plainNet.ID, network.InspectOptions{})
 	assert.NoError(t, err, "the unlabelled network is untouched")
 
-	// Once the other child dies too, its session goes on the next sweep.
+	// Once the other child dies too, its resources go on the next sweep.
 	alive.kill()
-	swept, err = sweeper.Sweep(ctx)
+	_, err = sweeper.Sweep(ctx)
 	require.NoError(t, err)
-	assert.Contains(t, swept, alive.session)
 	assert.True(t, labelled(t, ctx, c, alive.session).Empty())
 	st, err = own.State(ctx)
 	require.NoError(t, err)
 	assert.True(t, st.Running)
-	assert.NotContains(t, swept, kept.session)
+	assert.Equal(t, kept.resources(), labelled(t, ctx, c, kept.session), "the persistent session's resources are untouched")
 
 	// The persistent session is removed by a Cleanup that names it.
 	owner, err := lifecycle.New(ctx, lifecycle.WithSession(kept.session))

@@ -37,8 +37,9 @@ func Unavailable(t testing.TB, format string, args ...any) {
 }
 
 // Client returns a client on the engine the environment names. When the
-// test ends it fails the test if the client's session left any container,
-// network, volume or image on the engine, then removes them.
+// test ends it fails the test if the client left any container, network,
+// volume or built image on the engine (what its Owned lists), then
+// removes them.
 func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -51,7 +52,8 @@ func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 	return c
 }
 
-// NoLeaks fails t if c's session still owns resources, and removes them.
+// NoLeaks fails t if c still owns resources (lifecycle.Client.Owned: what
+// it created, and its session's persistent resources), and removes them.
 func NoLeaks(t testing.TB, c *lifecycle.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
