@@ -404,7 +404,7 @@ func TestSweepSurvivesFaults(t *testing.T) {
 	ty := &tally{t: t, p: p}
 	defer ty.report()
 
-	child := startSweepChild(t, img, false)
+	child := startSweepChild(t, childOpts{img: img})
 	child.kill()
 	defer func() { // whatever happens, the child's resources go
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -421,19 +421,18 @@ func TestSweepSurvivesFaults(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "sweep: list containers")
 	assert.Contains(t, err.Error(), "list broken for good")
-	assert.Equal(t, childResources(child.session), labelled(t, ctx, c, child.session), "nothing removed on a failed sweep")
+	assert.Equal(t, child.resources(), labelled(t, ctx, c, child.session), "nothing removed on a failed sweep")
 
-	var swept []string
 	ty.survive("500, dropped connection and slow reply on the lists", []testbench.Rule{
 		{Method: "GET", Path: "/containers/json", Nth: 1, Action: testbench.Fail500},
 		{Method: "GET", Path: "/networks", Nth: 1, Action: testbench.DropBeforeHeader},
 		{Method: "GET", Path: "/volumes", Nth: 1, Action: testbench.Delay, After: 300 * time.Millisecond},
 		{Method: "GET", Path: "/images/json", Nth: 1, Action: testbench.Fail500},
 	}, func() error {
-		var err error
-		swept, err = c.Sweep(ctx)
+		_, err := c.Sweep(ctx)
 		return err
 	})
-	assert.Contains(t, swept, child.session)
+	// What Sweep returned is not checked: another test process's Sweep
+	// may remove the dead child first. What counts is that it is gone.
 	assert.True(t, labelled(t, ctx, c, child.session).Empty(), "the dead session's resources are gone")
 }
