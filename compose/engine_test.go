@@ -67,10 +67,15 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	name := projectName(c, "stack")
-	p, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithEnv(stackEnv(t, c, true)...))
+	extraTag := name + "-app:extra"
+	p, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name),
+		WithEnv(append(stackEnv(t, c, true), "APP_EXTRA_TAG="+extraTag)...))
 	require.NoError(t, err)
 	s := New(c, p)
 	downAtEnd(t, s)
+	// down --rmi removes the service's image, not its build.tags: the
+	// test does (the leak check would find the image still tagged).
+	t.Cleanup(func() { _ = c.RemoveImage(context.Background(), extraTag) })
 
 	var prog testbench.Buffer
 	start := time.Now()
@@ -85,6 +90,14 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	assert.Less(t, strings.Index(out, name+"-migrate-1  Exited"), strings.Index(out, name+"-app-1  Started"))
 	assert.Less(t, strings.Index(out, name+"-db-1  Healthy"), strings.Index(out, name+"-migrate-1  Started"))
 	assert.Contains(t, out, "Image "+name+"-app  Built")
+	// build.tags are the build's own tags: recorded on the image, so a
+	// Cleanup of this session removes them too.
+	built, err := c.InspectImage(ctx, name+"-app")
+	require.NoError(t, err)
+	extra, err := c.InspectImage(ctx, extraTag)
+	require.NoError(t, err)
+	assert.Equal(t, built.ID, extra.ID)
+	assert.Contains(t, strings.Fields(extra.Labels[lifecycle.LabelBuildTags]), extraTag)
 
 	ps, err := s.Ps(ctx)
 	require.NoError(t, err)

@@ -630,7 +630,9 @@ func (s *Stack) build(ctx context.Context, p *types.Project, svc types.ServiceCo
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(p.WorkingDir, dir)
 	}
-	opts := []lifecycle.Option{lifecycle.WithTags(image)}
+	// build.tags go to the build itself, so they are recorded as its own
+	// tags and Cleanup removes them with the image.
+	opts := []lifecycle.Option{lifecycle.WithTags(append([]string{image}, b.Tags...)...)}
 	if b.Dockerfile != "" {
 		opts = append(opts, lifecycle.WithDockerfile(b.Dockerfile))
 	}
@@ -663,11 +665,6 @@ func (s *Stack) build(ctx context.Context, p *types.Project, svc types.ServiceCo
 	id, err := s.c.Build(ctx, dir, opts...)
 	if err != nil {
 		return "", fmt.Errorf("service %q: build: %w", svc.Name, err)
-	}
-	for _, t := range b.Tags {
-		if err := s.c.Tag(ctx, image, t); err != nil {
-			return "", fmt.Errorf("service %q: tag %s: %w", svc.Name, t, err)
-		}
 	}
 	prog.event("Image", image, "Built")
 	return id, nil
