@@ -44,7 +44,7 @@ type ExitError struct {
 	Status    string   // "exited", "dead", or "removed" when it is gone
 	ExitCode  int      // -1 when unknown (a container removed before we saw it exit)
 	OOMKilled bool     // killed by the kernel for exceeding its memory limit
-	Logs      []string // its last log lines (stdout and stderr), oldest first
+	Logs      []string // its last log lines (stdout and stderr), oldest first, secrets hidden
 
 	want string // what the condition wanted, for Exited
 }
@@ -75,7 +75,7 @@ func (e *ExitError) Error() string {
 	}
 	fmt.Fprintf(&b, "; last %d log lines:", len(e.Logs))
 	for _, l := range e.Logs {
-		b.WriteString("\n\t" + redactText(l)) // a log may print the environment
+		b.WriteString("\n\t" + l)
 	}
 	return b.String()
 }
@@ -116,6 +116,11 @@ func (ct *Container) exitErr(ctx context.Context, ins container.InspectResponse)
 	e := &ExitError{Container: ct.String(), Status: string(st.Status), ExitCode: st.ExitCode, OOMKilled: st.OOMKilled}
 	tty := ins.Config != nil && ins.Config.Tty
 	e.Logs = ct.lastLogLines(ctx, tty, exitLogLines)
+	// A log may print the environment or a connection URL; the error, its
+	// %#v and its JSON all show these lines.
+	for i, l := range e.Logs {
+		e.Logs[i] = redactText(l)
+	}
 	return e
 }
 

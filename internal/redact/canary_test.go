@@ -426,6 +426,20 @@ func TestCanaryEngine(t *testing.T) {
 			}
 			return []any{err}
 		}},
+		{name: "ExitError of a container that logged its secrets", wantMask: true, run: func(t *testing.T, pw string) []any {
+			ct, err := c.Run(ctx, img, lifecycle.WithPull(lifecycle.PullNever), lifecycle.WithCmd("sh", "-c",
+				`echo "DATABASE_URL=postgres://app:$1@db/app"; echo "PGPASSWORD=$1" >&2; exit 4`, "sh", pw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = ct.Remove(context.Background(), lifecycle.WithForce()) }()
+			werr := (&waitfor.Waiter{Timeout: time.Minute}).Wait(ctx, ct.Exited(0))
+			var ee *lifecycle.ExitError
+			if !errors.As(werr, &ee) || len(ee.Logs) != 2 {
+				t.Fatalf("want an *ExitError with the 2 log lines, got %v", werr)
+			}
+			return []any{werr, ee, ee.Logs}
+		}},
 		{name: "Pull with credentials from an unreachable registry", run: func(t *testing.T, pw string) []any {
 			return []any{c.Pull(ctx, "127.0.0.1:1/canary/x:1", lifecycle.WithAuth("u", pw))}
 		}},
