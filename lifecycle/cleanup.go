@@ -33,7 +33,8 @@ func (r Resources) String() string {
 
 // Owned lists what Cleanup would remove now: the containers, networks,
 // volumes and built images this client created that are still on the
-// engine, and the persistent resources of its session.
+// engine, and, for a WithPersistentSession client, the persistent
+// resources of its session.
 func (c *Client) Owned(ctx context.Context) (Resources, error) {
 	ts, err := c.cleanupTargets(ctx)
 	if err != nil {
@@ -43,9 +44,11 @@ func (c *Client) Owned(ctx context.Context) (Resources, error) {
 }
 
 // Cleanup removes every container (with its anonymous volumes), network,
-// volume and image that this client created, and, as the teardown of a
-// WithPersistentSession stack (from a later process with the same
-// WithSession id, too), the persistent resources of its session. It
+// volume and image that this client created, and, when the client is
+// itself WithPersistentSession (the teardown of a stack, from a later
+// process with the same WithSession id too), the persistent resources of
+// its session; an ordinary client sharing the session id never removes
+// those. It
 // removes nothing else: not what other clients or processes of the same
 // session made (Sweep removes those once their process is gone), not a
 // container that merely inherited Dockhand labels from its image, not an
@@ -62,7 +65,10 @@ func (c *Client) Cleanup(ctx context.Context) error {
 }
 
 // mine reports whether Cleanup may remove a container, network or volume
-// with these labels: made by this client, or persistent in its session.
+// with these labels: made by this client, or persistent in its session
+// when this client is persistent too (the explicit teardown of a stack
+// from a later process). An ordinary client that happens to share the
+// session id never removes a persistent stack.
 func (c *Client) mine(l map[string]string) (ok, byClient bool) {
 	if l[LabelManaged] != "true" || l[LabelSession] != c.session {
 		return false, false
@@ -70,7 +76,7 @@ func (c *Client) mine(l map[string]string) (ok, byClient bool) {
 	if l[LabelClient] == c.id {
 		return true, true
 	}
-	return l[LabelPersistent] == "true", false
+	return c.persist && l[LabelPersistent] == "true", false
 }
 
 // target is one resource to remove.
@@ -152,7 +158,7 @@ func (c *Client) cleanupTargets(ctx context.Context) (targets, error) {
 	}
 	for _, im := range imgs {
 		l := im.Labels
-		if l[LabelBuildSession] != c.session || (l[LabelBuildClient] != c.id && l[LabelBuildPersistent] != "true") {
+		if l[LabelBuildSession] != c.session || (l[LabelBuildClient] != c.id && !(c.persist && l[LabelBuildPersistent] == "true")) {
 			continue
 		}
 		built, err := c.builtHere(ctx, im.ID, l)

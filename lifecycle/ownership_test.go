@@ -125,7 +125,7 @@ func TestSweepKeepsWhatUsesABuiltImage(t *testing.T) {
 	// on that image, its process gone too.
 	stack := startSweepChild(t, childOpts{img: tag, persistent: true})
 	teardown := func() {
-		o, err := lifecycle.New(context.Background(), lifecycle.WithSession(stack.session))
+		o, err := lifecycle.New(context.Background(), lifecycle.WithSession(stack.session), lifecycle.WithPersistentSession())
 		if err == nil {
 			_ = o.Cleanup(context.Background())
 			_ = o.Close()

@@ -281,7 +281,7 @@ func TestSweep(t *testing.T) {
 	// a command that exited): never swept, though its process is gone.
 	kept := startSweepChild(t, childOpts{img: img, persistent: true})
 	t.Cleanup(func() { // should the test stop early: Sweep would not
-		if o, err := lifecycle.New(context.Background(), lifecycle.WithSession(kept.session)); err == nil {
+		if o, err := lifecycle.New(context.Background(), lifecycle.WithSession(kept.session), lifecycle.WithPersistentSession()); err == nil {
 			_ = o.Cleanup(context.Background())
 			_ = o.Close()
 		}
@@ -329,8 +329,20 @@ func TestSweep(t *testing.T) {
 	assert.True(t, st.Running)
 	assert.Equal(t, kept.resources(), labelled(t, ctx, c, kept.session), "the persistent session's resources are untouched")
 
-	// The persistent session is removed by a Cleanup that names it.
-	owner, err := lifecycle.New(ctx, lifecycle.WithSession(kept.session))
+	// An ordinary client that shares the session id (a test next to a dev
+	// stack) lists none of it and removes none of it.
+	mate, err := lifecycle.New(ctx, lifecycle.WithSession(kept.session))
+	require.NoError(t, err)
+	owned, err := mate.Owned(ctx)
+	require.NoError(t, err)
+	assert.True(t, owned.Empty(), "an ordinary client owns none of a persistent stack: %s", owned)
+	require.NoError(t, mate.Cleanup(ctx))
+	require.NoError(t, mate.Close())
+	assert.Equal(t, kept.resources(), labelled(t, ctx, c, kept.session), "an ordinary client's Cleanup keeps the persistent stack")
+
+	// The persistent session is removed by a persistent client's Cleanup
+	// that names it.
+	owner, err := lifecycle.New(ctx, lifecycle.WithSession(kept.session), lifecycle.WithPersistentSession())
 	require.NoError(t, err)
 	require.NoError(t, owner.Cleanup(ctx))
 	require.NoError(t, owner.Close())
