@@ -223,17 +223,35 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 	}
 	images := c.imageLabels()
 	inUse := map[string]bool{}
+	// The networks and volumes of every container that stays (ours or
+	// not, running or stopped): a stopped container keeps its network
+	// though the engine would let it go, and a volume a kept stack
+	// adopted outlives the process that created it.
+	keptNets, keptVols := map[string]bool{}, map[string]bool{}
 	for _, ct := range all {
 		inUse[ct.ImageID] = true
-		if ct.Labels[LabelManaged] != "true" {
-			continue
-		}
 		img, known := images(ctx, ct.ImageID)
-		if ok, why := sweepVerdict(ct.Labels, img, known, verdict); !ok {
+		if ct.Labels[LabelManaged] == "true" {
+			ok, why := sweepVerdict(ct.Labels, img, known, verdict)
+			if ok {
+				ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+				continue
+			}
 			keep("container", containerName(ct), why)
-			continue
 		}
-		ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+		if ct.NetworkSettings != nil {
+			for name, ep := range ct.NetworkSettings.Networks {
+				keptNets[name] = true
+				if ep != nil && ep.NetworkID != "" {
+					keptNets[ep.NetworkID] = true
+				}
+			}
+		}
+		for _, m := range ct.Mounts {
+			if m.Name != "" {
+				keptVols[m.Name] = true
+			}
+		}
 	}
 	managed := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
 	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: managed})
@@ -245,6 +263,10 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 			keep("network", n.Name, why)
 			continue
 		}
+		if keptNets[n.ID] || keptNets[n.Name] {
+			keep("network", n.Name, "a container that stays is connected to it")
+			continue
+		}
 		ts = append(ts, target{kind: "network", id: n.ID, name: n.Name})
 	}
 	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: managed})
@@ -254,6 +276,10 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 	for _, v := range vols.Volumes {
 		if ok, why := sweepVerdict(v.Labels, nil, true, verdict); !ok {
 			keep("volume", v.Name, why)
+			continue
+		}
+		if keptVols[v.Name] {
+			keep("volume", v.Name, "a container that stays mounts it")
 			continue
 		}
 		ts = append(ts, target{kind: "volume", id: v.Name, name: v.Name})
@@ -407,6 +433,12 @@ func (c *Client) remove(ctx context.Context, ts targets, sweep bool) (targets, e
 				refs = []string{t.id}
 			}
 			for _, ref := range refs {
+				if ref != t.id && !c.tagStillOn(ctx, ref, t.id) {
+					// Moved to another image since the list (a new build,
+					// a docker tag): that image is not ours to untag.
+					c.logger.Debug(op+": keeping a tag that moved to another image", "tag", ref, "image", short(t.id))
+					continue
+				}
 				if _, err = c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); !gone(err) {
 					break
 				}
@@ -422,6 +454,12 @@ func (c *Client) remove(ctx context.Context, ts targets, sweep bool) (targets, e
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// tagStillOn reports whether ref still names the image id.
+func (c *Client) tagStillOn(ctx context.Context, ref, id string) bool {
+	ii, err := c.api.ImageInspect(ctx, ref)
+	return err == nil && ii.ID == id
 }
 
 // isInUse reports the engine's refusal to remove something in use (a

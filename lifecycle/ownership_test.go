@@ -24,6 +24,8 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/dockhand/dockhand/internal/testbench"
@@ -481,4 +483,65 @@ func TestCleanupKeepsATagSomeoneElseAdded(t *testing.T) {
 	owned, err := c.Owned(ctx)
 	require.NoError(t, err)
 	assert.True(t, owned.Empty(), "an image left with only someone else's tag is not owned: %s", owned)
+}
+
+// A network and a volume whose creator is provably gone, but which a
+// container that stays still uses (here a stopped container Dockhand did
+// not make: a stack that adopted them), are kept: removing the network
+// would break the container's next start, the volume would lose its data.
+func TestSweepKeepsWhatAStayingContainerUses(t *testing.T) {
+	sweepProves(t)
+	c := testbench.Client(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	img := testbench.BusyboxImage(t, c)
+	boot, pidns, timens := procIdentity(t)
+	hostname, _ := os.Hostname()
+	pid := deadPID(t)
+	dead := map[string]string{lifecycle.LabelManaged: "true", lifecycle.LabelSession: "forged-" + c.Session(),
+		lifecycle.LabelClient: "forged", lifecycle.LabelPersistent: "", lifecycle.LabelPID: strconv.Itoa(pid),
+		lifecycle.LabelHost: hostname,
+		lifecycle.LabelOwner: fmt.Sprintf("pid=%d,start=1,boot=%s,pidns=%d,timens=%d", pid, boot, pidns, timens)}
+	name := func(what string) string { return "dockhand-adopted-" + what + "-" + c.Session() }
+
+	// Used by a stopped container that stays.
+	net, err := c.API().NetworkCreate(ctx, name("net"), network.CreateOptions{Labels: dead})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.API().NetworkRemove(context.Background(), net.ID) })
+	_, err = c.API().VolumeCreate(ctx, volume.CreateOptions{Name: name("vol"), Labels: dead})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.API().VolumeRemove(context.Background(), name("vol"), true) })
+	user, err := c.API().ContainerCreate(ctx, &container.Config{Image: img, Cmd: []string{"true"}},
+		&container.HostConfig{NetworkMode: container.NetworkMode(name("net")),
+			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: name("vol"), Target: "/data"}}},
+		nil, nil, name("user"))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = c.API().ContainerRemove(context.Background(), user.ID, container.RemoveOptions{Force: true})
+	})
+	// The control: the same dead owner, used by nothing.
+	spareNet, err := c.API().NetworkCreate(ctx, name("spare-net"), network.CreateOptions{Labels: dead})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.API().NetworkRemove(context.Background(), spareNet.ID) })
+	_, err = c.API().VolumeCreate(ctx, volume.CreateOptions{Name: name("spare-vol"), Labels: dead})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.API().VolumeRemove(context.Background(), name("spare-vol"), true) })
+
+	var log testbench.Buffer
+	sweeper := testbench.Client(t, lifecycle.WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	swept, err := sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, swept.Networks, name("net"))
+	assert.NotContains(t, swept.Volumes, name("vol"))
+	_, err = c.API().NetworkInspect(ctx, net.ID, network.InspectOptions{})
+	assert.NoError(t, err, "the network a stopped container that stays is connected to is kept")
+	_, err = c.API().VolumeInspect(ctx, name("vol"))
+	assert.NoError(t, err, "the volume a container that stays mounts is kept")
+	assert.Contains(t, log.String(), "a container that stays is connected to it")
+	assert.Contains(t, log.String(), "a container that stays mounts it")
+	require.NoError(t, c.API().ContainerStart(ctx, user.ID, container.StartOptions{}), "the kept container still starts")
+
+	_, err = c.API().NetworkInspect(ctx, spareNet.ID, network.InspectOptions{})
+	assert.Error(t, err, "the control network, used by nothing, is swept")
+	_, err = c.API().VolumeInspect(ctx, name("spare-vol"))
+	assert.Error(t, err, "the control volume, used by nothing, is swept")
 }
