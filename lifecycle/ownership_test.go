@@ -499,7 +499,7 @@ func TestSweepKeepsWhatAStayingContainerUses(t *testing.T) {
 	pid := deadPID(t)
 	dead := map[string]string{lifecycle.LabelManaged: "true", lifecycle.LabelSession: "forged-" + c.Session(),
 		lifecycle.LabelClient: "forged", lifecycle.LabelPersistent: "", lifecycle.LabelPID: strconv.Itoa(pid),
-		lifecycle.LabelHost: hostname,
+		lifecycle.LabelHost:  hostname,
 		lifecycle.LabelOwner: fmt.Sprintf("pid=%d,start=1,boot=%s,pidns=%d,timens=%d", pid, boot, pidns, timens)}
 	name := func(what string) string { return "dockhand-adopted-" + what + "-" + c.Session() }
 
