@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"io"
 	"log/slog"
 	"os"
@@ -267,16 +268,42 @@ func readDockerignore(dir string) ([]string, error) {
 	return p, nil
 }
 
-// PruneImages removes dangling images labelled as this session's builds
-// (docker image prune with a LabelBuildSession filter) and returns the
-// bytes reclaimed.
+// PruneImages removes the dangling (untagged, unused) images this client
+// built — a rebuild leaves the previous image dangling — and returns the
+// bytes reclaimed. Images built FROM one of ours inherit its build labels:
+// they are not ours and are kept, as are other clients' builds.
 func (c *Client) PruneImages(ctx context.Context) (uint64, error) {
-	f := filters.NewArgs(filters.Arg("label", LabelBuildSession+"="+c.session))
-	rep, err := c.api.ImagesPrune(ctx, f)
+	f := filters.NewArgs(filters.Arg("label", LabelBuildSession+"="+c.session), filters.Arg("dangling", "true"))
+	imgs, err := c.api.ImageList(ctx, image.ListOptions{Filters: f})
 	if err != nil {
-		return 0, c.opErr(err, "prune images")
+		return 0, c.opErr(err, "prune images: list")
 	}
-	return rep.SpaceReclaimed, nil
+	var reclaimed uint64
+	var errs []error
+	for _, im := range imgs {
+		l := im.Labels
+		if l[LabelBuildClient] != c.id && !(c.persist && l[LabelBuildPersistent] == "true") {
+			continue
+		}
+		if built, err := c.builtHere(ctx, im.ID, l); err != nil {
+			return reclaimed, err
+		} else if !built {
+			c.logger.Debug("prune images: keeping an image built on top of one of ours", "image", short(im.ID))
+			continue
+		}
+		// Never forced: an image a container uses stays.
+		_, err := c.api.ImageRemove(ctx, im.ID, image.RemoveOptions{PruneChildren: true})
+		switch {
+		case err == nil:
+			reclaimed += uint64(max(im.Size, 0))
+		case cerrdefs.IsNotFound(err):
+		case isInUse(err):
+			c.logger.Debug("prune images: keeping an image in use", "image", short(im.ID))
+		default:
+			errs = append(errs, c.opErr(err, "prune images: remove %s", short(im.ID)))
+		}
+	}
+	return reclaimed, errors.Join(errs...)
 }
 
 // registryAuth returns the X-Registry-Auth header for the registry of named.

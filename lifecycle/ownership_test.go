@@ -440,6 +440,18 @@ func TestPruneImagesRemovesOnlyItsSessionsDanglingBuilds(t *testing.T) {
 	oldA, curA := build(a, "dockhand.test/prune-a:"+a.Session())
 	oldB, curB := build(b, "dockhand.test/prune-b:"+b.Session())
 	require.NotEqual(t, oldA, curA)
+	// Someone else's `docker build` FROM a's image, twice under one tag: the
+	// first is left dangling, and it inherited all of a's build labels.
+	derivedTag := "dockhand.test/prune-derived:" + a.Session()
+	derivedOld := apiBuild(t, ctx, a, derivedTag, "FROM dockhand.test/prune-a:"+a.Session()+"\nRUN echo 1 > /g\n", nil)
+	t.Cleanup(func() {
+		_, _ = a.API().ImageRemove(context.Background(), derivedOld, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
+	apiBuild(t, ctx, a, derivedTag, "FROM dockhand.test/prune-a:"+a.Session()+"\nRUN echo 2 > /g\n", nil)
+	ii, err := a.API().ImageInspect(ctx, derivedOld)
+	require.NoError(t, err)
+	require.Empty(t, ii.RepoTags, "the first derived build is dangling")
+	require.Equal(t, a.Session(), ii.Config.Labels[lifecycle.LabelBuildSession], "and carries a's inherited build labels")
 
 	reclaimed, err := a.PruneImages(ctx)
 	require.NoError(t, err)
@@ -447,10 +459,16 @@ func TestPruneImagesRemovesOnlyItsSessionsDanglingBuilds(t *testing.T) {
 	assert.False(t, imageExists(ctx, a, oldA), "a's dangling build is pruned")
 	assert.True(t, imageExists(ctx, a, curA), "a's tagged build stays")
 	assert.True(t, imageExists(ctx, a, oldB), "b's dangling build is not a's to prune")
+	assert.True(t, imageExists(ctx, a, derivedOld), "a dangling image built FROM a's is not a's to prune")
 	assert.True(t, imageExists(ctx, a, curB))
 
 	// Cleanup removes each client's tagged build; b's dangling one is
-	// its Cleanup's too.
+	// its Cleanup's too. (The derived images go first: an image with
+	// children is the engine's to keep.)
+	for _, ref := range []string{derivedTag, derivedOld} {
+		_, err := a.API().ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+		require.NoError(t, err)
+	}
 	require.NoError(t, a.Cleanup(ctx))
 	require.NoError(t, b.Cleanup(ctx))
 	for _, id := range []string{curA, oldB, curB} {
