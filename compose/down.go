@@ -25,7 +25,8 @@ import (
 // with WithVolumes; images Up built only with WithRemoveImages; containers
 // of services no longer in the project only with WithRemoveOrphans.
 // WithTimeout overrides each container's stop timeout.
-func (s *Stack) Down(ctx context.Context, opts ...Option) error {
+func (s *Stack) Down(ctx context.Context, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Down", opts)
 	if err != nil {
 		return err
@@ -224,7 +225,8 @@ func (s *Stack) removeImages(ctx context.Context, prog *progress) []error {
 
 // Stop stops the stack's containers (WithServices: those services'),
 // dependants first, without removing them (docker compose stop).
-func (s *Stack) Stop(ctx context.Context, opts ...Option) error {
+func (s *Stack) Stop(ctx context.Context, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Stop", opts)
 	if err != nil {
 		return err
@@ -266,7 +268,8 @@ func (s *Stack) stop(ctx context.Context, set *settings) error {
 // Start starts the stack's existing containers (WithServices: those
 // services' and their dependencies'), honouring depends_on conditions as
 // Up does (docker compose start). It creates nothing.
-func (s *Stack) Start(ctx context.Context, opts ...Option) error {
+func (s *Stack) Start(ctx context.Context, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Start", opts)
 	if err != nil {
 		return err
@@ -301,7 +304,8 @@ func (s *Stack) start(ctx context.Context, set *settings) error {
 
 // Restart stops then starts the stack's containers (WithServices: those
 // services'), in dependency order (docker compose restart).
-func (s *Stack) Restart(ctx context.Context, opts ...Option) error {
+func (s *Stack) Restart(ctx context.Context, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Restart", opts)
 	if err != nil {
 		return err

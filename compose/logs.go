@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -30,7 +31,7 @@ func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
 	}
 	lines, _ := ct.LastLogLines(ctx, n)
 	for i := range lines {
-		lines[i] = "  | " + lines[i]
+		lines[i] = "  | " + redact.Text(lines[i]) // a log may print the environment
 	}
 	return strings.Join(lines, "\n")
 }
@@ -39,7 +40,8 @@ func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
 // with the container's short name padded as the CLI does ("web-1  | ").
 // WithServices narrows, WithTail(n) keeps each container's last n lines,
 // WithFollow streams until ctx ends or every container stops.
-func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
+func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Logs", opts)
 	if err != nil {
 		return err
@@ -242,7 +244,8 @@ func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
 // com.docker.compose.oneoff=True, streams its output to WithStdout and
 // WithStderr, waits for it to exit, removes it and returns its exit code.
 // Its ports are not published (as the CLI without --service-ports).
-func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...Option) (int, error) {
+func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...Option) (code int, err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Run", opts)
 	if err != nil {
 		return -1, err

@@ -3,6 +3,8 @@ package compose
 import (
 	"encoding/json"
 	"log/slog"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // An Option may hold a secret (WithRunEnv): it shows only its name.
@@ -18,3 +20,13 @@ func (o Option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) 
 
 // LogValue makes log/slog print the name.
 func (o Option) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
+// scrub hides secrets in the error a Stack verb returns: engine and
+// runtime errors can quote a service's command line or environment
+// ("exec: \"psql postgres://app:pw@db\": not found"). errors.Is and
+// errors.As still see the cause.
+func scrub(err *error) {
+	if *err != nil {
+		*err = redact.Error(*err)
+	}
+}

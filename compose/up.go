@@ -44,7 +44,8 @@ import (
 //
 // Ports without a host IP are published on 127.0.0.1 only, unlike the
 // CLI (0.0.0.0); WithAllInterfaces restores the CLI's behaviour.
-func (s *Stack) Up(ctx context.Context, opts ...Option) error {
+func (s *Stack) Up(ctx context.Context, opts ...Option) (err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Up", opts)
 	if err != nil {
 		return err

@@ -440,6 +440,26 @@ func TestCanaryEngine(t *testing.T) {
 			}
 			return []any{werr, ee, ee.Logs}
 		}},
+		{name: "compose Up: a service's command and another's log hold the secret", run: func(t *testing.T, pw string) []any {
+			// The runtime's "not found" error quotes the command line; the
+			// other service logs a URL and exits, quoted in the Up error.
+			yaml := fmt.Sprintf("services:\n"+
+				"  badcmd:\n    image: %[1]s\n    command: [\"psql postgres://app:%[2]s@db/app\", \"--password=%[2]s\"]\n"+
+				"  logger:\n    image: %[1]s\n    command: [\"sh\", \"-c\", \"echo DATABASE_URL=postgres://app:%[2]s@db/app; echo PGPASSWORD=%[2]s; exit 3\"]\n",
+				img, pw)
+			p, err := compose.Load(ctx, compose.WithWorkingDir(composeDir(t, yaml, "", "")),
+				compose.WithProjectName("canary-"+c.Session()[:8]), compose.WithoutOSEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := compose.New(c, p)
+			defer func() { _ = st.Down(context.Background(), compose.WithVolumes(), compose.WithTimeout(0)) }()
+			upErr := st.Up(ctx, compose.WithWait(), compose.WithWaitTimeout(time.Minute))
+			if upErr == nil {
+				t.Fatal("Up succeeded; want a failure to scan")
+			}
+			return []any{upErr}
+		}},
 		{name: "Pull with credentials from an unreachable registry", run: func(t *testing.T, pw string) []any {
 			return []any{c.Pull(ctx, "127.0.0.1:1/canary/x:1", lifecycle.WithAuth("u", pw))}
 		}},
