@@ -183,15 +183,22 @@ func pump(ctx context.Context, hj types.HijackedResponse, tty bool, stdin io.Rea
 		stopStdin = copyStdin(stdin, hijackedIn{&hj})
 	}
 	var err error
+	outEnded := false
 	select {
 	case err = <-outDone:
+		outEnded = true
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	// Closing the connection ends a write to it that blocks; then the
-	// stdin copy can stop.
+	// Closing the connection ends a write to it that blocks, and a read
+	// from it; then the stdin copy can stop.
 	hj.Close()
 	stopStdin()
+	if !outEnded {
+		// The output copy writes to the caller's writers: it must be over
+		// when the call returns, as os/exec's Wait waits for its copies.
+		<-outDone
+	}
 	return err
 }
 

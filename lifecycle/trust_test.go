@@ -276,3 +276,44 @@ func TestLastLogLines(t *testing.T) {
 	_, err = ctr.LastLogLines(ctx, -1)
 	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
 }
+
+// lateWriter counts the writes of the call it serves, cancels that call
+// on its first write and is slow on the others. Its counter is a plain int on purpose: read
+// after the call returns, the race detector reports any write that the
+// return does not happen after.
+type lateWriter struct {
+	cancel context.CancelFunc
+	writes int
+}
+
+func (w *lateWriter) Write(p []byte) (int, error) {
+	w.writes++
+	if w.writes == 1 {
+		w.cancel()
+	} else {
+		time.Sleep(50 * time.Millisecond) // a slow consumer: the copy is mid-write when the call ends
+	}
+	return len(p), nil
+}
+
+// Exec cut short by its context while the command is still writing: no
+// write reaches the caller's writer after Exec returned (the output copy
+// is over by then, as os/exec's is after Wait).
+func TestExecWritesNothingAfterItReturns(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := waitCtx(t, time.Minute)
+	ctr := sleeper(t, c, ctx)
+	for range 3 {
+		short, cancel := context.WithCancel(ctx)
+		w := &lateWriter{cancel: cancel}
+		_, err := ctr.Exec(short, []string{"sh", "-c", "while :; do echo spam spam spam; done"}, lifecycle.WithStdout(w))
+		cancel()
+		require.ErrorIs(t, err, context.Canceled)
+		// Under -race (scripts/test), a copy still running would race
+		// with this read; without -race, a later write would change it.
+		n := w.writes
+		require.Positive(t, n, "the command wrote before the cancel")
+		time.Sleep(300 * time.Millisecond) // room for a late write to show
+		assert.Equal(t, n, w.writes, "writes after Exec returned")
+	}
+}
