@@ -327,6 +327,29 @@ func TestPullOffline(t *testing.T) {
 		pulledFromOwnRegistry(t, out)
 		assert.True(t, e.hasImage(local), "the user's image stays")
 	})
+
+	t.Run("an engine that cannot reach the example's registry: the local copy, said so", func(t *testing.T) {
+		// An engine on another machine answers the push to 127.0.0.1:PORT
+		// as this proxy in front of ours does.
+		proxy := testbench.NewFaultProxy(t)
+		proxy.Inject(testbench.Rule{Method: "POST", Path: "/images/**/push", Action: testbench.Fail500,
+			Message: `Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`})
+		e2 := *e
+		e2.t = t
+		e2.env = append(append([]string(nil), e.env...), "DOCKER_HOST="+proxy.Host())
+		out := e2.run(nil, "pull", "-image", img)
+		assert.Equal(t, 1, proxy.Count("POST", "/images/**/push"), "the example tried its registry")
+		assert.Contains(t, out, "the engine cannot reach a registry on this machine")
+		assert.Contains(t, out, "so nothing is pulled: the local copy of "+img+" is used as it is")
+		assert.NotContains(t, out, "Downloaded newer image")
+		assert.Contains(t, out, "docker image inspect "+img)
+		assert.Contains(t, out, "id:   "+strings.TrimPrefix(orig.ID, "sha256:")[:12])
+		assert.Contains(t, out, "The image stays on your machine")
+		m := regexp.MustCompile(`registry listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+		require.NotNil(t, m, out)
+		assert.False(t, e.hasImage(m[1]+"/dockhand-examples/pull:1"), "the name given for the push is removed")
+		assert.True(t, e.hasImage(img))
+	})
 }
 
 // TestNoRegistry: on the public default images, which no registry can
