@@ -195,3 +195,43 @@ func TestDevstack(t *testing.T) {
 	}
 	assert.False(t, e.hasImage(project+"-app"), "down -rmi removes the built image")
 }
+
+// TestDevstackNoRegistry: without -offline and without a registry (none is
+// reachable here, nor on CI), up and services stop at once with an error
+// that names the images they could not pull and says what to run instead,
+// and leave nothing of the project behind.
+func TestDevstackNoRegistry(t *testing.T) {
+	e := newEx(t)
+	for _, img := range []string{"postgres:17-alpine", "redis:7-alpine", "golang:1.26-bookworm"} {
+		require.False(t, e.hasImage(img), "%s is on the engine: this test needs the devstack's public defaults to be missing", img)
+	}
+	project := "dhx-devstack-nr-" + strings.ToLower(e.label[len(e.label)-10:])
+	e.env = []string{"COMPOSE_PROJECT_NAME=" + project, "APP_PORT=" + freePort(t), "DB_PORT=" + freePort(t), "REDIS_PORT=" + freePort(t),
+		"DOCKHAND_OFFLINE=", "POSTGRES_IMAGE=", "REDIS_IMAGE=", "GO_IMAGE="} // the public defaults
+	for _, tc := range []struct {
+		cmd     []string
+		images  string
+		offline string
+	}{
+		{nil, "golang:1.26-bookworm, redis:7-alpine, postgres:17-alpine", "go run ./examples/devstack -offline"},
+		{[]string{"services"}, "redis:7-alpine, postgres:17-alpine", "go run ./examples/devstack -offline services"},
+	} {
+		out, err := e.try(nil, "devstack", tc.cmd...)
+		var exitErr *exec.ExitError
+		require.ErrorAs(t, err, &exitErr, out)
+		assert.Equal(t, 1, exitErr.ExitCode(), out)
+		assert.Contains(t, out, "error: cannot pull "+tc.images+": no registry could be reached:\n", out)
+		assert.Contains(t, out, "To run without a registry, build the offline stand-in images once and use them:\n"+
+			"    scripts/test-images && "+tc.offline+"\n")
+		assert.NotContains(t, out, "the logs: go run", "nothing started, so there are no logs to read")
+	}
+	cts, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, cts)
+	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, vols)
+	nets, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	require.NoError(t, err)
+	assert.Empty(t, nets)
+}

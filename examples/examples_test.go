@@ -286,6 +286,120 @@ func TestPull(t *testing.T) {
 	})
 }
 
+// TestPullOffline: an image that is only on this machine is pulled from
+// the example's own registry on 127.0.0.1, for real (the engine's pull
+// answers "Downloaded newer image" for the registry's name, and the
+// registry saw the engine ask for the manifest), and it is the very image
+// the user has, which stays.
+func TestPullOffline(t *testing.T) {
+	e := newEx(t)
+	img := testbench.BusyboxImage(t, e.c)
+	orig, err := e.c.InspectImage(e.ctx(time.Minute), img)
+	require.NoError(t, err)
+	pulledFromOwnRegistry := func(t *testing.T, out string) {
+		t.Helper()
+		m := regexp.MustCompile(`registry listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+		require.NotNil(t, m, out)
+		ref := m[1] + "/dockhand-examples/pull:1"
+		assert.Contains(t, out, "same as: docker pull "+ref)
+		assert.Contains(t, out, "Status: Downloaded newer image for "+ref, "the engine pulled the registry's name")
+		assert.Regexp(t, `the registry answered the engine's pull: .*(GET|HEAD) /v2/dockhand-examples/pull/manifests/1`, out)
+		assert.Contains(t, out, "id:   "+strings.TrimPrefix(orig.ID, "sha256:")[:12], "the image pulled is the local one")
+		assert.False(t, e.hasImage(ref), "the registry's name is removed at the end")
+	}
+
+	t.Run("a stand-in", func(t *testing.T) {
+		out := e.run(nil, "pull", "-image", img)
+		assert.Contains(t, out, img+" is a stand-in that exists on this machine only")
+		assert.NotContains(t, out, "Get \"https://dockhand.test/v2/\"", "a stand-in is never asked for at a registry")
+		pulledFromOwnRegistry(t, out)
+		assert.True(t, e.hasImage(img), "the stand-in stays")
+	})
+
+	t.Run("a local image whose registry cannot be reached", func(t *testing.T) {
+		// .invalid never resolves (RFC 6761): no registry is reachable for it.
+		local := "registry.invalid/dockhand-examples/local:" + strings.ToLower(e.label[len(e.label)-8:])
+		require.NoError(t, e.c.Tag(e.ctx(time.Minute), img, local))
+		t.Cleanup(func() { e.removeImage(local) })
+		out := e.run(nil, "pull", "-image", local)
+		assert.Contains(t, out, "the registry of "+local+" cannot be reached, but the image is on this machine")
+		assert.Contains(t, out, `Get "https://registry.invalid/v2/"`, "the engine's reason is shown")
+		pulledFromOwnRegistry(t, out)
+		assert.True(t, e.hasImage(local), "the user's image stays")
+	})
+
+	t.Run("an engine that cannot reach the example's registry: the local copy, said so", func(t *testing.T) {
+		// An engine on another machine answers the push to 127.0.0.1:PORT
+		// as this proxy in front of ours does.
+		proxy := testbench.NewFaultProxy(t)
+		proxy.Inject(testbench.Rule{Method: "POST", Path: "/images/**/push", Action: testbench.Fail500,
+			Message: `Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`})
+		e2 := *e
+		e2.t = t
+		e2.env = append(append([]string(nil), e.env...), "DOCKER_HOST="+proxy.Host())
+		out := e2.run(nil, "pull", "-image", img)
+		assert.Equal(t, 1, proxy.Count("POST", "/images/**/push"), "the example tried its registry")
+		assert.Contains(t, out, "the engine cannot reach a registry on this machine")
+		assert.Contains(t, out, "so nothing is pulled: the local copy of "+img+" is used as it is")
+		assert.NotContains(t, out, "Downloaded newer image")
+		assert.Contains(t, out, "docker image inspect "+img)
+		assert.Contains(t, out, "id:   "+strings.TrimPrefix(orig.ID, "sha256:")[:12])
+		assert.Contains(t, out, "The image stays on your machine")
+		m := regexp.MustCompile(`registry listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+		require.NotNil(t, m, out)
+		assert.False(t, e.hasImage(m[1]+"/dockhand-examples/pull:1"), "the name given for the push is removed")
+		assert.True(t, e.hasImage(img))
+	})
+}
+
+// TestNoRegistry: on the public default images, which no registry can
+// serve here (none is reachable, nor on CI), every example stops at its
+// first pull with an error that names the image and says exactly what to
+// run instead; and it leaves nothing behind (newEx's check).
+func TestNoRegistry(t *testing.T) {
+	e := newEx(t)
+	for _, img := range []string{"busybox:1.37", "bash:5.2", "redis:7-alpine"} {
+		require.False(t, e.hasImage(img), "%s is on the engine: this test needs the examples' public defaults to be missing", img)
+	}
+	suffix := strings.ToLower(e.label[len(e.label)-8:])
+	onBusybox := func(name string) string { return "go run ./examples/" + name + " -image dockhand.test/busybox:1" }
+	for _, tc := range []struct {
+		name    string
+		args    []string // only names of our own: the images are the defaults
+		images  string
+		offline string
+	}{
+		{"pull", nil, "busybox:1.37", onBusybox("pull")},
+		{"run", nil, "busybox:1.37", onBusybox("run")},
+		{"ps", nil, "busybox:1.37", onBusybox("ps")},
+		{"exec", nil, "bash:5.2", onBusybox("exec")},
+		{"stoprm", nil, "busybox:1.37", onBusybox("stoprm")},
+		{"entrypoint", nil, "busybox:1.37", onBusybox("entrypoint")},
+		{"rmi", []string{"-tag", "dockhand-examples/rmi:" + suffix}, "busybox:1.37", onBusybox("rmi")},
+		{"volumes", []string{"-volume", "dhx-examples-" + suffix}, "busybox:1.37", onBusybox("volumes")},
+		{"ports", nil, "busybox:1.37", onBusybox("ports")},
+		{"build", []string{"-tag", "dockhand-examples/hello:" + suffix}, "busybox:1.37", "go run ./examples/build -base dockhand.test/busybox:1"},
+		{"push", nil, "busybox:1.37", onBusybox("push")},
+		{"compose", []string{"-project", "dhx-ex-" + suffix}, "busybox:1.37, redis:7-alpine",
+			"go run ./examples/compose -busybox dockhand.test/busybox:1 -redis dockhand.test/redis:7"},
+		{"tour", nil, "bash:5.2", onBusybox("tour")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := e.try(nil, tc.name, tc.args...)
+			var exitErr *exec.ExitError
+			require.ErrorAs(t, err, &exitErr, out)
+			assert.Equal(t, 1, exitErr.ExitCode(), out)
+			assert.Contains(t, out, "error: cannot pull "+tc.images+": no registry could be reached:\n", out)
+			assert.Contains(t, out, "To run without a registry, build the offline stand-in images once and use them:\n"+
+				"    scripts/test-images && "+tc.offline+"\n")
+		})
+	}
+	// The tour stops at its first step.
+	out, _ := e.try(nil, "tour")
+	assert.Contains(t, out, "1. Pull the image")
+	assert.NotContains(t, out, "\n2. ")
+}
+
 func TestRun(t *testing.T) {
 	e := newEx(t)
 	t.Run("not a terminal: a scripted session, then the container shows exited", func(t *testing.T) {
@@ -508,6 +622,25 @@ func TestTour(t *testing.T) {
 	assert.Contains(t, out, "removed "+ref+" too: the tour pulled it")
 	assert.False(t, e.hasImage(ref), "the tour removed the image it pulled")
 	assert.False(t, e.hasImage("dockhand-examples/tour:1"))
+
+	t.Run("offline, on a stand-in: pulled from the tour's own registry", func(t *testing.T) {
+		img := testbench.BusyboxImage(t, e.c)
+		out := e.run(nil, "tour", "-image", img)
+		m := regexp.MustCompile(`registry listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+		require.NotNil(t, m, out)
+		served := m[1] + "/dockhand-examples/tour:1"
+		assert.Contains(t, out, "Status: Downloaded newer image for "+served)
+		assert.Regexp(t, `the registry answered the engine's pull: .*(GET|HEAD) /v2/dockhand-examples/tour/manifests/1`, out)
+		for _, step := range []string{"same as: docker run ", "same as: docker ps -a", "same as: docker stop", "--entrypoint uname", "same as: docker rmi"} {
+			assert.Contains(t, out, step)
+		}
+		assert.Regexp(t, `bash \d+\.\d+`, out)
+		assert.Contains(t, out, "removed "+served+" too")
+		assert.Contains(t, out, img+" stays, as you had it before the tour")
+		assert.True(t, e.hasImage(img))
+		assert.False(t, e.hasImage(served))
+		assert.False(t, e.hasImage("dockhand-examples/tour:1"))
+	})
 }
 
 // TestInterrupt: Ctrl-C in the middle of an example stops it and still

@@ -27,7 +27,8 @@ func main() {
 	base := flag.String("base", "busybox:1.37", "base image (the Dockerfile's BASE build argument)")
 	keep := flag.Bool("keep", false, "keep the image (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *dir, *tag, *base, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/build -base " + ex.Busybox, Images: []string{*base}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *dir, *tag, *base, *keep) })
 }
 
 func run(ctx context.Context, dir, tag, base string, keep bool) error {

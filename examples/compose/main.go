@@ -31,7 +31,8 @@ func main() {
 	redis := flag.String("redis", "redis:7-alpine", "image of the cache service")
 	keep := flag.Bool("keep", false, "leave the stack running at the end instead of taking it down")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *file, *project, *busybox, *redis, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/compose -busybox " + ex.Busybox + " -redis " + ex.Redis, Images: []string{*busybox, *redis}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *file, *project, *busybox, *redis, *keep) })
 }
 
 func run(ctx context.Context, file, project, busybox, redis string, keep bool) error {

@@ -76,7 +76,13 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	ex.Main(func(ctx context.Context) error {
+	// What to run instead when no registry can be reached: the same
+	// command on the stand-ins (up names the images it could not pull).
+	offline := ex.Offline{Command: "go run ./examples/devstack -offline"}
+	if cmd != "up" {
+		offline.Command += " " + cmd
+	}
+	ex.Main(offline, func(ctx context.Context) error {
 		switch cmd {
 		case "up":
 			return up(ctx, o)
@@ -149,6 +155,9 @@ func up(ctx context.Context, o options) error {
 	start := time.Now()
 	err = st.Up(ctx, compose.WithBuild(), compose.WithWait(), compose.WithWaitTimeout(o.timeout),
 		compose.WithRemoveOrphans(), compose.WithProgress(os.Stdout))
+	if ex.RegistryUnreachable(err) {
+		return ex.NoRegistry(ctx, c, err, o.offlineCommand(), images(p)...)
+	}
 	if err != nil {
 		return fmt.Errorf("%w\n(the logs: go run ./examples/devstack logs; to clean up: go run ./examples/devstack down)", err)
 	}
@@ -188,6 +197,34 @@ func up(ctx context.Context, o options) error {
 	ex.Say("stop it with:  go run ./examples/devstack down      (the data stays in the volume)")
 	ex.Say("or:            go run ./examples/devstack down -v   (the data is deleted too)")
 	return nil
+}
+
+// offlineCommand is the command that brings up the same on the stand-ins.
+func (o options) offlineCommand() string {
+	if o.services {
+		return "go run ./examples/devstack -offline services"
+	}
+	return "go run ./examples/devstack -offline"
+}
+
+// images lists the images that up pulls when they are missing: those the
+// services run, and the base images of those it builds (the build
+// arguments named *_IMAGE, as GO_IMAGE in the Dockerfile's FROM).
+func images(p *types.Project) []string {
+	var list []string
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		if svc.Build == nil {
+			list = append(list, svc.Image)
+			continue
+		}
+		for k, v := range svc.Build.Args {
+			if strings.HasSuffix(k, "_IMAGE") && v != nil && *v != "" {
+				list = append(list, *v)
+			}
+		}
+	}
+	return list
 }
 
 func ps(ctx context.Context, o options) error {

@@ -23,7 +23,8 @@ import (
 func main() {
 	image := flag.String("image", "busybox:1.37", "image to run")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image) })
+	offline := ex.Offline{Command: "go run ./examples/entrypoint -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image) })
 }
 
 func run(ctx context.Context, image string) error {

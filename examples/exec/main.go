@@ -26,7 +26,8 @@ func main() {
 	it := flag.Bool("it", false, "open an interactive bash inside the container (docker exec -it)")
 	keep := flag.Bool("keep", false, "keep the container running (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *it, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/exec -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *it, *keep) })
 }
 
 func run(ctx context.Context, image string, it, keep bool) error {

@@ -27,7 +27,8 @@ func main() {
 	port := flag.Int("port", 0, "host port to publish on (0: any free port)")
 	keep := flag.Bool("keep", false, "keep the web server running (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *port, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/ports -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *port, *keep) })
 }
 
 func run(ctx context.Context, image string, port int, keep bool) error {

@@ -23,7 +23,8 @@ func main() {
 	image := flag.String("image", "busybox:1.37", "image to run the two containers from")
 	keep := flag.Bool("keep", false, "keep the containers (they are removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/ps -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *keep) })
 }
 
 func run(ctx context.Context, image string, keep bool) error {

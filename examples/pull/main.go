@@ -6,6 +6,18 @@
 //
 //	go run ./examples/pull                 # pulls busybox:1.37
 //	go run ./examples/pull -image redis:7-alpine -keep
+//	go run ./examples/pull -image dockhand.test/busybox:1   # without a registry
+//
+// Without a registry: an image that is only on this machine (a stand-in
+// that scripts/test-images builds, such as dockhand.test/busybox:1, or any
+// image you have whose registry cannot be reached) is served by a registry
+// inside this program, on 127.0.0.1: the example pushes your copy there and
+// the engine pulls it back under the registry's name, so the pull really
+// happens. Your image stays as it was; the registry's name for it is
+// removed at the end. (An engine on another machine cannot reach that
+// registry: then the example says that it uses the local copy.) An image
+// that is neither here nor reachable fails at once, with an error that
+// says what to run instead.
 package main
 
 import (
@@ -13,7 +25,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/dockhand/dockhand/examples/internal/ex"
 	"github.com/dockhand/dockhand/lifecycle"
@@ -23,7 +34,8 @@ func main() {
 	image := flag.String("image", "busybox:1.37", "image to pull")
 	keep := flag.Bool("keep", false, "keep the image afterwards (it is removed if this example pulled it)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/pull -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *keep) })
 }
 
 func run(ctx context.Context, image string, keep bool) error {
@@ -41,16 +53,21 @@ func run(ctx context.Context, image string, keep bool) error {
 	}
 
 	ex.Step("Pull the image "+image, "docker pull "+image)
-	if hadIt {
+	if hadIt && !ex.StandIn(image) {
 		ex.Say("(you have it already: the registry is asked for a newer version, and only new layers would be downloaded)")
 	}
-	// WithProgress shows the layers as they download, like the docker CLI.
-	if err := c.Pull(ctx, image, lifecycle.WithProgress(os.Stdout)); err != nil {
+	// ex.Pull is c.Pull(ctx, image, lifecycle.WithProgress(os.Stdout)),
+	// which shows the layers as they download like the docker CLI, unless
+	// the image is only on this machine: then it serves it from a registry
+	// inside this program and pulls it from there.
+	pulled, done, err := ex.Pull(ctx, c, image, "dockhand-examples/pull:1")
+	if err != nil {
 		return err
 	}
+	defer done()
 
-	ex.Step("Look at what was downloaded", "docker image inspect "+image)
-	img, err := c.InspectImage(ctx, image)
+	ex.Step("Look at what was downloaded", "docker image inspect "+pulled)
+	img, err := c.InspectImage(ctx, pulled)
 	if err != nil {
 		return err
 	}
@@ -59,6 +76,12 @@ func run(ctx context.Context, image string, keep bool) error {
 	ex.Say("size: %.1f MB", float64(img.Size)/1e6)
 	ex.Look("`docker images` lists it now; no container runs yet: an image is only the blueprint")
 
+	if pulled != image {
+		ex.Step("Clean up: remove the registry's name for it (the registry stops with this program)", "docker rmi "+pulled)
+		done()
+		fmt.Printf("\n%s stays on your machine, as you had it.\n", image)
+		return nil
+	}
 	if keep || hadIt {
 		fmt.Printf("\nThe image stays on your machine; remove it with `docker rmi %s` (or go run ./examples/rmi).\n", image)
 		return nil

@@ -19,15 +19,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"os"
 	"strings"
-	"time"
-
-	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/dockhand/dockhand/examples/internal/ex"
 	"github.com/dockhand/dockhand/lifecycle"
@@ -43,7 +37,8 @@ func main() {
 	password := os.Getenv("REGISTRY_PASSWORD")
 	keep := flag.Bool("keep", false, "keep the pulled-back image (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *reg, *repo, *user, password, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/push -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *reg, *repo, *user, password, *keep) })
 }
 
 func run(ctx context.Context, image, reg, repo, user, password string, keep bool) error {
@@ -55,12 +50,12 @@ func run(ctx context.Context, image, reg, repo, user, password string, keep bool
 
 	if reg == "" {
 		ex.Step("Start a private registry for this example", "docker run -d -p 127.0.0.1:5000:5000 registry:2")
-		addr, stop, err := startRegistry()
+		r, err := ex.StartRegistry()
 		if err != nil {
 			return err
 		}
-		defer stop()
-		reg = addr
+		defer r.Close()
+		reg = r.Addr
 		ex.Say("registry listening on %s (it lives as long as this program)", reg)
 	}
 	if _, err := c.InspectImage(ctx, image); errors.Is(err, lifecycle.ErrNotFound) {
@@ -130,18 +125,6 @@ func run(ctx context.Context, image, reg, repo, user, password string, keep bool
 	ex.Say("%s", strings.TrimSpace(out.String()))
 	ex.Look("`docker images %s` shows the image, pulled back", reg+"/"+strings.Split(repo, ":")[0])
 	return nil
-}
-
-// startRegistry serves an in-memory OCI registry on 127.0.0.1 (a random
-// port) from this process, with go-containerregistry's registry package.
-func startRegistry() (addr string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0))), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // listTags asks the registry's HTTP API which tags a repository has.

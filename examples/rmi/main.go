@@ -29,7 +29,8 @@ func main() {
 	tag := flag.String("tag", "dockhand-examples/rmi:demo", "the extra name this example gives the image and removes")
 	all := flag.Bool("all", false, "finally remove -image itself too")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *tag, *all) })
+	offline := ex.Offline{Command: "go run ./examples/rmi -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *tag, *all) })
 }
 
 func run(ctx context.Context, image, tag string, all bool) error {

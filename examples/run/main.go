@@ -26,7 +26,8 @@ func main() {
 	name := flag.String("name", "", "container name (default: one Docker makes up)")
 	keep := flag.Bool("keep", false, "keep the exited container (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *shell, *name, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/run -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *shell, *name, *keep) })
 }
 
 func run(ctx context.Context, image, shell, name string, keep bool) error {

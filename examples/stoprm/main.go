@@ -25,7 +25,8 @@ func main() {
 	image := flag.String("image", "busybox:1.37", "image to run")
 	grace := flag.Duration("grace", 5*time.Second, "how long stop waits before it kills")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *grace) })
+	offline := ex.Offline{Command: "go run ./examples/stoprm -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *grace) })
 }
 
 func run(ctx context.Context, image string, grace time.Duration) error {

@@ -9,6 +9,16 @@
 //	go run ./examples/tour
 //	go run ./examples/tour -pause
 //	go run ./examples/tour -image debian:bookworm-slim
+//	go run ./examples/tour -image dockhand.test/busybox:1   # without a registry
+//
+// Without a registry: when the image is only on this machine (a stand-in
+// that scripts/test-images builds, such as dockhand.test/busybox:1, or any
+// image you have whose registry cannot be reached), the first step serves
+// your copy from a registry inside this program, on 127.0.0.1, and the
+// engine pulls it from there, so the pull step really pulls; the tour then
+// goes on with that image and removes the registry's name for it at the
+// end (your image stays). An image that is neither here nor reachable
+// stops the tour at once, with an error that says what to run instead.
 package main
 
 import (
@@ -33,7 +43,8 @@ func main() {
 	image := flag.String("image", "bash:5.2", "image to tour with (it needs bash)")
 	pause := flag.Bool("pause", false, "wait for Enter before each step")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return tour(ctx, *image, *pause) })
+	offline := ex.Offline{Command: "go run ./examples/tour -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return tour(ctx, *image, *pause) })
 }
 
 func tour(ctx context.Context, image string, pause bool) error {
@@ -44,6 +55,8 @@ func tour(ctx context.Context, image string, pause bool) error {
 	defer c.Close()
 	// Whatever happens, the containers the tour made go (they carry its
 	// session label), and so does its extra image name.
+	done := func() {}
+	defer func() { done() }()
 	defer func() {
 		ctx, cancel := ex.Later(ctx)
 		defer cancel()
@@ -62,13 +75,17 @@ func tour(ctx context.Context, image string, pause bool) error {
 	_, err = c.InspectImage(ctx, image)
 	hadIt := err == nil
 	ex.Step("Pull the image: download the blueprint of the containers", "docker pull "+image)
-	if err := c.Pull(ctx, image, lifecycle.WithProgress(os.Stdout)); err != nil {
+	// ex.Pull is c.Pull(ctx, image, lifecycle.WithProgress(os.Stdout)),
+	// unless the image is only on this machine: then a registry inside
+	// this program serves it, and pulled is the registry's name for it.
+	pulled, done, err := ex.Pull(ctx, c, image, tag)
+	if err != nil {
 		return err
 	}
-	if err := c.Tag(ctx, image, tag); err != nil {
+	if err := c.Tag(ctx, pulled, tag); err != nil {
 		return err
 	}
-	ex.Look("`docker images` lists %s (and %s, the tour's own name for it)", image, tag)
+	ex.Look("`docker images` lists %s (and %s, the tour's own name for it)", pulled, tag)
 	next()
 
 	// 2. Run, and exit the session.
@@ -148,9 +165,17 @@ func tour(ctx context.Context, image string, pause bool) error {
 	next()
 
 	// 8. rmi.
-	ex.Step("Remove the image: clean up", "docker rmi "+tag)
+	rmi := "docker rmi " + tag
+	if pulled != image {
+		rmi += " " + pulled
+	}
+	ex.Step("Remove the image: clean up", rmi)
 	if err := c.RemoveImage(ctx, tag); err != nil {
 		return err
+	}
+	if pulled != image {
+		done()
+		ex.Say("removed %s too: the tour pulled it from its own registry, which stops now", pulled)
 	}
 	if hadIt {
 		ex.Say("removed the tour's name; %s stays, as you had it before the tour", image)

@@ -26,7 +26,8 @@ func main() {
 	volume := flag.String("volume", "dockhand-examples-notes", "name of the volume")
 	keep := flag.Bool("keep", false, "keep the volume (it is removed by default)")
 	flag.Parse()
-	ex.Main(func(ctx context.Context) error { return run(ctx, *image, *volume, *keep) })
+	offline := ex.Offline{Command: "go run ./examples/volumes -image " + ex.Busybox, Images: []string{*image}}
+	ex.Main(offline, func(ctx context.Context) error { return run(ctx, *image, *volume, *keep) })
 }
 
 func run(ctx context.Context, image, volume string, keep bool) error {

@@ -1,6 +1,8 @@
 // Package ex holds the few helpers the examples share: a main that stops
-// on Ctrl-C, a client whose resources carry extra labels, printing, and
-// an HTTP GET that waits for a server to answer.
+// on Ctrl-C and says how to run offline when no registry can be reached, a
+// client whose resources carry extra labels, printing, an HTTP GET that
+// waits for a server to answer, and a registry inside the program that
+// serves local-only images (see Pull).
 package ex
 
 import (
@@ -25,12 +27,18 @@ const LabelsEnv = "DOCKHAND_LABELS"
 
 // Main runs run with a context that is cancelled on Ctrl-C (SIGINT) or
 // SIGTERM, so an example stops what it is doing and still cleans up in its
-// deferred calls. It exits with status 1 if run fails.
-func Main(run func(ctx context.Context) error) {
+// deferred calls. It exits with status 1 if run fails. When run fails
+// because no registry could be reached, the error (a *NoRegistryError)
+// names the missing images of offline.Images and says to run
+// scripts/test-images and offline.Command instead.
+func Main(offline Offline, run func(ctx context.Context) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx)
 	interrupted := ctx.Err() != nil
 	stop()
+	if !interrupted && RegistryUnreachable(err) {
+		err = noRegistry(err, offline)
+	}
 	switch {
 	case err != nil && interrupted && errors.Is(err, context.Canceled):
 		fmt.Fprintln(os.Stderr, "\ninterrupted: cleaned up and stopped")
@@ -39,6 +47,18 @@ func Main(run func(ctx context.Context) error) {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+}
+
+// noRegistry turns err into a *NoRegistryError for Main.
+func noRegistry(err error, offline Offline) error {
+	ctx, cancel := Later(context.Background())
+	defer cancel()
+	c, cerr := Client(ctx)
+	if cerr != nil {
+		return &NoRegistryError{Images: offline.Images, Command: offline.Command, Err: err}
+	}
+	defer c.Close()
+	return NoRegistry(ctx, c, err, offline.Command, offline.Images...)
 }
 
 // Client connects to the Docker engine the environment names (DOCKER_HOST,
