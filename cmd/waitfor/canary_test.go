@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// canaryPasswords hold / ? # @ % : raw; their 4-character pieces must
+// canaryPasswords hold / ? # @ % : , and space raw; their 4-character pieces must
 // never be printed (see internal/redact/canary_test.go for the library).
 var canaryPasswords = []string{
 	"Kq7v/Zx9w+Lm3p",
@@ -13,6 +13,7 @@ var canaryPasswords = []string{
 	"Wp4e@Ua6f@Gs1k",
 	"Yc3m%2FDv9n:Fb7x",
 	"Qe8r:/?#@%Tz5u",
+	"Hv2k,Lm3p Zt6q", // WAITFOR_TARGETS' separators, inside a password
 }
 
 func canaryPieces(pw string) []string {

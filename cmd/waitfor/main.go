@@ -199,9 +199,7 @@ func parseArgs(args []string, getenv func(string) string) (*config, error) {
 			return nil, usagef("invalid ", ef.env, "=", strconv.Quote(truncate(v, 60)), ": ", flagErr(err))
 		}
 	}
-	for f := range strings.FieldsFuncSeq(getenv("WAITFOR_TARGETS"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
-		c.targets = append(c.targets, f)
-	}
+	c.targets = append(c.targets, splitTargets(getenv("WAITFOR_TARGETS"))...)
 
 	for i, a := range args {
 		if a == "--" {
@@ -284,7 +282,9 @@ func run(in *interrupts, args []string, getenv func(string) string, stdout, stde
 	}
 	if err != nil {
 		// A flag error quotes the flag, which may be -psecret.
-		log.log(lvlError, "usage error: "+redact.Text(err.Error())+" (waitfor -h for help)")
+		// One argument is one value, spaces and all: what Args hides in
+		// the arguments is hidden in the message, whole and in pieces.
+		log.log(lvlError, "usage error: "+redact.Values(err.Error(), redact.ArgSecrets(args)...)+" (waitfor -h for help)")
 		return 2
 	}
 	log.quiet, log.verbose = c.quiet, c.verbose
@@ -325,7 +325,8 @@ func run(in *interrupts, args []string, getenv func(string) string, stdout, stde
 			if errors.Is(err, os.ErrPermission) {
 				code = 126
 			}
-			log.log(lvlError, "cannot run the command", "command", redact.Text(c.command[0]), "error", redact.Text(err.Error()))
+			log.log(lvlError, "cannot run the command", "command", redact.Args(c.command[:1])[0],
+				"error", redact.Values(err.Error(), redact.ArgSecrets(c.command[:1])...))
 			return code
 		}
 	}
@@ -404,7 +405,8 @@ func execCommand(in *interrupts, log *logger, path string, argv []string) int {
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
 		code = 126
 	}
-	log.log(lvlError, "cannot run the command", "command", redact.Text(path), "error", redact.Text(err.Error()))
+	log.log(lvlError, "cannot run the command", "command", redact.Args([]string{path})[0],
+		"error", redact.Values(err.Error(), redact.ArgSecrets([]string{path})...))
 	return code
 }
 
@@ -489,4 +491,43 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// splitTargets splits WAITFOR_TARGETS at commas and white space, except
+// inside a URL's userinfo: a password may hold either ("postgres://app:a,b
+// c@db/app"), and a piece cut out of it must not become a target of its
+// own, shown in an error. After a URL piece with no '@', the pieces up to
+// the next one with an '@' (and no "://") belong to it.
+func splitTargets(s string) []string {
+	type span struct{ start, end int }
+	var pieces []span
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || strings.IndexByte(", \t\n", s[i]) >= 0 {
+			if start >= 0 {
+				pieces = append(pieces, span{start, i})
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	var out []string
+	for i := 0; i < len(pieces); i++ {
+		p := s[pieces[i].start:pieces[i].end]
+		if strings.Contains(p, "://") && !strings.Contains(p, "@") {
+			for j := i + 1; j < len(pieces); j++ {
+				q := s[pieces[j].start:pieces[j].end]
+				if strings.Contains(q, "://") {
+					break
+				}
+				if strings.Contains(q, "@") {
+					p, i = s[pieces[i].start:pieces[j].end], j // the separators were the password's
+					break
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -533,3 +533,20 @@ func TestBinaryIsSmallAndStatic(t *testing.T) {
 	}
 	t.Logf("waitfor binary: %d bytes, static", st.Size())
 }
+
+func TestSplitTargets(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                                    nil,
+		"tcp://db:5432":                       {"tcp://db:5432"},
+		" tcp://db:5432, http://api/healthz ": {"tcp://db:5432", "http://api/healthz"},
+		"db:5432,cache:6379":                  {"db:5432", "cache:6379"},
+		// A password holding the separators stays in its URL.
+		"postgres://app:Kq7v,Lm3p@db:5432/app":                 {"postgres://app:Kq7v,Lm3p@db:5432/app"},
+		"postgres://app:pa  ss@db/app redis://:x,y@cache:6379": {"postgres://app:pa  ss@db/app", "redis://:x,y@cache:6379"},
+		"postgres://app:a,b c@db/app,tcp://q:1":                {"postgres://app:a,b c@db/app", "tcp://q:1"},
+		// A URL that has its userinfo is complete.
+		"postgres://app:pw@db/app,x@y": {"postgres://app:pw@db/app", "x@y"},
+	} {
+		assert.Equal(t, want, splitTargets(in), in)
+	}
+}

@@ -39,6 +39,7 @@ var canaryPasswords = []string{
 	"Yc3m%2FDv9n:Fb7x",
 	"Qe8r:/?#@%Tz5u",
 	"Bn6h//Jw2y%zz@Ck4q?Vx=1&Pd8s",
+	"Hv2k,Lm3p;Zt6q", // a comma and a semicolon, raw
 }
 
 // pieces are the parts of pw of 4 or more letters and digits: none may be

@@ -302,6 +302,13 @@ func Args(args []string) []string {
 			out[i] = a[:eq+1] + Mask // the whole word is the value
 			continue
 		}
+		// One argument is one value, spaces and all: -pSECRET, or a URL
+		// that the argument starts with (a password may hold a space).
+		if strings.HasPrefix(a, "-p") && len(a) > 2 && !strings.HasPrefix(a, "--") && !strings.Contains(a, "://") ||
+			schemeStart(a) {
+			out[i] = word(a)
+			continue
+		}
 		out[i] = Text(a)
 	}
 	return out
@@ -454,6 +461,20 @@ func Text(s string) string {
 		i = j
 	}
 	return b.String()
+}
+
+// schemeStart reports whether s starts with a URL's scheme and "://".
+func schemeStart(s string) bool {
+	i := strings.Index(s, "://")
+	if i <= 0 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for _, c := range []byte(s[:i]) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // word hides the secrets of one word without white space.
