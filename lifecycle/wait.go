@@ -933,7 +933,13 @@ func (e execCond) Check(ctx context.Context) error {
 	if res.ExitCode == 0 {
 		return nil
 	}
-	out := redactOutput(strings.TrimSpace(string(res.Stdout)+"\n"+string(res.Stderr)), e.cmd) // it may echo the command
+	stdout, stderr := string(res.Stdout), string(res.Stderr)
+	if res.Truncated {
+		// A capture cut in the middle of a secret leaves a piece that
+		// could not be recognised: drop each stream's partial last line.
+		stdout, stderr = wholeLines(stdout), wholeLines(stderr)
+	}
+	out := redactOutput(strings.TrimSpace(stdout+"\n"+stderr), e.cmd) // it may echo the command
 	if (res.ExitCode == 126 || res.ExitCode == 127) && isNoSuchCommand(out) {
 		return waitfor.Permanent(fmt.Errorf("exec %q in %s: %s", progName(e.cmd), e.ct, out))
 	}
@@ -944,6 +950,14 @@ func (e execCond) Check(ctx context.Context) error {
 		return fmt.Errorf("exit code %d: %s", res.ExitCode, out)
 	}
 	return fmt.Errorf("exit code %d", res.ExitCode)
+}
+
+// wholeLines drops what follows the last newline of s.
+func wholeLines(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[:i+1]
+	}
+	return ""
 }
 
 func isNoSuchCommand(s string) bool {

@@ -250,12 +250,17 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 // String returns the output, trimmed, with "..." in front when its start
-// was dropped.
+// was dropped. Then its first, partial line is dropped too: cut in the
+// middle of a secret, what is left of it could not be recognised.
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := strings.TrimSpace(string(t.b))
-	if t.truncated && s != "" {
+	s := string(t.b)
+	if t.truncated {
+		_, s, _ = strings.Cut(s, "\n")
+	}
+	s = strings.TrimSpace(s)
+	if t.truncated {
 		s = "..." + s
 	}
 	return s
