@@ -1,7 +1,6 @@
 package waitfor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/internal/redact"
+	"github.com/dockhand/dockhand/internal/tail"
 )
 
 // TCP is ready when a TCP connection to addr ("host:port", "[::1]:5432")
@@ -104,9 +104,9 @@ type commandCond struct {
 
 func (c commandCond) Check(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, c.name, c.args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	out := &tail.Buffer{Max: 512} // a chatty check stays bounded
+	cmd.Stdout = out
+	cmd.Stderr = out
 	// A grandchild keeping the output pipe open must not block us.
 	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
@@ -119,12 +119,8 @@ func (c commandCond) Check(ctx context.Context) error {
 		// The error quotes the name, which may be a whole command line.
 		return Permanent(redact.Error(err))
 	}
-	const keep = 512
 	// The output may echo the command line or the environment.
-	text := redact.Values(strings.TrimSpace(out.String()), redact.ArgSecrets(append([]string{c.name}, c.args...))...)
-	if len(text) > keep {
-		text = "..." + text[len(text)-keep:]
-	}
+	text := redact.Values(out.String(), redact.ArgSecrets(append([]string{c.name}, c.args...))...)
 	if text != "" {
 		return errors.New(err.Error() + ": " + text)
 	}

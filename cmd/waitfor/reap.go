@@ -8,12 +8,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/dockhand/dockhand/internal/redact"
+	"github.com/dockhand/dockhand/internal/tail"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
@@ -182,7 +182,7 @@ func (c *commandCheck) Check(ctx context.Context) error {
 		}
 		return redact.Error(err)
 	}
-	out := &tailBuffer{max: 512}
+	out := &tail.Buffer{Max: 512}
 	copied := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(out, pr)
@@ -230,38 +230,3 @@ type checkError struct {
 func (e *checkError) Error() string { return e.msg }
 func (e *checkError) Unwrap() error { return e.err }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu        sync.Mutex
-	b         []byte
-	max       int
-	truncated bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-		t.truncated = true
-	}
-	return len(p), nil
-}
-
-// String returns the output, trimmed, with "..." in front when its start
-// was dropped. Then its first, partial line is dropped too: cut in the
-// middle of a secret, what is left of it could not be recognised.
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := string(t.b)
-	if t.truncated {
-		_, s, _ = strings.Cut(s, "\n")
-	}
-	s = strings.TrimSpace(s)
-	if t.truncated {
-		s = "..." + s
-	}
-	return s
-}
