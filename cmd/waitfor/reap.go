@@ -229,4 +229,3 @@ type checkError struct {
 
 func (e *checkError) Error() string { return e.msg }
 func (e *checkError) Unwrap() error { return e.err }
-
