@@ -87,7 +87,7 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
 				}
 			}
 			if err != nil && ctx.Err() == nil {
-				errs[i] = fmt.Errorf("%s: %w", t.prefix, err)
+				errs[i] = err // "logs of CONTAINER: ..." from lifecycle
 			}
 		}()
 	}

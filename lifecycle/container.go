@@ -204,7 +204,7 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 		return c.opErr(err, "run %s: inspect image", image)
 	}
 	if s.pull == PullNever {
-		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err}
+		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err, quiet: true}
 	}
 	return c.pull(ctx, named, s)
 }
@@ -235,7 +235,7 @@ func (c *Client) Container(ctx context.Context, nameOrID string) (*Container, er
 	}
 	ins, err := c.api.ContainerInspect(ctx, nameOrID)
 	if err != nil {
-		return nil, c.opErr(err, "container %s", nameOrID)
+		return nil, c.lookupErr(err, "container %s", nameOrID)
 	}
 	return &Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/"), Image: ins.Config.Image, c: c}, nil
 }
