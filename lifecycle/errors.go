@@ -59,8 +59,10 @@ func (e *classified) Unwrap() []error {
 	return []error{e.class}
 }
 
-// lookupErr wraps the error of an engine call that looks up exactly one
-// object, named in the message: a 404 then means that object is missing,
+// lookupErr wraps the error of an engine call that acts on exactly one
+// object, named in the message (inspect, stop, kill, remove, wait; not
+// start, whose 404 may be a missing network): a 404 then means that object
+// is missing,
 // and the message says so once ("container web: not found") instead of
 // adding the engine's own "No such container: web".
 func (c *Client) lookupErr(err error, format string, args ...any) error {

@@ -52,6 +52,13 @@ func TestEngineErrorsClassifyAndSayEachThingOnce(t *testing.T) {
 	defer ln.Close()
 	busy := ln.Addr().(*net.TCPAddr).Port
 
+	// A container that was removed: a handle on nothing.
+	goneName := "dockhand-gone-" + c.Session()
+	gone, err := c.Run(ctx, img, lifecycle.WithCmd("true"), lifecycle.WithName(goneName))
+	require.NoError(t, err)
+	require.NoError(t, gone.Remove(ctx, lifecycle.WithForce()))
+	absent := "dockhand-absent-" + c.Session()
+
 	missingRef := open.Host + "/nope/missing:1"
 	absentLocal := open.Host + "/nope/absent-local:1"
 	for _, tc := range []struct {
@@ -78,10 +85,20 @@ func TestEngineErrorsClassifyAndSayEachThingOnce(t *testing.T) {
 			_, err := c.Run(ctx, "dockhand.test/absent:never", lifecycle.WithPull(lifecycle.PullNever))
 			return err
 		}, lifecycle.ErrNotFound, "run dockhand.test/absent:never", "dockhand.test/absent:never"},
-		{"missing container", func() error { _, err := c.Container(ctx, "dockhand-absent-"+c.Session()); return err },
-			lifecycle.ErrNotFound, "container dockhand-absent-" + c.Session(), "dockhand-absent-" + c.Session()},
+		{"missing container", func() error { _, err := c.Container(ctx, absent); return err },
+			lifecycle.ErrNotFound, "container " + absent, absent},
 		{"missing image", func() error { _, err := c.InspectImage(ctx, "dockhand.test/absent:never"); return err },
 			lifecycle.ErrNotFound, "inspect image dockhand.test/absent:never", "dockhand.test/absent:never"},
+		{"stop removed container", func() error { return gone.Stop(ctx) },
+			lifecycle.ErrNotFound, "stop container " + goneName, goneName},
+		{"remove removed container", func() error { return gone.Remove(ctx) },
+			lifecycle.ErrNotFound, "remove container " + goneName, goneName},
+		{"remove missing image", func() error { return c.RemoveImage(ctx, "dockhand.test/absent:never") },
+			lifecycle.ErrNotFound, "remove image dockhand.test/absent:never", "dockhand.test/absent:never"},
+		{"remove missing volume", func() error { return c.RemoveVolume(ctx, absent) },
+			lifecycle.ErrNotFound, "remove volume " + absent, absent},
+		{"remove missing network", func() error { return c.RemoveNetwork(ctx, absent) },
+			lifecycle.ErrNotFound, "remove network " + absent, absent},
 		{"name in use", func() error {
 			_, err := c.Run(ctx, img, lifecycle.WithCmd("true"), lifecycle.WithName(name))
 			return err

@@ -176,7 +176,7 @@ func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...Option) er
 		return invalidf("invalid image %q: want an image reference or id", ref)
 	}
 	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: !s.noPrune}); err != nil {
-		return c.opErr(err, "remove image %s", ref)
+		return c.lookupErr(err, "remove image %s", ref)
 	}
 	return nil
 }
