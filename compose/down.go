@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -169,7 +168,9 @@ func (s *Stack) removeNetworks(ctx context.Context, prog *progress, orphansLeft 
 		switch {
 		case err == nil || cerrdefs.IsNotFound(err):
 			prog.event("Network", name, "Removed")
-		case orphansLeft && strings.Contains(err.Error(), "active endpoints"):
+		case orphansLeft && cerrdefs.IsPermissionDenied(err):
+			// 403: the engine refuses to remove a network with active
+			// endpoints (a project network is never a predefined one).
 			prog.printf(" Network %s  Resource is still in use (orphan containers)", name)
 		default:
 			errs = append(errs, fmt.Errorf("remove network %s: %w", name, err))

@@ -89,7 +89,7 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) (err erro
 				}
 			}
 			if err != nil && ctx.Err() == nil {
-				errs[i] = fmt.Errorf("%s: %w", t.prefix, err)
+				errs[i] = err // "logs of CONTAINER: ..." from lifecycle
 			}
 		}()
 	}

@@ -525,7 +525,9 @@ func (s *Stack) removeContainer(ctx context.Context, ct container.Summary, timeo
 	}
 	prog.event("Container", name, "Removing")
 	err := s.api.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
+	// With Force, the engine's only conflict (409) is a removal already in
+	// progress: someone else is removing it.
+	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	prog.event("Container", name, "Removed")
@@ -594,7 +596,7 @@ func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string,
 	}
 	have, err := s.c.InspectImage(ctx, image)
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
-		return "", fmt.Errorf("service %q: image %s: %w", svcs[0].Name, image, err)
+		return "", fmt.Errorf("service %q: %w", svcs[0].Name, err) // lifecycle names the image
 	}
 	missing := err != nil
 	switch {
@@ -607,12 +609,12 @@ func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string,
 			prog.event("Image", image, "Pulling (missing)")
 		}
 		if err := s.c.Pull(ctx, image); err != nil {
-			return "", fmt.Errorf("service %q: pull %s: %w", svcs[0].Name, image, err)
+			return "", fmt.Errorf("service %q: %w", svcs[0].Name, err) // "pull IMAGE: ..." from lifecycle
 		}
 		prog.event("Image", image, "Pulled")
 		img, err := s.c.InspectImage(ctx, image)
 		if err != nil {
-			return "", fmt.Errorf("service %q: image %s: %w", svcs[0].Name, image, err)
+			return "", fmt.Errorf("service %q: %w", svcs[0].Name, err)
 		}
 		return img.ID, nil
 	case missing:
@@ -665,7 +667,7 @@ func (s *Stack) build(ctx context.Context, p *types.Project, svc types.ServiceCo
 	}
 	id, err := s.c.Build(ctx, dir, opts...)
 	if err != nil {
-		return "", fmt.Errorf("service %q: build: %w", svc.Name, err)
+		return "", fmt.Errorf("service %q: %w", svc.Name, err) // "build DIR: ..." from lifecycle
 	}
 	prog.event("Image", image, "Built")
 	return id, nil

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -207,29 +204,3 @@ type hijackedIn struct{ hj *types.HijackedResponse }
 
 func (h hijackedIn) Write(p []byte) (int, error) { return h.hj.Conn.Write(p) }
 func (h hijackedIn) CloseWrite() error           { return h.hj.CloseWrite() }
-
-// followSize resizes the remote TTY to the terminal now and on SIGWINCH.
-func followSize(f *os.File, resize func(h, w uint) error) (stop func()) {
-	set := func() {
-		if ws, err := term.GetWinsize(f.Fd()); err == nil && ws.Height > 0 {
-			_ = resize(uint(ws.Height), uint(ws.Width))
-		}
-	}
-	// The process may need a moment to start before it can be resized.
-	go func() { time.Sleep(50 * time.Millisecond); set() }()
-	set()
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGWINCH)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-ch:
-				set()
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
-}

@@ -204,7 +204,7 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 		return c.opErr(err, "run %s: inspect image", image)
 	}
 	if s.pull == PullNever {
-		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err}
+		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err, quiet: true}
 	}
 	return c.pull(ctx, named, s)
 }
@@ -235,7 +235,7 @@ func (c *Client) Container(ctx context.Context, nameOrID string) (*Container, er
 	}
 	ins, err := c.api.ContainerInspect(ctx, nameOrID)
 	if err != nil {
-		return nil, c.opErr(err, "container %s", nameOrID)
+		return nil, c.lookupErr(err, "container %s", nameOrID)
 	}
 	return &Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/"), Image: ins.Config.Image, c: c}, nil
 }
@@ -282,7 +282,7 @@ func (ct *Container) String() string {
 func (ct *Container) Inspect(ctx context.Context) (container.InspectResponse, error) {
 	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
 	if err != nil {
-		return ins, ct.c.opErr(err, "inspect container %s", ct)
+		return ins, ct.c.lookupErr(err, "inspect container %s", ct)
 	}
 	return ins, nil
 }
@@ -331,7 +331,7 @@ func (ct *Container) Stop(ctx context.Context, opts ...Option) error {
 		so.Timeout = &secs
 	}
 	if err := ct.c.api.ContainerStop(ctx, ct.ID, so); err != nil {
-		return ct.c.opErr(err, "stop container %s", ct)
+		return ct.c.lookupErr(err, "stop container %s", ct)
 	}
 	return nil
 }
@@ -339,7 +339,7 @@ func (ct *Container) Stop(ctx context.Context, opts ...Option) error {
 // Kill sends a signal ("SIGKILL" if empty) to the container's main process.
 func (ct *Container) Kill(ctx context.Context, signal string) error {
 	if err := ct.c.api.ContainerKill(ctx, ct.ID, firstNonEmpty(signal, "SIGKILL")); err != nil {
-		return ct.c.opErr(err, "kill container %s", ct)
+		return ct.c.lookupErr(err, "kill container %s", ct)
 	}
 	return nil
 }
@@ -352,7 +352,7 @@ func (ct *Container) Remove(ctx context.Context, opts ...Option) error {
 		return err
 	}
 	if err := ct.c.api.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: s.force, RemoveVolumes: s.rmVolumes}); err != nil {
-		return ct.c.opErr(err, "remove container %s", ct)
+		return ct.c.lookupErr(err, "remove container %s", ct)
 	}
 	return nil
 }
@@ -367,7 +367,7 @@ func (ct *Container) Wait(ctx context.Context) (int, error) {
 		}
 		return int(r.StatusCode), nil
 	case err := <-errCh:
-		return -1, ct.c.opErr(err, "wait for container %s", ct)
+		return -1, ct.c.lookupErr(err, "wait for container %s", ct)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/api/types/build"
@@ -138,6 +139,12 @@ func (c *Client) Push(ctx context.Context, ref string, opts ...Option) error {
 	}
 	defer rc.Close()
 	if err := c.stream(rc, s); err != nil {
+		// An engine of API 1.41 reports a missing local image inside the
+		// stream, with no class: ask for the image to tell.
+		if _, ierr := c.api.ImageInspect(ctx, named.String()); cerrdefs.IsNotFound(ierr) {
+			return &classified{msg: fmt.Sprintf("push %s: no such local image", ref), class: ErrNotFound,
+				cause: errors.Join(err, ierr), quiet: true}
+		}
 		return c.opErr(err, "push %s", ref)
 	}
 	return nil
@@ -170,7 +177,7 @@ func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...Option) er
 		return invalidf("invalid image %q: want an image reference or id", ref)
 	}
 	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: !s.noPrune}); err != nil {
-		return c.opErr(err, "remove image %s", ref)
+		return c.lookupErr(err, "remove image %s", ref)
 	}
 	return nil
 }
@@ -182,7 +189,7 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
 	}
 	ii, err := c.api.ImageInspect(ctx, ref)
 	if err != nil {
-		return nil, c.opErr(err, "inspect image %s", ref)
+		return nil, c.lookupErr(err, "inspect image %s", ref)
 	}
 	img := &Image{ID: ii.ID, Tags: ii.RepoTags, Size: ii.Size}
 	if ii.Config != nil {
@@ -335,7 +342,10 @@ func (c *Client) registryAuth(named reference.Named, explicit *Credentials) (str
 }
 
 // stream consumes a pull/push/build message stream: it renders it to the
-// progress writer, calls the progress func, and returns the stream's error.
+// progress writer, calls the progress func, and returns the stream's error
+// as the engine sent it, a *jsonmessage.JSONError (errors.As finds it; its
+// Code is a failed build step's exit status). The caller names the
+// operation: stream adds nothing to the message.
 func (c *Client) stream(r io.Reader, s *settings) error {
 	var render io.Writer = io.Discard
 	var fd uintptr
@@ -377,19 +387,9 @@ func (c *Client) stream(r io.Reader, s *settings) error {
 		_, _ = io.Copy(io.Discard, tee)
 		pw.Close()
 		<-done
-		return streamErr(err)
+		return err
 	}
-	return streamErr(jsonmessage.DisplayJSONMessagesStream(r, render, fd, isTerm, aux))
-}
-
-// streamErr turns a JSONError from a stream into an error the engine's
-// classes can be read from.
-func streamErr(err error) error {
-	var je *jsonmessage.JSONError
-	if errors.As(err, &je) {
-		return errors.New(je.Message)
-	}
-	return err
+	return jsonmessage.DisplayJSONMessagesStream(r, render, fd, isTerm, aux)
 }
 
 // opErr wraps an engine error with the operation, mapping connection

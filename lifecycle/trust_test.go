@@ -15,7 +15,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -187,14 +186,6 @@ func stdinGoroutines() string {
 		}
 	}
 	return strings.Join(out, "\n\n")
-}
-
-// blockingPipe is a pipe whose read end is in blocking mode, as a terminal
-// on os.Stdin is: os.Pipe's are non-blocking and use Go's poller.
-func blockingPipe(t *testing.T) (r, w *os.File) {
-	var p [2]int
-	require.NoError(t, syscall.Pipe2(p[:], syscall.O_CLOEXEC))
-	return os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
 }
 
 // TestStdinCopyEndsWithTheCall gives Exec and Run a pipe as stdin; once

@@ -61,7 +61,7 @@ func (c *Client) RemoveVolume(ctx context.Context, name string, opts ...Option) 
 		return invalidf("invalid volume name %q: want a volume name", name)
 	}
 	if err := c.api.VolumeRemove(ctx, name, s.force); err != nil {
-		return c.opErr(err, "remove volume %s", name)
+		return c.lookupErr(err, "remove volume %s", name)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 		return invalidf("invalid network name %q: want a network name or id", name)
 	}
 	if err := c.api.NetworkRemove(ctx, name); err != nil {
-		return c.opErr(err, "remove network %s", name)
+		return c.lookupErr(err, "remove network %s", name)
 	}
 	return nil
 }

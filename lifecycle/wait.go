@@ -102,7 +102,7 @@ func (ct *Container) inspectForWait(ctx context.Context) (container.InspectRespo
 		if cerrdefs.IsNotFound(err) {
 			return ins, waitfor.Permanent(&ExitError{Container: ct.String(), Status: "removed", ExitCode: -1})
 		}
-		return ins, ct.c.opErr(err, "inspect container %s", ct)
+		return ins, ct.c.lookupErr(err, "inspect container %s", ct)
 	}
 	if ins.ContainerJSONBase == nil || ins.State == nil {
 		return ins, fmt.Errorf("inspect container %s: no state in the engine's answer", ct)

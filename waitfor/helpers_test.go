@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -132,5 +131,7 @@ func killBackground(t *testing.T, pidFile string) {
 	if err != nil || strings.TrimSpace(string(comm)) != "sleep" {
 		return // already gone
 	}
-	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	p, err := os.FindProcess(pid)
+	require.NoError(t, err)
+	require.NoError(t, p.Kill())
 }
