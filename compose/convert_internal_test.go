@@ -147,6 +147,31 @@ func TestRestartPolicyFromRestartKey(t *testing.T) {
 	}
 }
 
+// The CLI (v2.40.3, checked with docker compose create on this engine)
+// lets deploy.restart_policy win over restart:, mapping any to always and
+// none to no.
+func TestRestartPolicyFromDeployWinsAsWithTheCLI(t *testing.T) {
+	three := uint64(3)
+	cases := []struct {
+		restart string
+		policy  types.RestartPolicy
+		want    container.RestartPolicy
+	}{
+		{"", types.RestartPolicy{Condition: "on-failure", MaxAttempts: &three}, container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 3}},
+		{"", types.RestartPolicy{Condition: "any"}, container.RestartPolicy{Name: container.RestartPolicyAlways}},
+		{"always", types.RestartPolicy{Condition: "none"}, container.RestartPolicy{Name: container.RestartPolicyDisabled}},
+		{"no", types.RestartPolicy{Condition: "unless-stopped"}, container.RestartPolicy{Name: container.RestartPolicyUnlessStopped}},
+		{"always", types.RestartPolicy{}, container.RestartPolicy{Name: container.RestartPolicyDisabled}},
+	}
+	for _, tc := range cases {
+		svc := types.ServiceConfig{Restart: tc.restart, Deploy: &types.DeployConfig{RestartPolicy: &tc.policy}}
+		assert.Equal(t, tc.want, restartPolicy(svc), "restart: %q, deploy.restart_policy: %+v", tc.restart, tc.policy)
+	}
+	// deploy: without restart_policy leaves restart: alone.
+	assert.Equal(t, container.RestartPolicy{Name: container.RestartPolicyAlways},
+		restartPolicy(types.ServiceConfig{Restart: "always", Deploy: &types.DeployConfig{}}))
+}
+
 func TestResourcesTakesDeployLimitsOverServiceKeys(t *testing.T) {
 	i64 := func(v int64) *int64 { return &v }
 	yes := true
