@@ -249,6 +249,9 @@ func resources(svc types.ServiceConfig) container.Resources {
 			r.PidsLimit = &pl
 		}
 	}
+	if svc.Deploy != nil && svc.Deploy.Resources.Reservations != nil && svc.Deploy.Resources.Reservations.MemoryBytes != 0 {
+		r.MemoryReservation = int64(svc.Deploy.Resources.Reservations.MemoryBytes)
+	}
 	for name, u := range svc.Ulimits {
 		if u == nil {
 			continue

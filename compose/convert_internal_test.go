@@ -193,6 +193,10 @@ func TestResourcesTakesDeployLimitsOverServiceKeys(t *testing.T) {
 			s.MemLimit, s.CPUS, s.PidsLimit = 64<<20, 2, 100
 			s.Deploy = &types.DeployConfig{Resources: types.Resources{Limits: &types.Resource{MemoryBytes: 128 << 20, NanoCPUs: 0.5, Pids: 50}}}
 		}, container.Resources{Memory: 128 << 20, NanoCPUs: 500_000_000, PidsLimit: i64(50)}},
+		// As the CLI does (checked with docker compose create on this engine).
+		{"deploy memory reservation", func(s *types.ServiceConfig) {
+			s.Deploy = &types.DeployConfig{Resources: types.Resources{Reservations: &types.Resource{MemoryBytes: 8 << 20}}}
+		}, container.Resources{MemoryReservation: 8 << 20}},
 		{"empty deploy limits keep service keys", func(s *types.ServiceConfig) {
 			s.MemLimit = 64 << 20
 			s.Deploy = &types.DeployConfig{Resources: types.Resources{Limits: &types.Resource{}}}
