@@ -31,6 +31,8 @@ func readGoldenHashes(t *testing.T, path string) map[string]string {
 		svc, hash, ok := strings.Cut(line, " ")
 		require.True(t, ok, "%s: malformed line %q", path, line)
 		require.Len(t, hash, 64, "%s: %s: not a SHA-256 in hex", path, svc)
+		_, dup := out[svc]
+		require.False(t, dup, "%s: service %s listed twice", path, svc)
 		out[svc] = hash
 	}
 	require.NoError(t, sc.Err())

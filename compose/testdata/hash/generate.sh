@@ -38,7 +38,7 @@ for dir in */; do
 	project="dhhash-$shape-$$"
 	(cd "$shape" && docker compose --progress quiet -p "$project" up -d)
 	out=$(docker ps -a --filter "label=com.docker.compose.project=$project" \
-		--format '{{.Label "com.docker.compose.service"}} {{.Label "com.docker.compose.config-hash"}}' | sort)
+		--format '{{.Label "com.docker.compose.service"}} {{.Label "com.docker.compose.config-hash"}}' | sort -u)
 	engine=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')
 	{
 		echo "# Produced by compose/testdata/hash/generate.sh: the com.docker.compose.config-hash"
