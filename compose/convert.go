@@ -189,6 +189,8 @@ func healthConfig(h *types.HealthCheckConfig, apiVersion string) *container.Heal
 	return out
 }
 
+// restartPolicy is restart:, unless deploy.restart_policy is set: it wins,
+// as with the CLI (condition any is always, none is no).
 func restartPolicy(svc types.ServiceConfig) container.RestartPolicy {
 	name, max, _ := strings.Cut(svc.Restart, ":")
 	rp := container.RestartPolicy{Name: container.RestartPolicyMode(name)}
@@ -197,6 +199,19 @@ func restartPolicy(svc types.ServiceConfig) container.RestartPolicy {
 	}
 	if svc.Restart == "" {
 		rp.Name = container.RestartPolicyDisabled
+	}
+	if svc.Deploy != nil && svc.Deploy.RestartPolicy != nil {
+		d := svc.Deploy.RestartPolicy
+		rp = container.RestartPolicy{Name: container.RestartPolicyMode(d.Condition)}
+		switch d.Condition {
+		case "any":
+			rp.Name = container.RestartPolicyAlways
+		case "none", "":
+			rp.Name = container.RestartPolicyDisabled
+		}
+		if d.MaxAttempts != nil {
+			rp.MaximumRetryCount = int(*d.MaxAttempts)
+		}
 	}
 	return rp
 }
@@ -233,6 +248,9 @@ func resources(svc types.ServiceConfig) container.Resources {
 			pl := l.Pids
 			r.PidsLimit = &pl
 		}
+	}
+	if svc.Deploy != nil && svc.Deploy.Resources.Reservations != nil && svc.Deploy.Resources.Reservations.MemoryBytes != 0 {
+		r.MemoryReservation = int64(svc.Deploy.Resources.Reservations.MemoryBytes)
 	}
 	for name, u := range svc.Ulimits {
 		if u == nil {

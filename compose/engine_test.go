@@ -87,8 +87,8 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	assert.Contains(t, out, "Container "+name+"-db-1  Healthy")
 	assert.Contains(t, out, "Container "+name+"-cache-1  Healthy")
 	assert.Contains(t, out, "Container "+name+"-migrate-1  Exited")
-	assert.Less(t, strings.Index(out, name+"-migrate-1  Exited"), strings.Index(out, name+"-app-1  Started"))
-	assert.Less(t, strings.Index(out, name+"-db-1  Healthy"), strings.Index(out, name+"-migrate-1  Started"))
+	testbench.InOrder(t, out, name+"-migrate-1  Exited", name+"-app-1  Started")
+	testbench.InOrder(t, out, name+"-db-1  Healthy", name+"-migrate-1  Started")
 	assert.Contains(t, out, "Image "+name+"-app  Built")
 	// build.tags are the build's own tags: recorded on the image, so a
 	// Cleanup of this session removes them too.
@@ -224,8 +224,8 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	var down testbench.Buffer
 	require.NoError(t, s.Down(ctx, WithVolumes(), WithRemoveImages(), WithProgress(&down)))
 	d := down.String()
-	assert.Less(t, strings.Index(d, name+"-app-1  Removed"), strings.Index(d, name+"-db-1  Stopping"), d)
-	assert.Less(t, strings.Index(d, name+"-web-1  Removed"), strings.Index(d, name+"-app-1  Stopping"), d)
+	testbench.InOrder(t, d, name+"-app-1  Removed", name+"-db-1  Stopping")
+	testbench.InOrder(t, d, name+"-web-1  Removed", name+"-app-1  Stopping")
 	noProjectLeft(t, c, name)
 }
 

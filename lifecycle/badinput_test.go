@@ -109,13 +109,71 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 	assert.Zero(t, calls.Load(), "bad input must be rejected before any engine call")
 }
 
+// TestSecretsNotInErrors drives each check that rejects an entry which may
+// hold a secret, and asserts the error is that check's (ErrInvalid, its
+// reason, no engine call) and does not show the secret; then an engine
+// error that echoes the environment, asserting it is the create's error
+// and comes out scrubbed.
 func TestSecretsNotInErrors(t *testing.T) {
-	c, _ := fakeEngine(t)
-	_, err := c.Build(context.Background(), t.TempDir(), lifecycle.WithBuildArgs("DB_PASSWORD"))
+	c, calls := fakeEngine(t)
+	ctx := context.Background()
+	run := func(o ...lifecycle.Option) error { _, err := c.Run(ctx, "busybox", o...); return err }
+	build := func(o ...lifecycle.Option) error { _, err := c.Build(ctx, t.TempDir(), o...); return err }
+	ct := &lifecycle.Container{ID: "0123456789ab"}
+	cases := []struct {
+		name   string
+		call   func() error
+		reason string // names the check that rejected it
+	}{
+		{"env value without a name", func() error { return run(lifecycle.WithEnv("=hunter2")) }, "environment variable #1: empty name"},
+		{"env value without '='", func() error { return run(lifecycle.WithEnv("A=1", "hunter2 x")) }, "environment variable #2: no '='"},
+		{"env name holding a value", func() error { return run(lifecycle.WithEnv("password hunter2=x")) }, "environment variable #1: the name before '=' holds white space"},
+		{"exec env value without a name", func() error { _, err := ct.Exec(ctx, []string{"true"}, lifecycle.WithEnv("=hunter2")); return err }, "environment variable #1: empty name"},
+		{"build arg value without a name", func() error { return build(lifecycle.WithBuildArgs("=hunter2")) }, "build argument #1: empty name"},
+		{"build arg value without '='", func() error { return build(lifecycle.WithBuildArgs("hunter2 x")) }, "build argument #1: no '='"},
+		{"command with an empty program", func() error { return run(lifecycle.WithCmd("", "--password=hunter2")) }, "invalid command"},
+		{"entrypoint with an empty program", func() error { return run(lifecycle.WithEntrypoint("", "PGPASSWORD=hunter2")) }, "invalid entrypoint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			require.ErrorIs(t, err, lifecycle.ErrInvalid, "rejected by the input check: %v", err)
+			assert.Contains(t, err.Error(), tc.reason)
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+	assert.Zero(t, calls.Load(), "the checks reject before any engine call")
+
+	// An engine that quotes the environment in its error, as real ones do.
+	var created atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/_ping"):
+			w.Header().Set("API-Version", "1.41")
+			_, _ = w.Write([]byte("OK"))
+		case strings.HasSuffix(r.URL.Path, "/images/busybox/json"):
+			_, _ = w.Write([]byte(`{"Id":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Config":{}}`))
+		case strings.HasSuffix(r.URL.Path, "/containers/create"):
+			created.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"message":"invalid environment variable: password=hunter2 x"}`))
+		default:
+			http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	echo, err := lifecycle.New(ctx, lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	require.NoError(t, err)
+	t.Cleanup(func() { echo.Close() })
+	_, err = echo.Run(ctx, "busybox", lifecycle.WithEnv("password=hunter2 x"))
 	require.Error(t, err)
-	_, err = c.Run(context.Background(), "busybox", lifecycle.WithEnv("password=hunter2 x"))
-	require.Error(t, err)
+	assert.Equal(t, int64(1), created.Load(), "the run reached the create call")
+	assert.Contains(t, err.Error(), "create container")
+	assert.Contains(t, err.Error(), "invalid environment variable: password=", "the engine's message is kept")
 	assert.NotContains(t, err.Error(), "hunter2")
+	assert.ErrorIs(t, err, lifecycle.ErrInvalid, "the engine's class is kept")
+
 	assert.Equal(t, "alice:xxxxx", lifecycle.Credentials{Username: "alice", Password: "pw"}.String())
 	assert.Equal(t, `lifecycle.Credentials{Username:"alice", Password:"xxxxx"}`, fmt.Sprintf("%#v", lifecycle.Credentials{Username: "alice", Password: "pw"}))
 }

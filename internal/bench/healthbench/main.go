@@ -1,5 +1,5 @@
 // Command healthbench measures how soon lifecycle's Healthy condition
-// notices that a container became healthy.
+// notices that a container became healthy, or that it exited instead.
 //
 // For each trial it starts a container whose healthcheck passes after a
 // random delay, waits for it with Healthy(), and compares the moment the
@@ -7,6 +7,9 @@
 // `health_status: healthy` event, read from an events subscription of its
 // own. It prints p50, p90 and max of that lag. (docker compose's
 // depends_on: service_healthy polls every 500 ms: about 250 ms on average.)
+// A second series does the same with containers that exit (code 3) after
+// the delay, never healthy: the lag from the engine's die event to the
+// failed wait, which includes reading the container's last log lines.
 //
 //	go run ./internal/bench/healthbench [-trials 20]
 package main
@@ -64,30 +67,45 @@ func run() error {
 		}
 	}()
 
-	var lags []time.Duration
-	for i := range *trials {
-		delay := *minDelay + rand.N(*maxDelay-*minDelay+1)
-		lag, err := trial(ctx, c, *image, delay, *interval)
-		if err != nil {
-			return fmt.Errorf("trial %d: %w", i+1, err)
+	for _, exits := range []bool{false, true} {
+		what := "healthy"
+		if exits {
+			what = "exited"
 		}
-		fmt.Printf("trial %2d: healthy after %-6v wait returned %v after the engine's event\n", i+1, delay.Round(time.Millisecond), lag.Round(10*time.Microsecond))
-		lags = append(lags, lag)
+		var lags []time.Duration
+		for i := range *trials {
+			delay := *minDelay + rand.N(*maxDelay-*minDelay+1)
+			lag, err := trial(ctx, c, *image, delay, *interval, exits)
+			if err != nil {
+				return fmt.Errorf("%s trial %d: %w", what, i+1, err)
+			}
+			fmt.Printf("trial %2d: %s after %-6v wait returned %v after the engine's event\n", i+1, what, delay.Round(time.Millisecond), lag.Round(10*time.Microsecond))
+			lags = append(lags, lag)
+		}
+		slices.Sort(lags)
+		event := "health_status: healthy"
+		if exits {
+			event = "die"
+		}
+		fmt.Printf("\n%d trials, lag from the engine's %s event to the return of the wait:\n", len(lags), event)
+		fmt.Printf("p50 %v   p90 %v   max %v   (min %v)\n\n",
+			pct(lags, 50).Round(10*time.Microsecond), pct(lags, 90).Round(10*time.Microsecond),
+			lags[len(lags)-1].Round(10*time.Microsecond), lags[0].Round(10*time.Microsecond))
 	}
-	slices.Sort(lags)
-	fmt.Printf("\n%d trials, lag from the engine's health_status: healthy event to the return of the wait:\n", len(lags))
-	fmt.Printf("p50 %v   p90 %v   max %v   (min %v)\n",
-		pct(lags, 50).Round(10*time.Microsecond), pct(lags, 90).Round(10*time.Microsecond),
-		lags[len(lags)-1].Round(10*time.Microsecond), lags[0].Round(10*time.Microsecond))
 	return nil
 }
 
 // trial runs one container and returns how long after the engine's healthy
-// event the wait returned.
-func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interval time.Duration) (time.Duration, error) {
+// event (die event, when exits) the wait returned.
+func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interval time.Duration, exits bool) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	script := fmt.Sprintf("sleep %.3f; touch /tmp/ok; exec sleep 300", delay.Seconds())
+	action := "health_status: healthy"
+	if exits {
+		script = fmt.Sprintf("sleep %.3f; echo giving up >&2; exit 3", delay.Seconds())
+		action = "die"
+	}
 	ctr, err := c.Run(ctx, image, lifecycle.WithPull(lifecycle.PullNever), lifecycle.WithCmd("sh", "-c", script),
 		lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
 			cfg.Healthcheck = &container.HealthConfig{
@@ -105,14 +123,14 @@ func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interv
 
 	// An independent subscription, replaying from the container's
 	// creation so no event can be missed.
-	f := filters.NewArgs(filters.Arg("container", ctr.ID), filters.Arg("event", "health_status"))
+	f := filters.NewArgs(filters.Arg("container", ctr.ID), filters.Arg("event", "health_status"), filters.Arg("event", "die"))
 	msgs, errs := c.API().Events(ctx, events.ListOptions{Filters: f, Since: "0"})
 	healthy := make(chan time.Time, 1)
 	go func() {
 		for {
 			select {
 			case m := <-msgs:
-				if string(m.Action) == "health_status: healthy" {
+				if string(m.Action) == action {
 					healthy <- time.Unix(0, m.TimeNano)
 					return
 				}
@@ -122,15 +140,20 @@ func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interv
 		}
 	}()
 
-	if err := (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, ctr.Healthy()); err != nil {
+	err = (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, ctr.Healthy())
+	returned := time.Now()
+	var ee *lifecycle.ExitError
+	switch {
+	case exits && !errors.As(err, &ee):
+		return 0, fmt.Errorf("want the exit, got %v", err)
+	case !exits && err != nil:
 		return 0, err
 	}
-	returned := time.Now()
 	select {
 	case at := <-healthy:
 		return returned.Sub(at), nil
 	case <-time.After(10 * time.Second):
-		return 0, errors.New("no health_status: healthy event on the independent subscription")
+		return 0, fmt.Errorf("no %s event on the independent subscription", action)
 	}
 }
 

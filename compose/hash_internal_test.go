@@ -1,0 +1,134 @@
+package compose
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readGoldenHashes reads a hashes.golden file: "service hash" per line,
+// # comments.
+func readGoldenHashes(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		svc, hash, ok := strings.Cut(line, " ")
+		require.True(t, ok, "%s: malformed line %q", path, line)
+		require.Len(t, hash, 64, "%s: %s: not a SHA-256 in hex", path, svc)
+		_, dup := out[svc]
+		require.False(t, dup, "%s: service %s listed twice", path, svc)
+		out[svc] = hash
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// TestServiceHashMatchesComposeCLIGolden pins ServiceHash to the
+// com.docker.compose.config-hash labels docker compose v2.40.3 wrote on
+// the containers of each shape in testdata/hash (see generate.sh there):
+// Up keeps a container the CLI made, and the CLI keeps Up's, only while
+// the two agree. Pure: no engine.
+func TestServiceHashMatchesComposeCLIGolden(t *testing.T) {
+	shapes, err := filepath.Glob("testdata/hash/*/hashes.golden")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(shapes), 5, "golden shapes in testdata/hash")
+	for _, golden := range shapes {
+		dir := filepath.Dir(golden)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			want := readGoldenHashes(t, golden)
+			p, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName("dhhash-golden"), WithoutOSEnv())
+			require.NoError(t, err)
+			require.Len(t, p.Services, len(want), "every service of %s has a golden hash", dir)
+			for name, svc := range p.Services {
+				got, err := ServiceHash(svc)
+				require.NoError(t, err)
+				assert.Equal(t, want[name], got, "config hash of service %s in %s", name, dir)
+			}
+		})
+	}
+}
+
+// TestServiceHashDoesNotDependOnProjectName pins that the hash is the
+// service's alone: the golden values were produced under another project
+// name than the test loads them with.
+func TestServiceHashDoesNotDependOnProjectName(t *testing.T) {
+	load := func(name string) string {
+		p, err := Load(context.Background(), WithWorkingDir("testdata/hash/health"), WithProjectName(name), WithoutOSEnv())
+		require.NoError(t, err)
+		h, err := ServiceHash(p.Services["db"])
+		require.NoError(t, err)
+		return h
+	}
+	assert.Equal(t, load("one"), load("two"))
+}
+
+// TestServiceHashFieldsThatChangeIt pins which edits make Up recreate a
+// container (a different hash) and which the hash ignores, as the CLI's
+// does (build, pull_policy, scale, deploy.replicas, depends_on, profiles).
+func TestServiceHashFieldsThatChangeIt(t *testing.T) {
+	fresh := func() types.ServiceConfig {
+		p, err := Load(context.Background(), WithWorkingDir("testdata/hash/command"), WithProjectName("dhhash-fields"), WithoutOSEnv())
+		require.NoError(t, err)
+		return p.Services["redis"]
+	}
+	base, err := ServiceHash(fresh())
+	require.NoError(t, err)
+	two := 2
+	cases := []struct {
+		name    string
+		edit    func(s *types.ServiceConfig)
+		changes bool
+	}{
+		{"command", func(s *types.ServiceConfig) { s.Command = types.ShellCommand{"1"} }, true},
+		{"entrypoint", func(s *types.ServiceConfig) { s.Entrypoint = types.ShellCommand{"sh"} }, true},
+		{"image", func(s *types.ServiceConfig) { s.Image = "dockhand.test/busybox:2" }, true},
+		{"environment", func(s *types.ServiceConfig) { v := "1"; s.Environment = types.MappingWithEquals{"A": &v} }, true},
+		{"label", func(s *types.ServiceConfig) { s.Labels = types.Labels{"other": "x"} }, true},
+		{"port", func(s *types.ServiceConfig) {
+			s.Ports = append(s.Ports, types.ServicePortConfig{Target: 80, Protocol: "tcp"})
+		}, true},
+		{"restart", func(s *types.ServiceConfig) { s.Restart = "always" }, true},
+		{"scale", func(s *types.ServiceConfig) { s.Scale = &two }, false},
+		{"deploy.replicas", func(s *types.ServiceConfig) {
+			s.Deploy = &types.DeployConfig{Replicas: &two, Resources: s.Deploy.Resources}
+		}, false},
+		{"deploy.resources", func(s *types.ServiceConfig) {
+			s.Deploy = &types.DeployConfig{Resources: types.Resources{Limits: &types.Resource{MemoryBytes: 1 << 20}}}
+		}, true},
+		{"depends_on", func(s *types.ServiceConfig) {
+			s.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionHealthy, Required: true}}
+		}, false},
+		{"profiles", func(s *types.ServiceConfig) { s.Profiles = []string{"debug"} }, false},
+		{"pull_policy", func(s *types.ServiceConfig) { s.PullPolicy = types.PullPolicyAlways }, false},
+		{"build", func(s *types.ServiceConfig) { s.Build = &types.BuildConfig{Context: "/src"} }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fresh()
+			tc.edit(&s)
+			got, err := ServiceHash(s)
+			require.NoError(t, err)
+			if tc.changes {
+				assert.NotEqual(t, base, got, "changing %s must change the hash (Up recreates)", tc.name)
+			} else {
+				assert.Equal(t, base, got, "changing %s must not change the hash", tc.name)
+			}
+		})
+	}
+}
