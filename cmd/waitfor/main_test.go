@@ -383,7 +383,9 @@ func TestCommandCheck(t *testing.T) {
 
 	// A check that hangs is killed with its children at the attempt timeout.
 	hung := filepath.Join(dir, "hung.pid")
-	r = runWaitfor(t, nil, "-v", "-timeout", "300ms", "-attempt-timeout", "50ms",
+	// (An attempt timeout a loaded machine can still start sh and write
+	// the pid file in.)
+	r = runWaitfor(t, nil, "-v", "-timeout", "4s", "-attempt-timeout", "1500ms",
 		"-cmd", `sh -c 'sleep 30 & echo $! > "$0"; wait' `+hung)
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "signal: killed")
