@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -27,8 +28,9 @@ type interrupts struct {
 	// mu is held by the exit on a signal and by the exec of the command:
 	// only one of them happens.
 	mu     sync.Mutex
-	log    *logger // nil until run has read its flags
-	reaper *reaper // nil until checks can start children
+	got    atomic.Value // the signal taken from ch, set before mu is asked for
+	log    *logger      // nil until run has read its flags
+	reaper *reaper      // nil until checks can start children
 }
 
 func catchSignals() *interrupts {
@@ -36,7 +38,8 @@ func catchSignals() *interrupts {
 	signal.Notify(in.ch, stopSignals...)
 	go func() {
 		sig := <-in.ch
-		in.mu.Lock() // an exec under way goes first; if it fails, exit here
+		in.got.Store(sig) // an exec holding mu sees it and exits instead
+		in.mu.Lock()      // an exec under way goes first; if it fails, exit here
 		in.exit(sig)
 	}()
 	return in
@@ -84,6 +87,9 @@ func (in *interrupts) exec(path string, argv, env []string) error {
 	case sig := <-in.ch:
 		in.exit(sig)
 	default:
+	}
+	if sig, ok := in.got.Load().(os.Signal); ok {
+		in.exit(sig) // taken from ch by the goroutine, which waits for mu
 	}
 	return syscall.Exec(path, argv, env)
 }
