@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -234,4 +235,39 @@ func TestDevstackNoRegistry(t *testing.T) {
 	nets, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
 	require.NoError(t, err)
 	assert.Empty(t, nets)
+}
+
+// The devstack Dockerfile copies only the packages its two binaries are
+// built from (a small build context and cache key): every package of this
+// module that cmd/waitfor and the app import must be among them. Fails
+// fast, without an engine, when an import is added and the COPY is not.
+func TestDevstackDockerfileCopiesEveryPackageItBuilds(t *testing.T) {
+	root := testbench.Root(t)
+	df, err := os.ReadFile(filepath.Join(root, "examples/devstack/Dockerfile"))
+	require.NoError(t, err)
+	var copied []string
+	for _, line := range strings.Split(string(df), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "COPY" {
+			copied = append(copied, strings.TrimSuffix(f[1], "/"))
+		}
+	}
+	list := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
+		"./cmd/waitfor", "./examples/devstack/app")
+	list.Dir = root
+	out, err := list.Output()
+	require.NoError(t, err)
+	const module = "github.com/dockhand/dockhand/"
+	for _, pkg := range strings.Fields(string(out)) {
+		dir, ours := strings.CutPrefix(pkg, module)
+		if !ours {
+			continue
+		}
+		found := false
+		for _, c := range copied {
+			if dir == c || strings.HasPrefix(dir, c+"/") {
+				found = true
+			}
+		}
+		assert.True(t, found, "examples/devstack/Dockerfile does not COPY %s/ (imported by the binaries it builds)", dir)
+	}
 }

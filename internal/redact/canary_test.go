@@ -444,9 +444,12 @@ func TestCanaryEngine(t *testing.T) {
 		{name: "compose Up: a service's command and another's log hold the secret", run: func(t *testing.T, pw string) []any {
 			// The runtime's "not found" error quotes the command line; the
 			// other service logs a URL and exits, quoted in the Up error.
+			// The password reaches the shell as $1, not in its script: a raw
+			// '&' or '?' would be the shell's, and the log would not show
+			// the URL a program prints.
 			yaml := fmt.Sprintf("services:\n"+
 				"  badcmd:\n    image: %[1]s\n    command: [\"psql postgres://app:%[2]s@db/app\", \"--password=%[2]s\"]\n"+
-				"  logger:\n    image: %[1]s\n    command: [\"sh\", \"-c\", \"echo DATABASE_URL=postgres://app:%[2]s@db/app; echo PGPASSWORD=%[2]s; exit 3\"]\n",
+				"  logger:\n    image: %[1]s\n    command: [\"sh\", \"-c\", \"echo \\\"DATABASE_URL=postgres://app:$$1@db/app\\\"; echo \\\"PGPASSWORD=$$1\\\"; exit 3\", \"sh\", \"%[2]s\"]\n",
 				img, pw)
 			p, err := compose.Load(ctx, compose.WithWorkingDir(composeDir(t, yaml, "", "")),
 				compose.WithProjectName("canary-"+c.Session()[:8]), compose.WithoutOSEnv())
