@@ -74,14 +74,14 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
 			lw := &lineWriter{w: w, mu: &mu, prefix: fmt.Sprintf("%-*s  | ", width, t.prefix)}
 			ct, err := s.c.Container(ctx, t.id)
 			if err == nil {
-				lopts := []lifecycle.Option{lifecycle.WithStdout(lw), lifecycle.WithStderr(lw)}
+				var lopts []lifecycle.LogsOption
 				if set.follow {
 					lopts = append(lopts, lifecycle.WithFollow())
 				}
 				if set.tailSet {
 					lopts = append(lopts, lifecycle.WithTail(set.tail))
 				}
-				err = ct.Logs(ctx, lopts...)
+				err = ct.Logs(ctx, lw, lopts...)
 				if ferr := lw.flush(); err == nil {
 					err = ferr
 				}
@@ -211,7 +211,7 @@ func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycl
 
 // Exec runs cmd in the service's first running container (docker
 // compose exec); lifecycle's Exec options apply.
-func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.Option) (*lifecycle.ExecResult, error) {
+func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.ExecOption) (*lifecycle.ExecResult, error) {
 	ct, err := s.serviceContainer(ctx, service)
 	if err != nil {
 		return nil, err

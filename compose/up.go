@@ -632,7 +632,7 @@ func (s *Stack) build(ctx context.Context, p *types.Project, svc types.ServiceCo
 	}
 	// build.tags go to the build itself, so they are recorded as its own
 	// tags and Cleanup removes them with the image.
-	opts := []lifecycle.Option{lifecycle.WithTags(append([]string{image}, b.Tags...)...)}
+	opts := []lifecycle.BuildOption{lifecycle.WithTags(append([]string{image}, b.Tags...)...)}
 	if b.Dockerfile != "" {
 		opts = append(opts, lifecycle.WithDockerfile(b.Dockerfile))
 	}

@@ -41,8 +41,8 @@ type ExecResult struct {
 // when the engine runs here (the process is found by the exec's pid and
 // checked to be in the container's cgroup). With a remote engine the
 // command is left to end by itself, and a warning is logged.
-func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*ExecResult, error) {
-	s, err := apply("Exec", opts)
+func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) (*ExecResult, error) {
+	s, err := applyOpts("Exec", opts, ExecOption.applyExec)
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +50,13 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, redactArgs(cmd))
 	}
 	created, err := ct.c.api.ContainerExecCreate(ctx, ct.ID, container.ExecOptions{
-		Cmd: cmd, Env: s.env, User: s.user, WorkingDir: s.workdir, Tty: s.tty,
-		AttachStdin: s.stdin != nil, AttachStdout: true, AttachStderr: true,
+		Cmd: cmd, Env: s.proc.env, User: s.proc.user, WorkingDir: s.proc.workdir, Tty: s.io.tty,
+		AttachStdin: s.io.stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return nil, ct.c.opErr(err, "exec %q in %s", progName(cmd), ct)
 	}
-	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
+	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.io.tty})
 	if err != nil {
 		if ctx.Err() != nil {
 			ct.killExec(ctx, created.ID, progName(cmd))
@@ -64,9 +64,9 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return nil, ct.c.opErr(err, "exec %q in %s: attach", progName(cmd), ct)
 	}
 	res := &ExecResult{}
-	outBuf := &capBuf{max: s.sizeLimit()}
-	errBuf := &capBuf{max: s.sizeLimit()}
-	stdout, stderr := s.stdout, s.stderr
+	outBuf := &capBuf{max: sizeLimit(s.maxSize)}
+	errBuf := &capBuf{max: sizeLimit(s.maxSize)}
+	stdout, stderr := s.io.stdout, s.io.stderr
 	if stdout == nil {
 		stdout = outBuf
 	}
@@ -76,7 +76,7 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 	resize := func(h, w uint) error {
 		return ct.c.api.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
 	}
-	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
+	if err := pump(ctx, hj, s.io.tty, s.io.stdin, stdout, stderr, resize); err != nil {
 		if ctx.Err() != nil {
 			ct.killExec(ctx, created.ID, progName(cmd))
 		}
@@ -127,7 +127,7 @@ func (c *capBuf) Write(p []byte) (int, error) {
 
 // attachAndStart runs a foreground container: attach, start, stream until
 // it exits.
-func (ct *Container) attachAndStart(ctx context.Context, s *settings) error {
+func (ct *Container) attachAndStart(ctx context.Context, s *ioSettings) error {
 	hj, err := ct.c.api.ContainerAttach(ctx, ct.ID, container.AttachOptions{
 		Stream: true, Stdin: s.stdin != nil, Stdout: true, Stderr: true,
 	})

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,7 +40,7 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 	c, calls := fakeEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	run := func(img string, o ...lifecycle.Option) error { _, err := c.Run(ctx, img, o...); return err }
+	run := func(img string, o ...lifecycle.RunOption) error { _, err := c.Run(ctx, img, o...); return err }
 	ct := &lifecycle.Container{ID: "0123456789ab"}
 	_ = ct
 	cases := []struct {
@@ -80,12 +81,11 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 		{"relative workdir", func() error { return run("busybox", lifecycle.WithWorkdir("tmp")) }, `"tmp"`},
 		{"bad platform", func() error { return run("busybox", lifecycle.WithPlatform("amd64")) }, `"amd64"`},
 		{"bad pull policy", func() error { return run("busybox", lifecycle.WithPull(lifecycle.PullPolicy(9))) }, `9`},
-		{"option for another verb", func() error { return run("busybox", lifecycle.WithFollow()) }, `WithFollow`},
-		{"zero option", func() error { return run("busybox", lifecycle.Option{}) }, `zero Option`},
+		{"nil option", func() error { return run("busybox", nil) }, `option #1 is nil`},
 		{"bad status filter", func() error { _, err := c.List(ctx, lifecycle.WithFilter("status", "sleeping")); return err }, `"sleeping"`},
 		{"negative stop timeout", func() error { return ct.Stop(ctx, lifecycle.WithTimeout(-time.Second)) }, `-1s`},
-		{"negative tail", func() error { return ct.Logs(ctx, lifecycle.WithTail(-1)) }, `-1`},
-		{"logs without writer", func() error { return ct.Logs(ctx) }, `WithStdout`},
+		{"negative tail", func() error { return ct.Logs(ctx, io.Discard, lifecycle.WithTail(-1)) }, `-1`},
+		{"logs without writer", func() error { return ct.Logs(ctx, nil) }, `no destination`},
 		{"empty exec", func() error { _, err := ct.Exec(ctx, nil); return err }, `[]`},
 		{"host port bad spec", func() error { _, err := ct.HostPort(ctx, "eighty"); return err }, `"eighty"`},
 		{"write relative path", func() error { return ct.WriteFile(ctx, "rel.txt", nil, 0o644) }, `"rel.txt"`},

@@ -58,8 +58,8 @@ type Summary struct {
 // or WithStderr it attaches first and returns when the container exits,
 // as docker run in the foreground. If anything fails after the container
 // was created, the container is removed: a failed Run leaves nothing behind.
-func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Container, error) {
-	s, err := apply("Run", opts)
+func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Container, error) {
+	s, err := applyOpts("Run", opts, RunOption.applyRun)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Contai
 			return nil, c.opErr(err, "run %s: connect network %s", image, n.name)
 		}
 	}
-	foreground := s.stdin != nil || s.stdout != nil || s.stderr != nil
+	foreground := s.io.stdin != nil || s.io.stdout != nil || s.io.stderr != nil
 	if !foreground {
 		if err := c.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 			return nil, c.opErr(err, "run %s: start container", image)
@@ -110,7 +110,7 @@ func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Contai
 		c.logger.Debug("container started", "id", short(resp.ID), "name", ctr.Name, "image", image)
 		return ctr, nil
 	}
-	if err := ctr.attachAndStart(ctx, s); err != nil {
+	if err := ctr.attachAndStart(ctx, &s.io); err != nil {
 		if errors.Is(err, errStarted) {
 			ok = true // the container ran; only the streams failed
 			return ctr, err
@@ -124,7 +124,7 @@ func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Contai
 var errStarted = errors.New("container started")
 
 // containerConfig turns settings into the engine's create request.
-func (c *Client) containerConfig(image string, s *settings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
+func (c *Client) containerConfig(image string, s *runSettings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
 	hostIP := "127.0.0.1"
 	if s.allInterfaces {
 		hostIP = ""
@@ -142,10 +142,10 @@ func (c *Client) containerConfig(image string, s *settings) (*container.Config, 
 		mounts = append(mounts, m)
 	}
 	cfg := &container.Config{
-		Image: image, Env: s.env, User: s.user, WorkingDir: s.workdir, Hostname: s.hostname,
-		Labels: c.sessionLabels(s.labels), ExposedPorts: exposed, Tty: s.tty,
-		OpenStdin: s.stdin != nil, StdinOnce: s.stdin != nil, AttachStdin: s.stdin != nil,
-		AttachStdout: s.stdout != nil, AttachStderr: s.stderr != nil,
+		Image: image, Env: s.proc.env, User: s.proc.user, WorkingDir: s.proc.workdir, Hostname: s.hostname,
+		Labels: c.sessionLabels(s.labels), ExposedPorts: exposed, Tty: s.io.tty,
+		OpenStdin: s.io.stdin != nil, StdinOnce: s.io.stdin != nil, AttachStdin: s.io.stdin != nil,
+		AttachStdout: s.io.stdout != nil, AttachStderr: s.io.stderr != nil,
 	}
 	if s.cmdSet {
 		cfg.Cmd = s.cmd
@@ -192,9 +192,9 @@ func (c *Client) containerConfig(image string, s *settings) (*container.Config, 
 }
 
 // ensureImage applies the pull policy.
-func (c *Client) ensureImage(ctx context.Context, image string, named reference.Named, s *settings) error {
+func (c *Client) ensureImage(ctx context.Context, image string, named reference.Named, s *runSettings) error {
 	if s.pull == PullAlways {
-		return c.pull(ctx, named, s)
+		return c.pull(ctx, named, &s.image)
 	}
 	_, err := c.api.ImageInspect(ctx, image)
 	if err == nil {
@@ -206,7 +206,7 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 	if s.pull == PullNever {
 		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err}
 	}
-	return c.pull(ctx, named, s)
+	return c.pull(ctx, named, &s.image)
 }
 
 // ensureVolumes creates missing named volumes with our labels, so the
@@ -242,12 +242,12 @@ func (c *Client) Container(ctx context.Context, nameOrID string) (*Container, er
 
 // List lists containers as docker ps does: running ones, or all with
 // WithAll, narrowed by WithFilter("label", "k=v"), ("name", n), ("status", s), ...
-func (c *Client) List(ctx context.Context, opts ...Option) ([]Summary, error) {
-	s, err := apply("List", opts)
+func (c *Client) List(ctx context.Context, opts ...ListOption) ([]Summary, error) {
+	s, err := applyOpts("List", opts, ListOption.applyList)
 	if err != nil {
 		return nil, err
 	}
-	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: filterArgs(s)})
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: filterArgs(&s.filterSettings)})
 	if err != nil {
 		return nil, c.opErr(err, "list containers")
 	}
@@ -320,8 +320,8 @@ func (ct *Container) Start(ctx context.Context) error {
 
 // Stop stops the container: the stop signal, then SIGKILL after the grace
 // period (WithTimeout; the container's own default is 10 s).
-func (ct *Container) Stop(ctx context.Context, opts ...Option) error {
-	s, err := apply("Stop", opts)
+func (ct *Container) Stop(ctx context.Context, opts ...StopOption) error {
+	s, err := applyOpts("Stop", opts, StopOption.applyStop)
 	if err != nil {
 		return err
 	}
@@ -346,8 +346,8 @@ func (ct *Container) Kill(ctx context.Context, signal string) error {
 
 // Remove removes the container (docker rm); WithForce kills it first if it
 // is running, WithRemoveVolumes removes its anonymous volumes too.
-func (ct *Container) Remove(ctx context.Context, opts ...Option) error {
-	s, err := apply("Remove", opts)
+func (ct *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+	s, err := applyOpts("Remove", opts, RemoveOption.applyRemove)
 	if err != nil {
 		return err
 	}

@@ -47,19 +47,22 @@ const DefaultMaxSize = 32 << 20
 // ErrTooLarge error) and Exec captures of each of stdout and stderr in its
 // ExecResult (the rest is dropped and ExecResult.Truncated set). The
 // default is DefaultMaxSize.
-func WithMaxSize(n int64) Option {
-	return opt("WithMaxSize", "ReadFile Exec", func(s *settings) error {
+func WithMaxSize(n int64) MaxSizeOption {
+	check := func() error {
 		if n <= 0 {
 			return invalidf("invalid size limit %d: want > 0 bytes", n)
 		}
-		s.maxSize = n
 		return nil
-	})
+	}
+	return &option{name: "WithMaxSize",
+		readFile: func(s *readFileSettings) error { s.maxSize = n; return check() },
+		exec:     func(s *execSettings) error { s.maxSize = n; return check() }}
 }
 
-func (s *settings) sizeLimit() int64 {
-	if s.maxSize > 0 {
-		return s.maxSize
+// sizeLimit is n, or DefaultMaxSize when n is 0.
+func sizeLimit(n int64) int64 {
+	if n > 0 {
+		return n
 	}
 	return DefaultMaxSize
 }
@@ -67,12 +70,12 @@ func (s *settings) sizeLimit() int64 {
 // ReadFile reads the file name from the container (as os.ReadFile). A
 // file larger than DefaultMaxSize (or WithMaxSize) is not read: the error
 // (ErrTooLarge) names the file, its size and the limit.
-func (ct *Container) ReadFile(ctx context.Context, name string, opts ...Option) ([]byte, error) {
-	s, err := apply("ReadFile", opts)
+func (ct *Container) ReadFile(ctx context.Context, name string, opts ...ReadFileOption) ([]byte, error) {
+	s, err := applyOpts("ReadFile", opts, ReadFileOption.applyReadFile)
 	if err != nil {
 		return nil, err
 	}
-	limit := s.sizeLimit()
+	limit := sizeLimit(s.maxSize)
 	rc, st, err := ct.c.api.CopyFromContainer(ctx, ct.ID, name)
 	if err != nil {
 		return nil, ct.c.opErr(err, "read %s in %s", name, ct)
@@ -138,8 +141,8 @@ func (ct *Container) CopyTo(ctx context.Context, src, dst string) error {
 // point outside the destination (absolute ones included). The archive is
 // then unpacked as docker cp does (which still refuses entries that would
 // be written outside dst). Device nodes need the privileges to create them.
-func WithSpecialFiles() Option {
-	return opt("WithSpecialFiles", "CopyFrom", func(s *settings) error { s.keepSpecial = true; return nil })
+func WithSpecialFiles() CopyFromOption {
+	return &option{name: "WithSpecialFiles", copyFrom: func(s *copyFromSettings) error { s.keepSpecial = true; return nil }}
 }
 
 // CopyFrom copies the container's file or directory src into the host
@@ -152,8 +155,8 @@ func WithSpecialFiles() Option {
 // the copy with ErrInvalid; setuid, setgid and sticky bits are cleared;
 // device nodes and fifos are skipped; extended attributes and owners are
 // not set. WithSpecialFiles keeps them.
-func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...Option) error {
-	s, err := apply("CopyFrom", opts)
+func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...CopyFromOption) error {
+	s, err := applyOpts("CopyFrom", opts, CopyFromOption.applyCopyFrom)
 	if err != nil {
 		return err
 	}

@@ -156,9 +156,9 @@ func TestRunSurvivesFaults(t *testing.T) {
 	ty := &tally{t: t, p: p}
 	defer ty.report()
 
-	run := func(opts ...lifecycle.Option) func() error {
+	run := func(opts ...lifecycle.RunOption) func() error {
 		return func() error {
-			ct, err := c.Run(ctx, img, append([]lifecycle.Option{lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
+			ct, err := c.Run(ctx, img, append([]lifecycle.RunOption{lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
 				lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
 			if err != nil {
 				return err

@@ -36,7 +36,7 @@ func pushBusybox(t *testing.T, c *lifecycle.Client, reg *testbench.Registry, rep
 	img := testbench.BusyboxImage(t, c)
 	ref := reg.Host + "/" + repo
 	require.NoError(t, c.Tag(ctx, img, ref))
-	var opts []lifecycle.Option
+	var opts []lifecycle.PushOption
 	if reg.Username != "" {
 		opts = append(opts, lifecycle.WithAuth(reg.Username, reg.Password))
 	}
@@ -329,14 +329,21 @@ func TestLogs(t *testing.T) {
 	require.NoError(t, err)
 	defer ctr.Remove(context.Background(), lifecycle.WithForce())
 	var out, errOut bytes.Buffer
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithFollow(), lifecycle.WithStdout(&out), lifecycle.WithStderr(&errOut)))
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithFollow(), lifecycle.WithStderr(&errOut)))
 	assert.Equal(t, "out1\nout2\nout3\n", out.String())
 	assert.Equal(t, "err1\n", errOut.String())
 	out.Reset()
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithTail(1), lifecycle.WithStdout(&out)))
+	// Without WithStderr, standard error goes to w too, as docker logs shows it.
+	require.NoError(t, ctr.Logs(ctx, &out))
+	for _, line := range []string{"out1\n", "err1\n", "out2\n", "out3\n"} {
+		assert.Contains(t, out.String(), line)
+	}
+	assert.Len(t, out.String(), len("out1\nerr1\nout2\nout3\n"))
+	out.Reset()
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithTail(1)))
 	assert.Equal(t, "out3\n", out.String())
 	out.Reset()
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithSince(time.Now().Add(time.Hour)), lifecycle.WithStdout(&out)))
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithSince(time.Now().Add(time.Hour))))
 	assert.Empty(t, out.String())
 	require.NoError(t, ctr.Remove(ctx))
 }

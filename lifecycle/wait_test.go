@@ -37,17 +37,17 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 }
 
 // runBox runs the busybox stand-in and removes it when the test ends.
-func runBox(t *testing.T, c *lifecycle.Client, opts ...lifecycle.Option) *lifecycle.Container {
+func runBox(t *testing.T, c *lifecycle.Client, opts ...lifecycle.RunOption) *lifecycle.Container {
 	t.Helper()
 	img := testbench.BusyboxImage(t, c)
-	ctr, err := c.Run(waitCtx(t, time.Minute), img, append([]lifecycle.Option{lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
+	ctr, err := c.Run(waitCtx(t, time.Minute), img, append([]lifecycle.RunOption{lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ctr.Remove(context.Background(), lifecycle.WithForce()) })
 	return ctr
 }
 
 // healthcheck gives the container a healthcheck running test every 100ms.
-func healthcheck(test string) lifecycle.Option {
+func healthcheck(test string) lifecycle.RunOption {
 	return lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
 		cfg.Healthcheck = &container.HealthConfig{
 			Test: []string{"CMD-SHELL", test}, Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, Retries: 3,

@@ -61,7 +61,7 @@ func (b *bench) run(t *testing.T, args ...string) *lifecycle.Container {
 
 // runWith starts a container of the image with opts; it is removed when the
 // test ends.
-func (b *bench) runWith(t *testing.T, opts ...lifecycle.Option) *lifecycle.Container {
+func (b *bench) runWith(t *testing.T, opts ...lifecycle.RunOption) *lifecycle.Container {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -90,7 +90,7 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 func containerLogs(t *testing.T, ct *lifecycle.Container) string {
 	t.Helper()
 	var out testbench.Buffer
-	require.NoError(t, ct.Logs(ctxFor(t, time.Minute), lifecycle.WithStdout(&out), lifecycle.WithStderr(&out)))
+	require.NoError(t, ct.Logs(ctxFor(t, time.Minute), &out))
 	return out.String()
 }
 

@@ -73,7 +73,7 @@ func run(ctx context.Context, image string) error {
 }
 
 // runOnce runs a container in the foreground, prints its output, and removes it.
-func runOnce(ctx context.Context, c *lifecycle.Client, image string, opts ...lifecycle.Option) error {
+func runOnce(ctx context.Context, c *lifecycle.Client, image string, opts ...lifecycle.RunOption) error {
 	var out strings.Builder
 	opts = append(opts, lifecycle.WithStdout(&out), lifecycle.WithStderr(&out))
 	ctr, err := c.Run(ctx, image, opts...)

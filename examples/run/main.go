@@ -39,7 +39,7 @@ func run(ctx context.Context, image, shell, name string, keep bool) error {
 	// Is a person typing? Then give them a real terminal in the container.
 	interactive := term.IsTerminal(os.Stdin.Fd())
 
-	opts := []lifecycle.Option{
+	opts := []lifecycle.RunOption{
 		lifecycle.WithStdout(os.Stdout), // attach: run in the foreground, as docker run without -d
 		lifecycle.WithStderr(os.Stderr),
 		lifecycle.WithProgress(os.Stdout), // shows the pull if the image is missing

@@ -65,7 +65,7 @@ func run(ctx context.Context, image string, grace time.Duration) error {
 	}
 	ex.Say("stopped after %s: status %s, exit code %d", time.Since(start).Round(time.Millisecond), st.Status, st.ExitCode)
 	var logs strings.Builder
-	if err := ctr.Logs(ctx, lifecycle.WithStdout(&logs)); err != nil {
+	if err := ctr.Logs(ctx, &logs); err != nil {
 		return err
 	}
 	ex.Say("its logs (docker logs %s):", ctr)

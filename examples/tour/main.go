@@ -171,7 +171,7 @@ func tour(ctx context.Context, image string, pause bool) error {
 // is over: an interactive shell when a person is at the terminal,
 // otherwise a short script.
 func session(ctx context.Context, c *lifecycle.Client) (*lifecycle.Container, error) {
-	opts := []lifecycle.Option{lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
+	opts := []lifecycle.RunOption{lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
 	if term.IsTerminal(os.Stdin.Fd()) {
 		ex.Step("Run a container with a shell in it; look around, then type `exit`", "docker run -it "+tag+" bash")
 		opts = append(opts, lifecycle.WithCmd("bash"), lifecycle.WithStdin(os.Stdin), lifecycle.WithTTY())

@@ -272,7 +272,7 @@ func load(dir string, opts ...compose.LoadOption) error {
 // offlinePaths need no engine, or one that is never called (fake).
 func offlinePaths(c *lifecycle.Client) []canaryPath {
 	ctx := context.Background()
-	run := func(opts ...lifecycle.Option) error {
+	run := func(opts ...lifecycle.RunOption) error {
 		_, err := c.Run(ctx, "busybox", opts...)
 		return err
 	}
