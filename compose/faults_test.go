@@ -24,7 +24,7 @@ import (
 func faultStack(t *testing.T, what string, opts ...lifecycle.ClientOption) (*testbench.FaultProxy, *Stack) {
 	t.Helper()
 	p := testbench.NewFaultProxy(t)
-	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithHost(p.Host())}, opts...)...)
+	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithDockerHost(p.Host())}, opts...)...)
 	env := []string{
 		"BUSYBOX_IMAGE=" + testbench.BusyboxImage(t, c),
 		"REDIS_IMAGE=" + testbench.RequireImage(t, c, testbench.Redis),

@@ -45,7 +45,7 @@ func TestLogsCapGiantLine(t *testing.T) {
 	downAtEnd(t, s)
 	require.NoError(t, s.Up(ctx))
 
-	cts, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
 	require.NoError(t, err)
 	require.Len(t, cts, 1)
 	ct, err := c.Container(ctx, cts[0].ID)
@@ -68,7 +68,7 @@ func TestLogsCapGiantLine(t *testing.T) {
 	assert.LessOrEqual(t, dropped+maxLogLine, barBytes)
 	assert.Equal(t, "bar-1  | done", lines[1])
 
-	got := s.lastLogs(ctx, ct.ID, 10)
+	got := s.lastLogs(ctx, ct.ID(), 10)
 	quoted := strings.Split(got, "\n")
 	require.Len(t, quoted, 2)
 	assert.Len(t, quoted[0], len("  | ")+300+len("..."), "the giant line quoted on its first 300 bytes")

@@ -168,7 +168,7 @@ func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...RemoveImag
 	if ref == "" {
 		return invalidf("invalid image %q: want an image reference or id", ref)
 	}
-	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: !s.noPrune}); err != nil {
+	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: true}); err != nil {
 		return c.opErr(err, "remove image %s", ref)
 	}
 	return nil

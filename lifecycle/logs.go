@@ -15,6 +15,9 @@ import (
 // the container stops or ctx ends; WithSince and WithTail narrow the
 // output, WithTimestamps prefixes each line with its time.
 func (ct *Container) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) error {
+	if err := ct.valid("logs"); err != nil {
+		return err
+	}
 	s, err := applyOpts("Logs", opts, LogsOption.applyLogs)
 	if err != nil {
 		return err
@@ -26,7 +29,7 @@ func (ct *Container) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) 
 	if s.stderr != nil {
 		stderr = s.stderr
 	}
-	rc, err := ct.c.api.ContainerLogs(ctx, ct.ID, container.LogsOptions{
+	rc, err := ct.c.api.ContainerLogs(ctx, ct.id, container.LogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: s.follow,
 		Since: s.since, Tail: s.tail, Timestamps: s.timestamps,
 	})
@@ -34,7 +37,7 @@ func (ct *Container) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) 
 		return ct.c.opErr(err, "logs of %s", ct)
 	}
 	defer rc.Close()
-	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
+	ins, err := ct.c.api.ContainerInspect(ctx, ct.id)
 	if err != nil {
 		return ct.c.opErr(err, "logs of %s", ct)
 	}

@@ -40,6 +40,9 @@ type LogsOption interface{ applyLogs(*logsSettings) error }
 // StopOption configures Container.Stop.
 type StopOption interface{ applyStop(*stopSettings) error }
 
+// KillOption configures Container.Kill.
+type KillOption interface{ applyKill(*killSettings) error }
+
 // RemoveOption configures Container.Remove.
 type RemoveOption interface{ applyRemove(*removeSettings) error }
 
@@ -119,6 +122,12 @@ type ForceOption interface {
 	RemoveOption
 	RemoveImageOption
 	RemoveVolumeOption
+}
+
+// SignalOption is WithSignal: it serves Stop and Kill.
+type SignalOption interface {
+	StopOption
+	KillOption
 }
 
 // FilterOption is WithFilter: it narrows the listing of containers,
@@ -204,13 +213,15 @@ type logsSettings struct {
 }
 
 type stopSettings struct {
-	timeout *time.Duration
-	signal  string
+	grace  *time.Duration
+	signal string
 }
+
+type killSettings struct{ signal string }
 
 type removeSettings struct{ force, rmVolumes bool }
 
-type removeImageSettings struct{ force, noPrune bool }
+type removeImageSettings struct{ force bool }
 
 type removeVolumeSettings struct{ force bool }
 
@@ -249,6 +260,7 @@ type option struct {
 	build        func(*buildSettings) error
 	logs         func(*logsSettings) error
 	stop         func(*stopSettings) error
+	kill         func(*killSettings) error
 	remove       func(*removeSettings) error
 	removeImage  func(*removeImageSettings) error
 	removeVolume func(*removeVolumeSettings) error
@@ -280,6 +292,7 @@ func (o *option) applyPush(s *imageSettings) error {
 func (o *option) applyBuild(s *buildSettings) error { return set(o, "Build", o.build, s) }
 func (o *option) applyLogs(s *logsSettings) error   { return set(o, "Logs", o.logs, s) }
 func (o *option) applyStop(s *stopSettings) error   { return set(o, "Stop", o.stop, s) }
+func (o *option) applyKill(s *killSettings) error   { return set(o, "Kill", o.kill, s) }
 func (o *option) applyRemove(s *removeSettings) error {
 	return set(o, "Remove", o.remove, s)
 }
@@ -643,21 +656,26 @@ func WithNoCache() BuildOption {
 	return buildOpt("WithNoCache", func(s *buildSettings) error { s.noCache = true; return nil })
 }
 
-// WithTimeout sets the grace period of Stop before the container is killed
-// (default: the container's own, normally 10 s).
-func WithTimeout(d time.Duration) StopOption {
-	return &option{name: "WithTimeout", stop: func(s *stopSettings) error {
+// WithGracePeriod sets how long Stop waits after the stop signal before it
+// kills the container (docker stop --time; default: the container's own,
+// normally 10 s). The engine counts whole seconds: d is rounded up.
+func WithGracePeriod(d time.Duration) StopOption {
+	return &option{name: "WithGracePeriod", stop: func(s *stopSettings) error {
 		if d < 0 {
-			return invalidf("invalid stop timeout %s: want >= 0", d)
+			return invalidf("invalid grace period %s: want >= 0", d)
 		}
-		s.timeout = &d
+		s.grace = &d
 		return nil
 	}}
 }
 
-// WithSignal sets the signal Stop sends first (default: the image's STOPSIGNAL or SIGTERM).
-func WithSignal(sig string) StopOption {
-	return &option{name: "WithSignal", stop: func(s *stopSettings) error { s.signal = sig; return nil }}
+// WithSignal sets the signal Stop sends first (default: the image's
+// STOPSIGNAL or SIGTERM) or Kill sends (default SIGKILL): a name such as
+// "SIGHUP" or "HUP", or a number.
+func WithSignal(sig string) SignalOption {
+	return &option{name: "WithSignal",
+		stop: func(s *stopSettings) error { s.signal = sig; return nil },
+		kill: func(s *killSettings) error { s.signal = sig; return nil }}
 }
 
 // WithForce removes a running container (killing it), an image still
@@ -672,11 +690,6 @@ func WithForce() ForceOption {
 // WithRemoveVolumes removes the container's anonymous volumes with it (docker rm -v).
 func WithRemoveVolumes() RemoveOption {
 	return &option{name: "WithRemoveVolumes", remove: func(s *removeSettings) error { s.rmVolumes = true; return nil }}
-}
-
-// WithNoPrune keeps untagged parent images when removing an image (docker rmi --no-prune).
-func WithNoPrune() RemoveImageOption {
-	return &option{name: "WithNoPrune", removeImage: func(s *removeImageSettings) error { s.noPrune = true; return nil }}
 }
 
 // WithFollow keeps streaming new log lines until the container stops or ctx ends.

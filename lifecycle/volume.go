@@ -113,10 +113,13 @@ func (c *Client) Networks(ctx context.Context, opts ...FilterOption) ([]Network,
 // ConnectNetwork connects a container to a network under optional aliases
 // (docker network connect --alias).
 func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Container, aliases ...string) error {
-	if networkName == "" || ct == nil {
-		return invalidf("invalid network connect of %v to %q: want a network name and a container", ct, networkName)
+	if err := ct.valid("connect network"); err != nil {
+		return err
 	}
-	if err := c.api.NetworkConnect(ctx, networkName, ct.ID, &network.EndpointSettings{Aliases: aliases}); err != nil {
+	if networkName == "" {
+		return invalidf("invalid network connect of %v to %q: want a network name", ct, networkName)
+	}
+	if err := c.api.NetworkConnect(ctx, networkName, ct.id, &network.EndpointSettings{Aliases: aliases}); err != nil {
 		return c.opErr(err, "connect %s to network %s", ct, networkName)
 	}
 	return nil
@@ -124,10 +127,13 @@ func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Con
 
 // DisconnectNetwork disconnects a container from a network.
 func (c *Client) DisconnectNetwork(ctx context.Context, networkName string, ct *Container) error {
-	if networkName == "" || ct == nil {
-		return invalidf("invalid network disconnect of %v from %q: want a network name and a container", ct, networkName)
+	if err := ct.valid("disconnect network"); err != nil {
+		return err
 	}
-	if err := c.api.NetworkDisconnect(ctx, networkName, ct.ID, false); err != nil {
+	if networkName == "" {
+		return invalidf("invalid network disconnect of %v from %q: want a network name", ct, networkName)
+	}
+	if err := c.api.NetworkDisconnect(ctx, networkName, ct.id, false); err != nil {
 		return c.opErr(err, "disconnect %s from network %s", ct, networkName)
 	}
 	return nil

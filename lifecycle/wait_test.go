@@ -94,10 +94,10 @@ func TestHealthyFollowsTheEventStream(t *testing.T) {
 	c := testbench.Client(t)
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 1; touch /tmp/ok; exec sleep 300"), healthcheck("test -f /tmp/ok"))
-	healthyAt := engineEvent(t, c, ctr.ID, "health_status: healthy")
+	healthyAt := engineEvent(t, c, ctr.ID(), "health_status: healthy")
 
 	cond := ctr.Healthy()
-	assert.Equal(t, "container "+ctr.Name+" healthy", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" healthy", cond.String())
 	attempts := 0
 	w := waitfor.Waiter{Timeout: 30 * time.Second, OnAttempt: func(waitfor.Attempt) { attempts++ }}
 	start := time.Now()
@@ -123,7 +123,7 @@ func TestHealthyFailsAtOnceWhenTheContainerExits(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "echo starting up; sleep 0.1; echo 'fatal: cannot open /data' >&2; sleep 1; exit 3"),
 		healthcheck("false"))
-	diedAt := engineEvent(t, c, ctr.ID, "die")
+	diedAt := engineEvent(t, c, ctr.ID(), "die")
 	w := waitfor.Waiter{Timeout: 30 * time.Second}
 	start := time.Now()
 	err := w.Wait(ctx, ctr.Healthy())
@@ -144,7 +144,7 @@ func TestHealthyFailsAtOnceWhenTheContainerExits(t *testing.T) {
 	assert.Equal(t, "exited", ee.Status)
 	assert.False(t, ee.OOMKilled)
 	assert.Equal(t, []string{"starting up", "fatal: cannot open /data"}, ee.Logs)
-	assert.Contains(t, err.Error(), "container "+ctr.Name+" exited with code 3; last 2 log lines:\n\tstarting up\n\tfatal: cannot open /data")
+	assert.Contains(t, err.Error(), "container "+ctr.Name()+" exited with code 3; last 2 log lines:\n\tstarting up\n\tfatal: cannot open /data")
 
 	// Polled, the same answer.
 	err = ctr.Healthy().Check(ctx)
@@ -161,7 +161,7 @@ func TestHealthyWithoutHealthcheckFailsAtOnce(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), time.Second)
 	assert.True(t, waitfor.IsPermanent(err))
-	assert.Contains(t, err.Error(), "container "+ctr.Name+" has no healthcheck")
+	assert.Contains(t, err.Error(), "container "+ctr.Name()+" has no healthcheck")
 }
 
 func TestHealthyOOMKilled(t *testing.T) {
@@ -238,7 +238,7 @@ func TestLogLineThirdMatch(t *testing.T) {
 		"echo booting; echo 'ready 1'; sleep 0.3; echo 'ready 2' >&2; echo 'not ready'; sleep 0.3; echo 'ready 3'; sleep 0.6; echo 'ready 4'; exec sleep 300"))
 	re := regexp.MustCompile(`^ready \d`)
 	cond := ctr.LogLine(re, 3)
-	assert.Equal(t, `container `+ctr.Name+` log line #3 matching "^ready \\d"`, cond.String())
+	assert.Equal(t, `container `+ctr.Name()+` log line #3 matching "^ready \\d"`, cond.String())
 	start := time.Now()
 	require.NoError(t, (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, cond))
 	elapsed := time.Since(start)
@@ -322,7 +322,7 @@ func countingClient(t *testing.T) (*lifecycle.Client, *logCounter) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
-	c := testbench.Client(t, lifecycle.WithHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: lc})))
+	c := testbench.Client(t, lifecycle.WithDockerHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: lc})))
 	return c, lc
 }
 
@@ -340,9 +340,9 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	// Two more clients on the same container, each counting its own log traffic.
 	watchC, watchCount := countingClient(t)
 	pollC, pollCount := countingClient(t)
-	watched, err := watchC.Container(ctx, ctr.ID)
+	watched, err := watchC.Container(ctx, ctr.ID())
 	require.NoError(t, err)
-	polled, err := pollC.Container(ctx, ctr.ID)
+	polled, err := pollC.Container(ctx, ctr.ID())
 	require.NoError(t, err)
 
 	// Once the filler is all there, so that every read but the first has
@@ -381,7 +381,7 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	require.NoError(t, pollErr)
 
 	// The whole log, once, with timestamps as the conditions ask for it.
-	rc, err := c.API().ContainerLogs(ctx, ctr.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
+	rc, err := c.API().ContainerLogs(ctx, ctr.ID(), container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
 	require.NoError(t, err)
 	full, err := io.Copy(io.Discard, rc)
 	rc.Close()
@@ -426,7 +426,7 @@ func TestPortReadyIsNotFooledByTheProxy(t *testing.T) {
 	addr, err := ctr.HostPort(ctx, "80")
 	require.NoError(t, err)
 	cond := ctr.PortReady("80")
-	assert.Equal(t, "container "+ctr.Name+" port 80/tcp ready on the host", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" port 80/tcp ready on the host", cond.String())
 
 	var wg sync.WaitGroup
 	var naiveAt, readyAt time.Time
@@ -505,14 +505,14 @@ func TestListening(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 0.5; exec nc -ll -p 7000 -e cat"))
 	cond := ctr.Listening("7000")
-	assert.Equal(t, "container "+ctr.Name+" listening on 7000/tcp", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" listening on 7000/tcp", cond.String())
 	start := time.Now()
 	require.NoError(t, (&waitfor.Waiter{Timeout: 10 * time.Second}).Wait(ctx, cond))
 	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond)
 
 	err := (&waitfor.Waiter{Timeout: 200 * time.Millisecond}).Wait(ctx, ctr.Listening("7001"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nothing listens on 7001/tcp inside container "+ctr.Name)
+	assert.Contains(t, err.Error(), "nothing listens on 7001/tcp inside container "+ctr.Name())
 	assert.True(t, waitfor.IsPermanent(ctr.Listening("http").Check(ctx)), "a bad port is a permanent error")
 }
 
@@ -563,8 +563,8 @@ func TestExited(t *testing.T) {
 	w := waitfor.Waiter{Timeout: 30 * time.Second}
 
 	ok := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 0.5; exit 0"))
-	assert.Equal(t, "container "+ok.Name+" exited with code 0", ok.Exited(0).String())
-	assert.Equal(t, "container "+ok.Name+" exited", ok.Exited(-1).String())
+	assert.Equal(t, "container "+ok.Name()+" exited with code 0", ok.Exited(0).String())
+	assert.Equal(t, "container "+ok.Name()+" exited", ok.Exited(-1).String())
 	assert.Error(t, ok.Exited(0).Check(ctx), "still running")
 	start := time.Now()
 	require.NoError(t, w.Wait(ctx, ok.Exited(0)))
@@ -596,7 +596,7 @@ func TestExecSucceeds(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 0.5; touch /tmp/ok; exec sleep 300"))
 	cond := ctr.ExecSucceeds("test", "-f", "/tmp/ok")
-	assert.Equal(t, "container "+ctr.Name+" exec test -f /tmp/ok", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" exec test -f /tmp/ok", cond.String())
 	err := cond.Check(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exit code 1")
@@ -611,7 +611,7 @@ func TestExecSucceeds(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.Contains(t, err.Error(), "no-such-tool")
 
-	assert.Equal(t, "container "+ctr.Name+" exec env PGPASSWORD=xxxxx pg_isready",
+	assert.Equal(t, "container "+ctr.Name()+" exec env PGPASSWORD=xxxxx pg_isready",
 		ctr.ExecSucceeds("env", "PGPASSWORD=hunter2", "pg_isready").String(), "no secrets in descriptions")
 }
 

@@ -252,7 +252,7 @@ func TestPID1(t *testing.T) {
 				logs := containerLogs(t, ct)
 				return strings.Contains(logs, `msg="not ready"`), logs
 			})
-			require.NoError(t, ct.Kill(ctxFor(t, time.Minute), tc.name))
+			require.NoError(t, ct.Kill(ctxFor(t, time.Minute), lifecycle.WithSignal(tc.name)))
 			code, err := ct.Wait(ctxFor(t, 2*time.Minute))
 			require.NoError(t, err)
 			assert.Equal(t, tc.code, code, "128+%d", int(tc.sig))
@@ -301,7 +301,7 @@ func TestDockerEntrypoint(t *testing.T) {
 		})
 		// Ignored, SIGTERM would leave docker stop to SIGKILL it after the
 		// grace period: exit 137 instead of 143.
-		require.NoError(t, app.Stop(ctxFor(t, time.Minute), lifecycle.WithTimeout(30*time.Second)))
+		require.NoError(t, app.Stop(ctxFor(t, time.Minute), lifecycle.WithGracePeriod(30*time.Second)))
 		st, err := app.State(ctxFor(t, time.Minute))
 		require.NoError(t, err)
 		assert.Equal(t, 143, st.ExitCode, "SIGTERM must end the wait (PID 1 gets no default handler)")

@@ -56,7 +56,7 @@ func run(ctx context.Context, image string, grace time.Duration) error {
 
 	ex.Step("Stop it", fmt.Sprintf("docker stop -t %d %s", int(grace.Seconds()), ctr))
 	start := time.Now()
-	if err := ctr.Stop(ctx, lifecycle.WithTimeout(grace)); err != nil {
+	if err := ctr.Stop(ctx, lifecycle.WithGracePeriod(grace)); err != nil {
 		return err
 	}
 	st, err = ctr.State(ctx)

@@ -238,7 +238,7 @@ func fakeEngine(t *testing.T) *lifecycle.Client {
 		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	c, err := lifecycle.New(context.Background(), lifecycle.WithDockerHost("tcp://"+srv.Listener.Addr().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
