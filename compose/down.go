@@ -22,11 +22,11 @@ import (
 // containers by the com.docker.compose.project label, so it also takes
 // down a stack that docker compose started. Anonymous volumes go with
 // their containers (the CLI keeps them without -v); named volumes only
-// with WithVolumes; images Up built only with WithRemoveImages; containers
+// with WithRemoveVolumes; images Up built only with WithRemoveImages; containers
 // of services no longer in the project only with WithRemoveOrphans.
-// WithTimeout overrides each container's stop timeout.
-func (s *Stack) Down(ctx context.Context, opts ...Option) error {
-	set, err := applyOpts("Down", opts)
+// WithGracePeriod overrides each container's stop grace period.
+func (s *Stack) Down(ctx context.Context, opts ...DownOption) error {
+	set, err := applyOpts("Down", opts, DownOption.applyDown)
 	if err != nil {
 		return err
 	}
@@ -224,8 +224,8 @@ func (s *Stack) removeImages(ctx context.Context, prog *progress) []error {
 
 // Stop stops the stack's containers (WithServices: those services'),
 // dependants first, without removing them (docker compose stop).
-func (s *Stack) Stop(ctx context.Context, opts ...Option) error {
-	set, err := applyOpts("Stop", opts)
+func (s *Stack) Stop(ctx context.Context, opts ...StopOption) error {
+	set, err := applyOpts("Stop", opts, StopOption.applyStop)
 	if err != nil {
 		return err
 	}
@@ -266,8 +266,8 @@ func (s *Stack) stop(ctx context.Context, set *settings) error {
 // Start starts the stack's existing containers (WithServices: those
 // services' and their dependencies'), honouring depends_on conditions as
 // Up does (docker compose start). It creates nothing.
-func (s *Stack) Start(ctx context.Context, opts ...Option) error {
-	set, err := applyOpts("Start", opts)
+func (s *Stack) Start(ctx context.Context, opts ...StartOption) error {
+	set, err := applyOpts("Start", opts, StartOption.applyStart)
 	if err != nil {
 		return err
 	}
@@ -301,8 +301,8 @@ func (s *Stack) start(ctx context.Context, set *settings) error {
 
 // Restart stops then starts the stack's containers (WithServices: those
 // services'), in dependency order (docker compose restart).
-func (s *Stack) Restart(ctx context.Context, opts ...Option) error {
-	set, err := applyOpts("Restart", opts)
+func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) error {
+	set, err := applyOpts("Restart", opts, RestartOption.applyRestart)
 	if err != nil {
 		return err
 	}

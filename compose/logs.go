@@ -36,11 +36,13 @@ func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
 }
 
 // Logs writes the logs of the stack's containers to w, each line prefixed
-// with the container's short name padded as the CLI does ("web-1  | ").
+// with the container's short name padded as the CLI does ("web-1  | "):
+// standard output, and standard error too unless WithStderr sends it
+// elsewhere (prefixed the same way), as lifecycle's Container.Logs does.
 // WithServices narrows, WithTail(n) keeps each container's last n lines,
 // WithFollow streams until ctx ends or every container stops.
-func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
-	set, err := applyOpts("Logs", opts)
+func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) error {
+	set, err := applyOpts("Logs", opts, LogsOption.applyLogs)
 	if err != nil {
 		return err
 	}
@@ -81,9 +83,19 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) error {
 				if set.tailSet {
 					lopts = append(lopts, lifecycle.WithTail(set.tail))
 				}
+				var ew *lineWriter
+				if set.stderr != nil {
+					ew = &lineWriter{w: set.stderr, mu: &mu, prefix: lw.prefix}
+					lopts = append(lopts, lifecycle.WithStderr(ew))
+				}
 				err = ct.Logs(ctx, lw, lopts...)
 				if ferr := lw.flush(); err == nil {
 					err = ferr
+				}
+				if ew != nil {
+					if ferr := ew.flush(); err == nil {
+						err = ferr
+					}
 				}
 			}
 			if err != nil && ctx.Err() == nil {
@@ -242,8 +254,8 @@ func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
 // com.docker.compose.oneoff=True, streams its output to WithStdout and
 // WithStderr, waits for it to exit, removes it and returns its exit code.
 // Its ports are not published (as the CLI without --service-ports).
-func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...Option) (int, error) {
-	set, err := applyOpts("Run", opts)
+func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...RunOption) (int, error) {
+	set, err := applyOpts("Run", opts, RunOption.applyRun)
 	if err != nil {
 		return -1, err
 	}
@@ -262,7 +274,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 			}
 		}
 		if len(deps) > 0 {
-			upOpts := []Option{WithServices(deps...)}
+			upOpts := []UpOption{WithServices(deps...)}
 			if set.progress != nil {
 				upOpts = append(upOpts, WithProgress(set.progress))
 			}

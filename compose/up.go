@@ -44,8 +44,8 @@ import (
 //
 // Ports without a host IP are published on 127.0.0.1 only, unlike the
 // CLI (0.0.0.0); WithAllInterfaces restores the CLI's behaviour.
-func (s *Stack) Up(ctx context.Context, opts ...Option) error {
-	set, err := applyOpts("Up", opts)
+func (s *Stack) Up(ctx context.Context, opts ...UpOption) error {
+	set, err := applyOpts("Up", opts, UpOption.applyUp)
 	if err != nil {
 		return err
 	}

@@ -322,12 +322,12 @@ func offlinePaths(c *lifecycle.Client) []canaryPath {
 		}},
 		{name: "compose required variable with a secret default", run: func(t *testing.T, pw string) []any {
 			y := "name: canary\nservices:\n  app:\n    image: ${IMG:?x}\n"
-			return []any{load(composeDir(t, y, "", ""), compose.WithEnv("DB_PASSWORD="+pw))}
+			return []any{load(composeDir(t, y, "", ""), compose.WithVariables("DB_PASSWORD="+pw))}
 		}},
 		{name: "compose.WithEnv bad entries", run: func(t *testing.T, pw string) []any {
 			d := composeDir(t, "", "", "")
-			return []any{load(d, compose.WithEnv("DATABASE_URL =postgres://app:"+pw+"@db/app")), load(d, compose.WithEnv(pw)),
-				load(d, compose.WithEnv("="+pw)), load(d, compose.WithEnvMap(map[string]string{"": pw}))}
+			return []any{load(d, compose.WithVariables("DATABASE_URL =postgres://app:"+pw+"@db/app")), load(d, compose.WithVariables(pw)),
+				load(d, compose.WithVariables("="+pw)), load(d, compose.WithVariablesMap(map[string]string{"": pw}))}
 		}},
 		{name: "compose.WithRunEnv and options", run: func(t *testing.T, pw string) []any {
 			d := composeDir(t, "", "", "")
@@ -336,10 +336,10 @@ func offlinePaths(c *lifecycle.Client) []canaryPath {
 				t.Fatal(err)
 			}
 			s := compose.New(c, p)
-			_, err1 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv("X "+pw))
-			_, err2 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv(pw))
-			_, err3 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv("="+pw))
-			return []any{err1, err2, err3, compose.WithRunEnv("PGPASSWORD=" + pw), compose.WithEnv("DB_PASSWORD=" + pw)}
+			_, err1 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv("X "+pw))
+			_, err2 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv(pw))
+			_, err3 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv("="+pw))
+			return []any{err1, err2, err3, compose.WithEnv("PGPASSWORD=" + pw), compose.WithVariables("DB_PASSWORD=" + pw)}
 		}},
 		{name: "redact.Error around a foreign error", wantMask: true, run: func(t *testing.T, pw string) []any {
 			return []any{redact.Error(fmt.Errorf("exec: %q: not found: PGPASSWORD=%s postgres://app:%s@db", "mysql -p"+pw, pw, pw))}
