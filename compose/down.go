@@ -232,7 +232,7 @@ func (s *Stack) Stop(ctx context.Context, opts ...StopOption) error {
 	return s.stop(ctx, set)
 }
 
-func (s *Stack) stop(ctx context.Context, set *settings) error {
+func (s *Stack) stop(ctx context.Context, set *cycleSettings) error {
 	if err := s.checkServices(set.services); err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (s *Stack) Start(ctx context.Context, opts ...StartOption) error {
 	return s.start(ctx, set)
 }
 
-func (s *Stack) start(ctx context.Context, set *settings) error {
+func (s *Stack) start(ctx context.Context, set *cycleSettings) error {
 	p, deps, err := s.plan(set.services)
 	if err != nil {
 		return err
@@ -295,7 +295,7 @@ func (s *Stack) start(ctx context.Context, set *settings) error {
 			return fmt.Errorf("compose %s: start: service %q has no container: use Up", s.p.Name, name)
 		}
 	}
-	r := &runner{s: s, p: p, set: &settings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
+	r := &runner{s: s, p: p, set: &upSettings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
 	return r.run(ctx)
 }
 
@@ -309,5 +309,5 @@ func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) error {
 	if err := s.stop(ctx, set); err != nil {
 		return err
 	}
-	return s.start(ctx, &settings{services: set.services, progress: set.progress})
+	return s.start(ctx, &cycleSettings{services: set.services, progress: set.progress})
 }

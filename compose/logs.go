@@ -305,7 +305,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 		one.Environment = env
 	}
 	p := s.p
-	images, err := s.ensureImages(ctx, withOnly(p, one), &settings{}, prog)
+	images, err := s.ensureImages(ctx, withOnly(p, one), false, prog)
 	if err != nil {
 		return -1, err
 	}
@@ -318,7 +318,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	slug := hex.EncodeToString(slugb)
 	labels := s.containerLabels(p, one, 0, hash, images[service], true)
 	labels[LabelSlug] = slug
-	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set))
+	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set.allInterfaces))
 	if err != nil {
 		return -1, err
 	}

@@ -18,28 +18,28 @@ import (
 // types have unexported methods: build them with the With... functions.
 
 // UpOption configures Stack.Up.
-type UpOption interface{ applyUp(*settings) error }
+type UpOption interface{ applyUp(*upSettings) error }
 
 // DownOption configures Stack.Down.
-type DownOption interface{ applyDown(*settings) error }
+type DownOption interface{ applyDown(*downSettings) error }
 
 // PsOption configures Stack.Ps.
-type PsOption interface{ applyPs(*settings) error }
+type PsOption interface{ applyPs(*psSettings) error }
 
 // LogsOption configures Stack.Logs.
-type LogsOption interface{ applyLogs(*settings) error }
+type LogsOption interface{ applyLogs(*logsSettings) error }
 
 // StopOption configures Stack.Stop.
-type StopOption interface{ applyStop(*settings) error }
+type StopOption interface{ applyStop(*cycleSettings) error }
 
 // StartOption configures Stack.Start.
-type StartOption interface{ applyStart(*settings) error }
+type StartOption interface{ applyStart(*cycleSettings) error }
 
 // RestartOption configures Stack.Restart.
-type RestartOption interface{ applyRestart(*settings) error }
+type RestartOption interface{ applyRestart(*cycleSettings) error }
 
 // RunOption configures Stack.Run.
-type RunOption interface{ applyRun(*settings) error }
+type RunOption interface{ applyRun(*runSettings) error }
 
 // ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
 type ProgressOption interface {
@@ -87,23 +87,52 @@ type UpRunOption interface {
 	RunOption
 }
 
-// settings holds what the options set; each verb reads its own fields.
-type settings struct {
+// Each verb's own settings. Stop, Start and Restart (stop then start)
+// share one.
+
+type upSettings struct {
+	services      []string
+	progress      io.Writer
 	wait          bool
 	waitTimeout   time.Duration
 	build         bool
-	progress      io.Writer
-	services      []string
 	removeOrphans bool
 	allInterfaces bool
 	forceRecreate bool
+	timeout       *time.Duration
+}
+
+type downSettings struct {
+	progress      io.Writer
+	removeOrphans bool
 	volumes       bool
 	removeImages  bool
 	timeout       *time.Duration
-	all           bool
-	follow        bool
-	tail          int
-	tailSet       bool
+}
+
+type psSettings struct {
+	services []string
+	all      bool
+}
+
+type logsSettings struct {
+	services []string
+	follow   bool
+	tail     int
+	tailSet  bool
+	stderr   io.Writer
+}
+
+// cycleSettings serves Stop, Start and Restart.
+type cycleSettings struct {
+	services []string
+	progress io.Writer
+	timeout  *time.Duration
+}
+
+type runSettings struct {
+	progress      io.Writer
+	allInterfaces bool
 	stdout        io.Writer
 	stderr        io.Writer
 	env           []string
@@ -125,23 +154,24 @@ const (
 
 var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run"}
 
-// option is the one concrete type behind every option type: the verbs
-// it serves, and what it sets. The With... functions return it as the
-// interface of exactly those verbs.
+// option is the one concrete type behind every option type: the verbs it
+// serves, and a setter per settings struct. The With... functions return
+// it as the interface of exactly those verbs.
 type option struct {
 	name  string
 	verbs verb
-	set   func(*settings) error
+	up    func(*upSettings) error
+	down  func(*downSettings) error
+	ps    func(*psSettings) error
+	logs  func(*logsSettings) error
+	cycle func(*cycleSettings) error
+	run   func(*runSettings) error
 }
 
-func opt(name string, verbs verb, f func(*settings) error) *option {
-	return &option{name: name, verbs: verbs, set: f}
-}
-
-// apply sets s, or fails if the option does not serve v: reachable only
-// by converting an option to another option type by assertion.
-func (o *option) apply(v verb, s *settings) error {
-	if o.verbs&v == 0 {
+// set calls f, or fails if the option does not serve v: reachable only by
+// converting an option to another option type by assertion.
+func set[S any](o *option, v verb, f func(*S) error, s *S) error {
+	if o.verbs&v == 0 || f == nil {
 		name := ""
 		for i, n := range verbNames {
 			if v == 1<<i {
@@ -150,22 +180,22 @@ func (o *option) apply(v verb, s *settings) error {
 		}
 		return invalidf("compose: %s: option %s does not apply", name, o.name)
 	}
-	return o.set(s)
+	return f(s)
 }
 
-func (o *option) applyUp(s *settings) error      { return o.apply(up, s) }
-func (o *option) applyDown(s *settings) error    { return o.apply(down, s) }
-func (o *option) applyPs(s *settings) error      { return o.apply(ps, s) }
-func (o *option) applyLogs(s *settings) error    { return o.apply(logs, s) }
-func (o *option) applyStop(s *settings) error    { return o.apply(stop, s) }
-func (o *option) applyStart(s *settings) error   { return o.apply(start, s) }
-func (o *option) applyRestart(s *settings) error { return o.apply(restart, s) }
-func (o *option) applyRun(s *settings) error     { return o.apply(run, s) }
+func (o *option) applyUp(s *upSettings) error         { return set(o, up, o.up, s) }
+func (o *option) applyDown(s *downSettings) error     { return set(o, down, o.down, s) }
+func (o *option) applyPs(s *psSettings) error         { return set(o, ps, o.ps, s) }
+func (o *option) applyLogs(s *logsSettings) error     { return set(o, logs, o.logs, s) }
+func (o *option) applyStop(s *cycleSettings) error    { return set(o, stop, o.cycle, s) }
+func (o *option) applyStart(s *cycleSettings) error   { return set(o, start, o.cycle, s) }
+func (o *option) applyRestart(s *cycleSettings) error { return set(o, restart, o.cycle, s) }
+func (o *option) applyRun(s *runSettings) error       { return set(o, run, o.run, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
-func applyOpts[O any](name string, opts []O, apply func(O, *settings) error) (*settings, error) {
-	s := &settings{}
+func applyOpts[O any, S any](name string, opts []O, apply func(O, *S) error) (*S, error) {
+	s := new(S)
 	for i, o := range opts {
 		if p, ok := any(o).(*option); any(o) == nil || ok && p == nil {
 			return nil, invalidf("compose: %s: option #%d is nil: build options with the With... functions", name, i+1)
@@ -192,140 +222,158 @@ func (e *invalidError) Unwrap() error { return lifecycle.ErrInvalid }
 // service that exits, or becomes unhealthy, fails Up; a one-shot service
 // (others depend on it with service_completed_successfully) may exit 0.
 func WithWait() UpOption {
-	return opt("WithWait", up, func(s *settings) error { s.wait = true; return nil })
+	return &option{name: "WithWait", verbs: up, up: func(s *upSettings) error { s.wait = true; return nil }}
 }
 
 // WithWaitTimeout bounds the whole of Up, waiting included
 // (--wait-timeout); reaching it is a failure. It implies WithWait.
 func WithWaitTimeout(d time.Duration) UpOption {
-	return opt("WithWaitTimeout", up, func(s *settings) error {
+	return &option{name: "WithWaitTimeout", verbs: up, up: func(s *upSettings) error {
 		if d <= 0 {
 			return invalidf("compose: WithWaitTimeout(%v): want a positive duration", d)
 		}
 		s.wait, s.waitTimeout = true, d
 		return nil
-	})
+	}}
 }
 
 // WithBuild builds the images of services with a build: section even if
 // they exist (up --build). Without it they are built only when missing.
 func WithBuild() UpOption {
-	return opt("WithBuild", up, func(s *settings) error { s.build = true; return nil })
+	return &option{name: "WithBuild", verbs: up, up: func(s *upSettings) error { s.build = true; return nil }}
 }
 
 // WithProgress writes one line per step and per service state change
 // (pulling, building, created, started, healthy, stopped, removed...).
 func WithProgress(w io.Writer) ProgressOption {
-	return opt("WithProgress", up|down|stop|start|restart|run, func(s *settings) error { s.progress = w; return nil })
+	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run,
+		up:    func(s *upSettings) error { s.progress = w; return nil },
+		down:  func(s *downSettings) error { s.progress = w; return nil },
+		cycle: func(s *cycleSettings) error { s.progress = w; return nil },
+		run:   func(s *runSettings) error { s.progress = w; return nil }}
 }
 
 // WithServices narrows the verb to these services. For Up, their
 // dependencies are started too, as with docker compose up svc.
 func WithServices(names ...string) ServicesOption {
-	return opt("WithServices", up|ps|logs|stop|start|restart, func(s *settings) error {
+	add := func(dst *[]string) error {
 		for _, n := range names {
 			if n == "" {
 				return invalidf("compose: WithServices: empty service name")
 			}
 		}
-		s.services = append(s.services, names...)
+		*dst = append(*dst, names...)
 		return nil
-	})
+	}
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart,
+		up:    func(s *upSettings) error { return add(&s.services) },
+		ps:    func(s *psSettings) error { return add(&s.services) },
+		logs:  func(s *logsSettings) error { return add(&s.services) },
+		cycle: func(s *cycleSettings) error { return add(&s.services) }}
 }
 
 // WithRemoveOrphans removes containers of the project whose service is no
 // longer in the compose files (--remove-orphans).
 func WithRemoveOrphans() UpDownOption {
-	return opt("WithRemoveOrphans", up|down, func(s *settings) error { s.removeOrphans = true; return nil })
+	return &option{name: "WithRemoveOrphans", verbs: up | down,
+		up:   func(s *upSettings) error { s.removeOrphans = true; return nil },
+		down: func(s *downSettings) error { s.removeOrphans = true; return nil }}
 }
 
 // WithAllInterfaces publishes ports that give no host IP on all
 // interfaces (0.0.0.0), as docker compose does. By default Dockhand binds
 // them to 127.0.0.1 only.
 func WithAllInterfaces() UpRunOption {
-	return opt("WithAllInterfaces", up|run, func(s *settings) error { s.allInterfaces = true; return nil })
+	return &option{name: "WithAllInterfaces", verbs: up | run,
+		up:  func(s *upSettings) error { s.allInterfaces = true; return nil },
+		run: func(s *runSettings) error { s.allInterfaces = true; return nil }}
 }
 
 // WithForceRecreate recreates containers even if their configuration did
 // not change (--force-recreate).
 func WithForceRecreate() UpOption {
-	return opt("WithForceRecreate", up, func(s *settings) error { s.forceRecreate = true; return nil })
+	return &option{name: "WithForceRecreate", verbs: up, up: func(s *upSettings) error { s.forceRecreate = true; return nil }}
 }
 
 // WithRemoveVolumes makes Down remove the project's named volumes too
 // (down -v), as lifecycle.WithRemoveVolumes does for a container's (rm -v).
 func WithRemoveVolumes() DownOption {
-	return opt("WithRemoveVolumes", down, func(s *settings) error { s.volumes = true; return nil })
+	return &option{name: "WithRemoveVolumes", verbs: down, down: func(s *downSettings) error { s.volumes = true; return nil }}
 }
 
 // WithRemoveImages makes Down remove the images Up built for the project
 // (down --rmi local).
 func WithRemoveImages() DownOption {
-	return opt("WithRemoveImages", down, func(s *settings) error { s.removeImages = true; return nil })
+	return &option{name: "WithRemoveImages", verbs: down, down: func(s *downSettings) error { s.removeImages = true; return nil }}
 }
 
 // WithGracePeriod is how long a container gets to stop after its stop
 // signal before it is killed (-t), as lifecycle.WithGracePeriod. Default:
 // the service's stop_grace_period, else 10s.
 func WithGracePeriod(d time.Duration) GracePeriodOption {
-	return opt("WithGracePeriod", up|down|stop|restart, func(s *settings) error {
+	check := func() error {
 		if d < 0 {
 			return invalidf("compose: WithGracePeriod(%v): want a duration >= 0", d)
 		}
-		s.timeout = &d
 		return nil
-	})
+	}
+	return &option{name: "WithGracePeriod", verbs: up | down | stop | restart,
+		up:    func(s *upSettings) error { s.timeout = &d; return check() },
+		down:  func(s *downSettings) error { s.timeout = &d; return check() },
+		cycle: func(s *cycleSettings) error { s.timeout = &d; return check() }}
 }
 
 // WithAll lists stopped containers too (ps -a).
 func WithAll() PsOption {
-	return opt("WithAll", ps, func(s *settings) error { s.all = true; return nil })
+	return &option{name: "WithAll", verbs: ps, ps: func(s *psSettings) error { s.all = true; return nil }}
 }
 
 // WithFollow keeps streaming logs until ctx ends (logs -f).
 func WithFollow() LogsOption {
-	return opt("WithFollow", logs, func(s *settings) error { s.follow = true; return nil })
+	return &option{name: "WithFollow", verbs: logs, logs: func(s *logsSettings) error { s.follow = true; return nil }}
 }
 
 // WithTail shows only the last n lines of each container (logs --tail).
 func WithTail(n int) LogsOption {
-	return opt("WithTail", logs, func(s *settings) error {
+	return &option{name: "WithTail", verbs: logs, logs: func(s *logsSettings) error {
 		if n < 0 {
 			return invalidf("compose: WithTail(%d): want n >= 0", n)
 		}
 		s.tail, s.tailSet = n, true
 		return nil
-	})
+	}}
 }
 
 // WithStdout sends a one-off container's standard output to w.
 func WithStdout(w io.Writer) RunOption {
-	return opt("WithStdout", run, func(s *settings) error { s.stdout = w; return nil })
+	return &option{name: "WithStdout", verbs: run, run: func(s *runSettings) error { s.stdout = w; return nil }}
 }
 
 // WithStderr sends a one-off container's standard error (Run), or the
 // standard error in the logs of the stack's containers (Logs), to w, as
 // lifecycle.WithStderr does.
 func WithStderr(w io.Writer) StderrOption {
-	return opt("WithStderr", run|logs, func(s *settings) error { s.stderr = w; return nil })
+	return &option{name: "WithStderr", verbs: run | logs,
+		run:  func(s *runSettings) error { s.stderr = w; return nil },
+		logs: func(s *logsSettings) error { s.stderr = w; return nil }}
 }
 
 // WithEnv adds KEY=VALUE variables to the environment of a one-off
 // container (run -e), as lifecycle.WithEnv does for Run. Variables for
 // interpolating the compose files are WithVariables.
 func WithEnv(kv ...string) RunOption {
-	return opt("WithEnv", run, func(s *settings) error {
+	return &option{name: "WithEnv", verbs: run, run: func(s *runSettings) error {
 		if err := checkEnv("WithEnv", kv); err != nil {
 			return err
 		}
 		s.env = append(s.env, kv...)
 		return nil
-	})
+	}}
 }
 
 // WithNoDeps makes Run skip starting the service's dependencies (run --no-deps).
 func WithNoDeps() RunOption {
-	return opt("WithNoDeps", run, func(s *settings) error { s.noDeps = true; return nil })
+	return &option{name: "WithNoDeps", verbs: run, run: func(s *runSettings) error { s.noDeps = true; return nil }}
 }
 
 // checkEnv fails on a variable that is not KEY=VALUE. The error names
