@@ -10,7 +10,7 @@
 //	p, err := compose.Load(ctx, compose.WithWorkingDir("deploy"))
 //	s := compose.New(client, p)
 //	err = s.Up(ctx, compose.WithWait())
-//	defer s.Down(ctx, compose.WithVolumes())
+//	defer s.Down(ctx, compose.WithRemoveVolumes())
 //	addr, err := s.Port(ctx, "db", "5432") // "127.0.0.1:49153"
 //
 // Loading is compose-go's (github.com/compose-spec/compose-go/v2) with
@@ -33,7 +33,7 @@
 //     a development database is not opened to the network by accident;
 //     WithAllInterfaces behaves like the CLI.
 //   - Down removes anonymous volumes with their containers (the CLI keeps
-//     them without -v); named volumes still need WithVolumes.
+//     them without -v); named volumes still need WithRemoveVolumes.
 //   - A second Up does not re-run a one-shot service (one that others
 //     depend on with service_completed_successfully) that already
 //     completed with exit code 0; the CLI starts it again.

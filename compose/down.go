@@ -21,12 +21,12 @@ import (
 // containers by the com.docker.compose.project label, so it also takes
 // down a stack that docker compose started. Anonymous volumes go with
 // their containers (the CLI keeps them without -v); named volumes only
-// with WithVolumes; images Up built only with WithRemoveImages; containers
+// with WithRemoveVolumes; images Up built only with WithRemoveImages; containers
 // of services no longer in the project only with WithRemoveOrphans.
-// WithTimeout overrides each container's stop timeout.
-func (s *Stack) Down(ctx context.Context, opts ...Option) (err error) {
+// WithGracePeriod overrides each container's stop grace period.
+func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Down", opts)
+	set, err := applyOpts("Down", opts, DownOption.applyDown)
 	if err != nil {
 		return err
 	}
@@ -226,16 +226,16 @@ func (s *Stack) removeImages(ctx context.Context, prog *progress) []error {
 
 // Stop stops the stack's containers (WithServices: those services'),
 // dependants first, without removing them (docker compose stop).
-func (s *Stack) Stop(ctx context.Context, opts ...Option) (err error) {
+func (s *Stack) Stop(ctx context.Context, opts ...StopOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Stop", opts)
+	set, err := applyOpts("Stop", opts, StopOption.applyStop)
 	if err != nil {
 		return err
 	}
 	return s.stop(ctx, set)
 }
 
-func (s *Stack) stop(ctx context.Context, set *settings) error {
+func (s *Stack) stop(ctx context.Context, set *cycleSettings) error {
 	if err := s.checkServices(set.services); err != nil {
 		return err
 	}
@@ -269,16 +269,16 @@ func (s *Stack) stop(ctx context.Context, set *settings) error {
 // Start starts the stack's existing containers (WithServices: those
 // services' and their dependencies'), honouring depends_on conditions as
 // Up does (docker compose start). It creates nothing.
-func (s *Stack) Start(ctx context.Context, opts ...Option) (err error) {
+func (s *Stack) Start(ctx context.Context, opts ...StartOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Start", opts)
+	set, err := applyOpts("Start", opts, StartOption.applyStart)
 	if err != nil {
 		return err
 	}
 	return s.start(ctx, set)
 }
 
-func (s *Stack) start(ctx context.Context, set *settings) error {
+func (s *Stack) start(ctx context.Context, set *cycleSettings) error {
 	p, deps, err := s.plan(set.services)
 	if err != nil {
 		return err
@@ -299,20 +299,20 @@ func (s *Stack) start(ctx context.Context, set *settings) error {
 			return fmt.Errorf("compose %s: start: service %q has no container: use Up", s.p.Name, name)
 		}
 	}
-	r := &runner{s: s, p: p, set: &settings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
+	r := &runner{s: s, p: p, set: &upSettings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
 	return r.run(ctx)
 }
 
 // Restart stops then starts the stack's containers (WithServices: those
 // services'), in dependency order (docker compose restart).
-func (s *Stack) Restart(ctx context.Context, opts ...Option) (err error) {
+func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Restart", opts)
+	set, err := applyOpts("Restart", opts, RestartOption.applyRestart)
 	if err != nil {
 		return err
 	}
 	if err := s.stop(ctx, set); err != nil {
 		return err
 	}
-	return s.start(ctx, &settings{services: set.services, progress: set.progress})
+	return s.start(ctx, &cycleSettings{services: set.services, progress: set.progress})
 }

@@ -57,7 +57,7 @@ func downAtEnd(t *testing.T, s *Stack) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		assert.NoError(t, s.Down(ctx, WithVolumes(), WithRemoveOrphans(), WithRemoveImages(), WithTimeout(2*time.Second)))
+		assert.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithRemoveOrphans(), WithRemoveImages(), WithGracePeriod(2*time.Second)))
 		noProjectLeft(t, s.c, s.p.Name)
 	})
 }
@@ -69,7 +69,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	name := projectName(c, "stack")
 	extraTag := name + "-app:extra"
 	p, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name),
-		WithEnv(append(stackEnv(t, c, true), "APP_EXTRA_TAG="+extraTag)...))
+		WithVariables(append(stackEnv(t, c, true), "APP_EXTRA_TAG="+extraTag)...))
 	require.NoError(t, err)
 	s := New(c, p)
 	downAtEnd(t, s)
@@ -196,7 +196,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	assert.NotContains(t, prog2.String(), "Created")
 
 	// A changed service is recreated; the others are kept.
-	p2, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithEnv(append(stackEnv(t, c, true), "GREETING=changed")...))
+	p2, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithVariables(append(stackEnv(t, c, true), "GREETING=changed")...))
 	require.NoError(t, err)
 	require.NoError(t, New(c, p2).Up(ctx, WithWait()))
 	changed, err := s.Ps(ctx, WithAll())
@@ -210,7 +210,7 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	}
 
 	// Stop, Start, Restart.
-	require.NoError(t, s.Stop(ctx, WithServices("web"), WithTimeout(time.Second)))
+	require.NoError(t, s.Stop(ctx, WithServices("web"), WithGracePeriod(time.Second)))
 	ps, err = s.Ps(ctx, WithServices("web"))
 	require.NoError(t, err)
 	assert.Empty(t, ps)
@@ -220,9 +220,9 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	assert.Len(t, ps, 2)
 	require.NoError(t, s.Restart(ctx, WithServices("cache")))
 
-	// Down in reverse order removes everything (named volumes with WithVolumes).
+	// Down in reverse order removes everything (named volumes with WithRemoveVolumes).
 	var down testbench.Buffer
-	require.NoError(t, s.Down(ctx, WithVolumes(), WithRemoveImages(), WithProgress(&down)))
+	require.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithRemoveImages(), WithProgress(&down)))
 	d := down.String()
 	testbench.InOrder(t, d, name+"-app-1  Removed", name+"-db-1  Stopping")
 	testbench.InOrder(t, d, name+"-web-1  Removed", name+"-app-1  Stopping")
@@ -234,7 +234,7 @@ func TestUpFailingDependencyBlocksDependant(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := projectName(c, "exit1")
-	p, err := Load(ctx, WithFiles("testdata/fail/exit1.yaml"), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+	p, err := Load(ctx, WithFiles("testdata/fail/exit1.yaml"), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
 	require.NoError(t, err)
 	s := New(c, p)
 	downAtEnd(t, s)
@@ -255,7 +255,7 @@ func TestUpFailingDependencyBlocksDependant(t *testing.T) {
 		}
 	}
 	assert.Contains(t, services, "independent", "independent services are not held back")
-	require.NoError(t, s.Down(ctx, WithTimeout(time.Second)))
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second)))
 	noProjectLeft(t, c, name)
 }
 
@@ -264,7 +264,7 @@ func TestUpUnhealthy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := projectName(c, "sick")
-	p, err := Load(ctx, WithFiles("testdata/fail/unhealthy.yaml"), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+	p, err := Load(ctx, WithFiles("testdata/fail/unhealthy.yaml"), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
 	require.NoError(t, err)
 	s := New(c, p)
 	downAtEnd(t, s)
@@ -274,7 +274,7 @@ func TestUpUnhealthy(t *testing.T) {
 	assert.Contains(t, err.Error(), "is unhealthy")
 	assert.Contains(t, err.Error(), "starting sick service")
 	assert.Contains(t, err.Error(), `"needs-sick" not started`)
-	require.NoError(t, s.Down(ctx, WithTimeout(time.Second)))
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second)))
 	noProjectLeft(t, c, name)
 }
 
@@ -282,7 +282,7 @@ func TestWaitTimeoutIsAFailure(t *testing.T) {
 	c := testbench.Client(t)
 	ctx := context.Background()
 	name := projectName(c, "slow")
-	p, err := Load(ctx, WithFiles("testdata/fail/unhealthy.yaml"), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+	p, err := Load(ctx, WithFiles("testdata/fail/unhealthy.yaml"), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
 	require.NoError(t, err)
 	// Make the check slow rather than failing: never healthy within 2s.
 	sick := p.Services["sick"]
@@ -347,10 +347,10 @@ volumes:
 	require.NoError(t, s.Up(ctx))
 	require.NoError(t, s.Down(ctx))
 	v, err := c.API().VolumeInspect(ctx, name+"_data")
-	require.NoError(t, err, "named volume removed without WithVolumes")
+	require.NoError(t, err, "named volume removed without WithRemoveVolumes")
 	assert.Equal(t, "data", v.Labels[LabelVolume])
 	assert.Equal(t, name, v.Labels[LabelProject])
-	require.NoError(t, s.Down(ctx, WithVolumes()))
+	require.NoError(t, s.Down(ctx, WithRemoveVolumes()))
 	_, err = c.API().VolumeInspect(ctx, name+"_data")
 	require.Error(t, err)
 }

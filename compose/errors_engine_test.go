@@ -96,9 +96,9 @@ func TestDownLeavesNetworkOfOrphans(t *testing.T) {
 	delete(p.Services, "orphan")
 
 	var prog testbench.Buffer
-	require.NoError(t, s.Down(ctx, WithTimeout(time.Second), WithProgress(&prog)))
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second), WithProgress(&prog)))
 	assert.Contains(t, prog.String(), "Network "+name+"_default  Resource is still in use", prog.String())
-	cts, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
 	require.NoError(t, err)
 	require.Len(t, cts, 1, "the orphan container is kept")
 	assert.Equal(t, "orphan", cts[0].Labels[LabelService])

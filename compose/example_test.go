@@ -33,7 +33,7 @@ services:
 `), 0o644)
 
 	p, err := compose.Load(context.Background(), compose.WithWorkingDir(dir),
-		compose.WithEnv("POSTGRES_IMAGE=postgres:16"), compose.WithoutOSEnv())
+		compose.WithVariables("POSTGRES_IMAGE=postgres:16"), compose.WithoutOSEnv())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func ExampleStack_Up() {
 	if err := st.Up(ctx, compose.WithBuild(), compose.WithWait(), compose.WithProgress(os.Stdout)); err != nil {
 		log.Fatal(err) // names the failing service, with its last log lines
 	}
-	defer st.Down(ctx, compose.WithVolumes())
+	defer st.Down(ctx, compose.WithRemoveVolumes())
 
 	addr, _ := st.Port(ctx, "db", "5432")
 	fmt.Println("database on", addr)

@@ -24,12 +24,12 @@ import (
 func faultStack(t *testing.T, what string, opts ...lifecycle.ClientOption) (*testbench.FaultProxy, *Stack) {
 	t.Helper()
 	p := testbench.NewFaultProxy(t)
-	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithHost(p.Host())}, opts...)...)
+	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithDockerHost(p.Host())}, opts...)...)
 	env := []string{
 		"BUSYBOX_IMAGE=" + testbench.BusyboxImage(t, c),
 		"REDIS_IMAGE=" + testbench.RequireImage(t, c, testbench.Redis),
 	}
-	proj, err := Load(context.Background(), WithFiles("testdata/faults/compose.yaml"), WithProjectName(projectName(c, what)), WithEnv(env...))
+	proj, err := Load(context.Background(), WithFiles("testdata/faults/compose.yaml"), WithProjectName(projectName(c, what)), WithVariables(env...))
 	require.NoError(t, err)
 	s := New(c, proj)
 	downAtEnd(t, s)
@@ -64,7 +64,7 @@ func upSurvives(t *testing.T, p *testbench.FaultProxy, s *Stack, name string, ru
 		got[sc.Service] = sc.State + "/" + sc.Health
 	}
 	assert.Equal(t, map[string]string{"cache": "running/healthy", "app": "running/"}, got, name)
-	require.NoError(t, s.Down(ctx, WithTimeout(2*time.Second)))
+	require.NoError(t, s.Down(ctx, WithGracePeriod(2*time.Second)))
 	noProjectLeft(t, s.c, s.p.Name)
 	t.Logf("%s: Up survived %d injected faults", name, n)
 	return n
@@ -103,7 +103,7 @@ func TestUpWaitSurvivesFaults(t *testing.T) {
 	assert.Contains(t, err.Error(), "inspect broken for good")
 	assert.Contains(t, err.Error(), "inspections failed in a row")
 	assert.Contains(t, err.Error(), `service "app" not started: dependency "cache" failed`)
-	require.NoError(t, s.Down(ctx, WithTimeout(2*time.Second)))
+	require.NoError(t, s.Down(ctx, WithGracePeriod(2*time.Second)))
 	noProjectLeft(t, s.c, s.p.Name)
 }
 

@@ -111,10 +111,10 @@ func TestInteropWithComposeCLI(t *testing.T) {
 
 	t.Run("CLI sees and takes down a library stack", func(t *testing.T) {
 		name := projectName(c, "lib2cli")
-		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithEnv(env...))
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(env...))
 		require.NoError(t, err)
 		s := New(c, p)
-		t.Cleanup(func() { _ = s.Down(context.Background(), WithVolumes()); noProjectLeft(t, c, name) })
+		t.Cleanup(func() { _ = s.Down(context.Background(), WithRemoveVolumes()); noProjectLeft(t, c, name) })
 		require.NoError(t, s.Up(ctx, WithWait()))
 		out := composeCLI(t, dir, name, env, "ps", "--format", "json")
 		assert.Equal(t, []string{
@@ -130,10 +130,10 @@ func TestInteropWithComposeCLI(t *testing.T) {
 
 	t.Run("library sees and takes down a CLI stack", func(t *testing.T) {
 		name := projectName(c, "cli2lib")
-		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithEnv(env...))
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(env...))
 		require.NoError(t, err)
 		s := New(c, p)
-		t.Cleanup(func() { _ = s.Down(context.Background(), WithVolumes()); noProjectLeft(t, c, name) })
+		t.Cleanup(func() { _ = s.Down(context.Background(), WithRemoveVolumes()); noProjectLeft(t, c, name) })
 		composeCLI(t, dir, name, env, "up", "-d", "--wait")
 		ps, err := s.Ps(ctx)
 		require.NoError(t, err)
@@ -154,13 +154,13 @@ func TestInteropWithComposeCLI(t *testing.T) {
 		ids := containerIDs(t, s)
 		require.NoError(t, s.Up(ctx, WithWait()))
 		assert.Equal(t, ids, containerIDs(t, s), "Up recreated containers the CLI made")
-		require.NoError(t, s.Down(ctx, WithVolumes()))
+		require.NoError(t, s.Down(ctx, WithRemoveVolumes()))
 		noProjectLeft(t, c, name)
 	})
 
 	t.Run("config --hash agrees", func(t *testing.T) {
 		name := projectName(c, "hash")
-		p, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+		p, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
 		require.NoError(t, err)
 		out := composeCLI(t, "testdata/stack", name, stackEnv(t, c, false), "config", "--hash", "*")
 		n := 0

@@ -58,11 +58,12 @@ func WithProjectName(name string) LoadOption {
 	return func(c *loadConfig) error { c.name = name; return nil }
 }
 
-// WithEnv adds variables for interpolation, as "KEY=VALUE" strings. They
-// win over the process environment and the .env file.
-func WithEnv(kv ...string) LoadOption {
+// WithVariables adds variables for interpolating the compose files
+// (${VAR}), as "KEY=VALUE" strings. They win over the process environment
+// and the .env file. (A one-off container's environment is WithEnv.)
+func WithVariables(kv ...string) LoadOption {
 	return func(c *loadConfig) error {
-		if err := checkEnv("WithEnv", kv); err != nil {
+		if err := checkEnv("WithVariables", kv); err != nil {
 			return err
 		}
 		c.env = append(c.env, kv...)
@@ -70,12 +71,12 @@ func WithEnv(kv ...string) LoadOption {
 	}
 }
 
-// WithEnvMap adds variables for interpolation from a map; see WithEnv.
-func WithEnvMap(m map[string]string) LoadOption {
+// WithVariablesMap adds variables for interpolation from a map; see WithVariables.
+func WithVariablesMap(m map[string]string) LoadOption {
 	return func(c *loadConfig) error {
 		for k, v := range m {
 			if k == "" {
-				return fmt.Errorf("compose: WithEnvMap: empty variable name")
+				return invalidf("compose: WithVariablesMap: empty variable name")
 			}
 			c.env = append(c.env, k+"="+v)
 		}
@@ -97,7 +98,7 @@ func WithProfiles(profiles ...string) LoadOption {
 
 // WithoutOSEnv keeps the process environment out of interpolation and of
 // the project name (COMPOSE_PROJECT_NAME, COMPOSE_FILE, COMPOSE_PROFILES):
-// only WithEnv and the .env file count. The CLI always reads the process
+// only WithVariables and the .env file count. The CLI always reads the process
 // environment; so does Load by default.
 func WithoutOSEnv() LoadOption {
 	return func(c *loadConfig) error { c.noOSEnv = true; return nil }

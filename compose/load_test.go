@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +23,7 @@ func load(t *testing.T, opts ...LoadOption) (*Stack, error) {
 }
 
 func TestLoadStack(t *testing.T) {
-	s, err := load(t, WithWorkingDir("testdata/stack"), WithEnv("BUSYBOX_IMAGE=bb:1"))
+	s, err := load(t, WithWorkingDir("testdata/stack"), WithVariables("BUSYBOX_IMAGE=bb:1"))
 	require.NoError(t, err)
 	p := s.p
 	// name: from the file; default discovery found compose.yaml + compose.override.yaml.
@@ -49,11 +50,11 @@ func TestLoadStack(t *testing.T) {
 	abs, _ := filepath.Abs("testdata/stack/app/config")
 	assert.Equal(t, abs, app.Volumes[1].Source)
 
-	s, err = load(t, WithWorkingDir("testdata/stack"), WithProfiles("debug"), WithEnv("GREETING=explicit"))
+	s, err = load(t, WithWorkingDir("testdata/stack"), WithProfiles("debug"), WithVariables("GREETING=explicit"))
 	require.NoError(t, err)
 	assert.Contains(t, s.p.Services, "debug")
 	assert.Equal(t, "explicit", *s.p.Services["app"].Environment["GREETING"], "explicit variables win over .env")
-	s, err = load(t, WithWorkingDir("testdata/stack"), WithEnv("COMPOSE_PROFILES=debug"))
+	s, err = load(t, WithWorkingDir("testdata/stack"), WithVariables("COMPOSE_PROFILES=debug"))
 	require.NoError(t, err)
 	assert.Contains(t, s.p.Services, "debug", "COMPOSE_PROFILES as the CLI")
 }
@@ -69,10 +70,10 @@ func TestLoadFilesMergedInOrder(t *testing.T) {
 
 func TestLoadProjectNamePrecedence(t *testing.T) {
 	// option > COMPOSE_PROJECT_NAME > name: > directory
-	s, err := load(t, WithWorkingDir("testdata/stack"), WithProjectName("opt"), WithEnv("COMPOSE_PROJECT_NAME=env"))
+	s, err := load(t, WithWorkingDir("testdata/stack"), WithProjectName("opt"), WithVariables("COMPOSE_PROJECT_NAME=env"))
 	require.NoError(t, err)
 	assert.Equal(t, "opt", s.p.Name)
-	s, err = load(t, WithWorkingDir("testdata/stack"), WithEnv("COMPOSE_PROJECT_NAME=env"))
+	s, err = load(t, WithWorkingDir("testdata/stack"), WithVariables("COMPOSE_PROJECT_NAME=env"))
 	require.NoError(t, err)
 	assert.Equal(t, "env", s.p.Name)
 	s, err = load(t, WithWorkingDir("testdata/stack"))
@@ -90,7 +91,7 @@ func TestLoadProjectNamePrecedence(t *testing.T) {
 }
 
 func TestLoadExtends(t *testing.T) {
-	s, err := load(t, WithWorkingDir("testdata/load/extends"), WithEnvMap(map[string]string{"BASE_IMAGE": "x:1"}))
+	s, err := load(t, WithWorkingDir("testdata/load/extends"), WithVariablesMap(map[string]string{"BASE_IMAGE": "x:1"}))
 	require.NoError(t, err)
 	web := s.p.Services["web"]
 	assert.Equal(t, "x:1", web.Image)
@@ -156,20 +157,28 @@ func TestGraphErrorsBeforeEngine(t *testing.T) {
 
 func TestOptionMisuse(t *testing.T) {
 	s := &Stack{}
-	err := s.Down(context.Background(), WithWait())
-	require.Error(t, err)
+	// An option of another verb does not compile (TestOptionTypes); one
+	// converted by assertion is still refused, wrapping ErrInvalid.
+	var wait any = WithWait()
+	err := s.Down(context.Background(), wait.(DownOption))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 	assert.Contains(t, err.Error(), "Down")
 	assert.Contains(t, err.Error(), "WithWait")
-	_, err = s.Ps(context.Background(), Option{})
-	require.ErrorContains(t, err, "zero Option")
-	_, err = Load(context.Background(), WithEnv("NOEQUALS"))
+	_, err = s.Ps(context.Background(), nil)
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	require.ErrorContains(t, err, "option #1 is nil")
+	_, err = s.Ps(context.Background(), WithServices(""))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid, "a bad option value")
+	_, err = Load(context.Background(), WithVariables("NOEQUALS"))
 	require.ErrorContains(t, err, "NOEQUALS")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 	// A value without a name is not echoed: it may be a secret.
-	_, err = Load(context.Background(), WithEnv("A=1", "=hunter2"))
+	_, err = Load(context.Background(), WithVariables("A=1", "=hunter2"))
 	require.ErrorContains(t, err, "variable 2")
 	assert.NotContains(t, err.Error(), "hunter2")
-	_, err = applyOpts("Run", []Option{WithRunEnv("=hunter2")})
-	require.ErrorContains(t, err, "WithRunEnv")
+	_, err = applyOpts("Run", []RunOption{WithEnv("=hunter2")}, RunOption.applyRun)
+	require.ErrorContains(t, err, "WithEnv")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 	assert.NotContains(t, err.Error(), "hunter2")
 }
 

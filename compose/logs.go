@@ -37,12 +37,14 @@ func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
 }
 
 // Logs writes the logs of the stack's containers to w, each line prefixed
-// with the container's short name padded as the CLI does ("web-1  | ").
+// with the container's short name padded as the CLI does ("web-1  | "):
+// standard output, and standard error too unless WithStderr sends it
+// elsewhere (prefixed the same way), as lifecycle's Container.Logs does.
 // WithServices narrows, WithTail(n) keeps each container's last n lines,
 // WithFollow streams until ctx ends or every container stops.
-func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) (err error) {
+func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Logs", opts)
+	set, err := applyOpts("Logs", opts, LogsOption.applyLogs)
 	if err != nil {
 		return err
 	}
@@ -76,16 +78,26 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...Option) (err erro
 			lw := &lineWriter{w: w, mu: &mu, prefix: fmt.Sprintf("%-*s  | ", width, t.prefix)}
 			ct, err := s.c.Container(ctx, t.id)
 			if err == nil {
-				lopts := []lifecycle.Option{lifecycle.WithStdout(lw), lifecycle.WithStderr(lw)}
+				var lopts []lifecycle.LogsOption
 				if set.follow {
 					lopts = append(lopts, lifecycle.WithFollow())
 				}
 				if set.tailSet {
 					lopts = append(lopts, lifecycle.WithTail(set.tail))
 				}
-				err = ct.Logs(ctx, lopts...)
+				var ew *lineWriter
+				if set.stderr != nil {
+					ew = &lineWriter{w: set.stderr, mu: &mu, prefix: lw.prefix}
+					lopts = append(lopts, lifecycle.WithStderr(ew))
+				}
+				err = ct.Logs(ctx, lw, lopts...)
 				if ferr := lw.flush(); err == nil {
 					err = ferr
+				}
+				if ew != nil {
+					if ferr := ew.flush(); err == nil {
+						err = ferr
+					}
 				}
 			}
 			if err != nil && ctx.Err() == nil {
@@ -213,7 +225,7 @@ func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycl
 
 // Exec runs cmd in the service's first running container (docker
 // compose exec); lifecycle's Exec options apply.
-func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.Option) (*lifecycle.ExecResult, error) {
+func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.ExecOption) (*lifecycle.ExecResult, error) {
 	ct, err := s.serviceContainer(ctx, service)
 	if err != nil {
 		return nil, err
@@ -244,9 +256,9 @@ func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
 // com.docker.compose.oneoff=True, streams its output to WithStdout and
 // WithStderr, waits for it to exit, removes it and returns its exit code.
 // Its ports are not published (as the CLI without --service-ports).
-func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...Option) (code int, err error) {
+func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...RunOption) (code int, err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Run", opts)
+	set, err := applyOpts("Run", opts, RunOption.applyRun)
 	if err != nil {
 		return -1, err
 	}
@@ -265,7 +277,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 			}
 		}
 		if len(deps) > 0 {
-			upOpts := []Option{WithServices(deps...)}
+			upOpts := []UpOption{WithServices(deps...)}
 			if set.progress != nil {
 				upOpts = append(upOpts, WithProgress(set.progress))
 			}
@@ -296,7 +308,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 		one.Environment = env
 	}
 	p := s.p
-	images, err := s.ensureImages(ctx, withOnly(p, one), &settings{}, prog)
+	images, err := s.ensureImages(ctx, withOnly(p, one), false, prog)
 	if err != nil {
 		return -1, err
 	}
@@ -309,7 +321,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...O
 	slug := hex.EncodeToString(slugb)
 	labels := s.containerLabels(p, one, 0, hash, images[service], true)
 	labels[LabelSlug] = slug
-	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set))
+	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set.allInterfaces))
 	if err != nil {
 		return -1, err
 	}

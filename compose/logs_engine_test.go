@@ -39,13 +39,13 @@ func TestLogsCapGiantLine(t *testing.T) {
 `, barBytes)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
 	name := projectName(c, "bar")
-	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithEnv(stackEnv(t, c, false)...))
+	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
 	require.NoError(t, err)
 	s := New(c, p)
 	downAtEnd(t, s)
 	require.NoError(t, s.Up(ctx))
 
-	cts, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
 	require.NoError(t, err)
 	require.Len(t, cts, 1)
 	ct, err := c.Container(ctx, cts[0].ID)
@@ -68,9 +68,46 @@ func TestLogsCapGiantLine(t *testing.T) {
 	assert.LessOrEqual(t, dropped+maxLogLine, barBytes)
 	assert.Equal(t, "bar-1  | done", lines[1])
 
-	got := s.lastLogs(ctx, ct.ID, 10)
+	got := s.lastLogs(ctx, ct.ID(), 10)
 	quoted := strings.Split(got, "\n")
 	require.Len(t, quoted, 2)
 	assert.Len(t, quoted[0], len("  | ")+300+len("..."), "the giant line quoted on its first 300 bytes")
 	assert.Equal(t, "  | done", quoted[1])
+}
+
+// Stack.Logs writes standard error to w too, as Container.Logs does,
+// unless WithStderr sends it elsewhere, prefixed the same way.
+func TestLogsStderr(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	yaml := `services:
+  two:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "echo to-out; echo to-err >&2"]
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
+	name := projectName(c, "stderr")
+	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx))
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	require.NoError(t, err)
+	require.Len(t, cts, 1)
+	ct, err := c.Container(ctx, cts[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, waitfor.Wait(ctx, ct.Exited(0)))
+
+	var all bytes.Buffer
+	require.NoError(t, s.Logs(ctx, &all))
+	assert.Contains(t, all.String(), "two-1  | to-out\n")
+	assert.Contains(t, all.String(), "two-1  | to-err\n")
+
+	var out, errs bytes.Buffer
+	require.NoError(t, s.Logs(ctx, &out, WithStderr(&errs)))
+	assert.Equal(t, "two-1  | to-out\n", out.String())
+	assert.Equal(t, "two-1  | to-err\n", errs.String())
 }

@@ -7,192 +7,373 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/internal/redact"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
-// Option configures one Stack verb (Up, Down, Ps, Logs, Stop, Start,
-// Restart, Run). One type serves all verbs, like lifecycle.Option; an
-// option given to a verb it means nothing to is an error naming both.
-type Option struct {
-	name  string
-	verbs string
-	apply func(*settings) error
+// Options are typed by verb, as lifecycle's are: Up takes UpOption
+// values, Down DownOption values, and so on, so an option given to a verb
+// it means nothing to does not compile. An option that serves several
+// verbs satisfies each of their types (WithProgress returns a
+// ProgressOption, which is an UpOption, a DownOption, ...). The option
+// types have unexported methods: build them with the With... functions.
+
+// UpOption configures Stack.Up.
+type UpOption interface{ applyUp(*upSettings) error }
+
+// DownOption configures Stack.Down.
+type DownOption interface{ applyDown(*downSettings) error }
+
+// PsOption configures Stack.Ps.
+type PsOption interface{ applyPs(*psSettings) error }
+
+// LogsOption configures Stack.Logs.
+type LogsOption interface{ applyLogs(*logsSettings) error }
+
+// StopOption configures Stack.Stop.
+type StopOption interface{ applyStop(*cycleSettings) error }
+
+// StartOption configures Stack.Start.
+type StartOption interface{ applyStart(*cycleSettings) error }
+
+// RestartOption configures Stack.Restart.
+type RestartOption interface{ applyRestart(*cycleSettings) error }
+
+// RunOption configures Stack.Run.
+type RunOption interface{ applyRun(*runSettings) error }
+
+// ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
+type ProgressOption interface {
+	UpOption
+	DownOption
+	StopOption
+	StartOption
+	RestartOption
+	RunOption
 }
 
-type settings struct {
+// ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start and Restart.
+type ServicesOption interface {
+	UpOption
+	PsOption
+	LogsOption
+	StopOption
+	StartOption
+	RestartOption
+}
+
+// GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
+type GracePeriodOption interface {
+	UpOption
+	DownOption
+	StopOption
+	RestartOption
+}
+
+// StderrOption is WithStderr: it serves Run and Logs.
+type StderrOption interface {
+	RunOption
+	LogsOption
+}
+
+// UpDownOption serves Up and Down (WithRemoveOrphans).
+type UpDownOption interface {
+	UpOption
+	DownOption
+}
+
+// UpRunOption serves Up and Run (WithAllInterfaces).
+type UpRunOption interface {
+	UpOption
+	RunOption
+}
+
+// Each verb's own settings. Stop, Start and Restart (stop then start)
+// share one.
+
+type upSettings struct {
+	services      []string
+	progress      io.Writer
 	wait          bool
 	waitTimeout   time.Duration
 	build         bool
-	progress      io.Writer
-	services      []string
 	removeOrphans bool
 	allInterfaces bool
 	forceRecreate bool
+	timeout       *time.Duration
+}
+
+type downSettings struct {
+	progress      io.Writer
+	removeOrphans bool
 	volumes       bool
 	removeImages  bool
 	timeout       *time.Duration
-	all           bool
-	follow        bool
-	tail          int
-	tailSet       bool
+}
+
+type psSettings struct {
+	services []string
+	all      bool
+}
+
+type logsSettings struct {
+	services []string
+	follow   bool
+	tail     int
+	tailSet  bool
+	stderr   io.Writer
+}
+
+// cycleSettings serves Stop, Start and Restart.
+type cycleSettings struct {
+	services []string
+	progress io.Writer
+	timeout  *time.Duration
+}
+
+type runSettings struct {
+	progress      io.Writer
+	allInterfaces bool
 	stdout        io.Writer
 	stderr        io.Writer
 	env           []string
 	noDeps        bool
 }
 
-func opt(name, verbs string, f func(*settings) error) Option {
-	return Option{name: name, verbs: verbs, apply: f}
+type verb uint8
+
+const (
+	up verb = 1 << iota
+	down
+	ps
+	logs
+	stop
+	start
+	restart
+	run
+)
+
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run"}
+
+// option is the one concrete type behind every option type: the verbs it
+// serves, and a setter per settings struct. The With... functions return
+// it as the interface of exactly those verbs.
+type option struct {
+	name  string
+	verbs verb
+	up    func(*upSettings) error
+	down  func(*downSettings) error
+	ps    func(*psSettings) error
+	logs  func(*logsSettings) error
+	cycle func(*cycleSettings) error
+	run   func(*runSettings) error
 }
 
-func applyOpts(verb string, opts []Option) (*settings, error) {
-	s := &settings{}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("compose: %s: zero Option value: build options with the With... functions", verb)
+// set calls f, or fails if the option does not serve v: reachable only by
+// converting an option to another option type by assertion.
+func set[S any](o *option, v verb, f func(*S) error, s *S) error {
+	if o.verbs&v == 0 || f == nil {
+		name := ""
+		for i, n := range verbNames {
+			if v == 1<<i {
+				name = n
+			}
 		}
-		if !strings.Contains(" "+o.verbs+" ", " "+verb+" ") {
-			return nil, fmt.Errorf("compose: %s: option %s does not apply (it applies to %s)", verb, o.name, strings.ReplaceAll(o.verbs, " ", ", "))
+		return invalidf("compose: %s: option %s does not apply", name, o.name)
+	}
+	return f(s)
+}
+
+func (o *option) applyUp(s *upSettings) error         { return set(o, up, o.up, s) }
+func (o *option) applyDown(s *downSettings) error     { return set(o, down, o.down, s) }
+func (o *option) applyPs(s *psSettings) error         { return set(o, ps, o.ps, s) }
+func (o *option) applyLogs(s *logsSettings) error     { return set(o, logs, o.logs, s) }
+func (o *option) applyStop(s *cycleSettings) error    { return set(o, stop, o.cycle, s) }
+func (o *option) applyStart(s *cycleSettings) error   { return set(o, start, o.cycle, s) }
+func (o *option) applyRestart(s *cycleSettings) error { return set(o, restart, o.cycle, s) }
+func (o *option) applyRun(s *runSettings) error       { return set(o, run, o.run, s) }
+
+// applyOpts builds a verb's settings from its options; a nil option is
+// an error wrapping lifecycle.ErrInvalid.
+func applyOpts[O any, S any](name string, opts []O, apply func(O, *S) error) (*S, error) {
+	s := new(S)
+	for i, o := range opts {
+		if p, ok := any(o).(*option); any(o) == nil || ok && p == nil {
+			return nil, invalidf("compose: %s: option #%d is nil: build options with the With... functions", name, i+1)
 		}
-		if err := o.apply(s); err != nil {
+		if err := apply(o, s); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
+// invalidf is an error wrapping lifecycle.ErrInvalid: a bad argument.
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+func (e *invalidError) Unwrap() error { return lifecycle.ErrInvalid }
+
 // WithWait makes Up return only when every started service is running,
 // or healthy if it has a healthcheck (docker compose up --wait). A
 // service that exits, or becomes unhealthy, fails Up; a one-shot service
 // (others depend on it with service_completed_successfully) may exit 0.
-func WithWait() Option {
-	return opt("WithWait", "Up", func(s *settings) error { s.wait = true; return nil })
+func WithWait() UpOption {
+	return &option{name: "WithWait", verbs: up, up: func(s *upSettings) error { s.wait = true; return nil }}
 }
 
 // WithWaitTimeout bounds the whole of Up, waiting included
 // (--wait-timeout); reaching it is a failure. It implies WithWait.
-func WithWaitTimeout(d time.Duration) Option {
-	return opt("WithWaitTimeout", "Up", func(s *settings) error {
+func WithWaitTimeout(d time.Duration) UpOption {
+	return &option{name: "WithWaitTimeout", verbs: up, up: func(s *upSettings) error {
 		if d <= 0 {
-			return fmt.Errorf("compose: WithWaitTimeout(%v): want a positive duration", d)
+			return invalidf("compose: WithWaitTimeout(%v): want a positive duration", d)
 		}
 		s.wait, s.waitTimeout = true, d
 		return nil
-	})
+	}}
 }
 
 // WithBuild builds the images of services with a build: section even if
 // they exist (up --build). Without it they are built only when missing.
-func WithBuild() Option {
-	return opt("WithBuild", "Up", func(s *settings) error { s.build = true; return nil })
+func WithBuild() UpOption {
+	return &option{name: "WithBuild", verbs: up, up: func(s *upSettings) error { s.build = true; return nil }}
 }
 
 // WithProgress writes one line per step and per service state change
 // (pulling, building, created, started, healthy, stopped, removed...).
-func WithProgress(w io.Writer) Option {
-	return opt("WithProgress", "Up Down Stop Start Restart Run", func(s *settings) error { s.progress = w; return nil })
+func WithProgress(w io.Writer) ProgressOption {
+	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run,
+		up:    func(s *upSettings) error { s.progress = w; return nil },
+		down:  func(s *downSettings) error { s.progress = w; return nil },
+		cycle: func(s *cycleSettings) error { s.progress = w; return nil },
+		run:   func(s *runSettings) error { s.progress = w; return nil }}
 }
 
 // WithServices narrows the verb to these services. For Up, their
 // dependencies are started too, as with docker compose up svc.
-func WithServices(names ...string) Option {
-	return opt("WithServices", "Up Ps Logs Stop Start Restart", func(s *settings) error {
+func WithServices(names ...string) ServicesOption {
+	add := func(dst *[]string) error {
 		for _, n := range names {
 			if n == "" {
-				return fmt.Errorf("compose: WithServices: empty service name")
+				return invalidf("compose: WithServices: empty service name")
 			}
 		}
-		s.services = append(s.services, names...)
+		*dst = append(*dst, names...)
 		return nil
-	})
+	}
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart,
+		up:    func(s *upSettings) error { return add(&s.services) },
+		ps:    func(s *psSettings) error { return add(&s.services) },
+		logs:  func(s *logsSettings) error { return add(&s.services) },
+		cycle: func(s *cycleSettings) error { return add(&s.services) }}
 }
 
 // WithRemoveOrphans removes containers of the project whose service is no
 // longer in the compose files (--remove-orphans).
-func WithRemoveOrphans() Option {
-	return opt("WithRemoveOrphans", "Up Down", func(s *settings) error { s.removeOrphans = true; return nil })
+func WithRemoveOrphans() UpDownOption {
+	return &option{name: "WithRemoveOrphans", verbs: up | down,
+		up:   func(s *upSettings) error { s.removeOrphans = true; return nil },
+		down: func(s *downSettings) error { s.removeOrphans = true; return nil }}
 }
 
 // WithAllInterfaces publishes ports that give no host IP on all
 // interfaces (0.0.0.0), as docker compose does. By default Dockhand binds
 // them to 127.0.0.1 only.
-func WithAllInterfaces() Option {
-	return opt("WithAllInterfaces", "Up Run", func(s *settings) error { s.allInterfaces = true; return nil })
+func WithAllInterfaces() UpRunOption {
+	return &option{name: "WithAllInterfaces", verbs: up | run,
+		up:  func(s *upSettings) error { s.allInterfaces = true; return nil },
+		run: func(s *runSettings) error { s.allInterfaces = true; return nil }}
 }
 
 // WithForceRecreate recreates containers even if their configuration did
 // not change (--force-recreate).
-func WithForceRecreate() Option {
-	return opt("WithForceRecreate", "Up", func(s *settings) error { s.forceRecreate = true; return nil })
+func WithForceRecreate() UpOption {
+	return &option{name: "WithForceRecreate", verbs: up, up: func(s *upSettings) error { s.forceRecreate = true; return nil }}
 }
 
-// WithVolumes makes Down remove the project's named volumes too (down -v).
-func WithVolumes() Option {
-	return opt("WithVolumes", "Down", func(s *settings) error { s.volumes = true; return nil })
+// WithRemoveVolumes makes Down remove the project's named volumes too
+// (down -v), as lifecycle.WithRemoveVolumes does for a container's (rm -v).
+func WithRemoveVolumes() DownOption {
+	return &option{name: "WithRemoveVolumes", verbs: down, down: func(s *downSettings) error { s.volumes = true; return nil }}
 }
 
 // WithRemoveImages makes Down remove the images Up built for the project
 // (down --rmi local).
-func WithRemoveImages() Option {
-	return opt("WithRemoveImages", "Down", func(s *settings) error { s.removeImages = true; return nil })
+func WithRemoveImages() DownOption {
+	return &option{name: "WithRemoveImages", verbs: down, down: func(s *downSettings) error { s.removeImages = true; return nil }}
 }
 
-// WithTimeout is how long a container gets to stop after its stop signal
-// before it is killed (-t). Default: the service's stop_grace_period, else 10s.
-func WithTimeout(d time.Duration) Option {
-	return opt("WithTimeout", "Up Down Stop Restart", func(s *settings) error {
+// WithGracePeriod is how long a container gets to stop after its stop
+// signal before it is killed (-t), as lifecycle.WithGracePeriod. Default:
+// the service's stop_grace_period, else 10s.
+func WithGracePeriod(d time.Duration) GracePeriodOption {
+	check := func() error {
 		if d < 0 {
-			return fmt.Errorf("compose: WithTimeout(%v): want a duration >= 0", d)
+			return invalidf("compose: WithGracePeriod(%v): want a duration >= 0", d)
 		}
-		s.timeout = &d
 		return nil
-	})
+	}
+	return &option{name: "WithGracePeriod", verbs: up | down | stop | restart,
+		up:    func(s *upSettings) error { s.timeout = &d; return check() },
+		down:  func(s *downSettings) error { s.timeout = &d; return check() },
+		cycle: func(s *cycleSettings) error { s.timeout = &d; return check() }}
 }
 
 // WithAll lists stopped containers too (ps -a).
-func WithAll() Option {
-	return opt("WithAll", "Ps", func(s *settings) error { s.all = true; return nil })
+func WithAll() PsOption {
+	return &option{name: "WithAll", verbs: ps, ps: func(s *psSettings) error { s.all = true; return nil }}
 }
 
 // WithFollow keeps streaming logs until ctx ends (logs -f).
-func WithFollow() Option {
-	return opt("WithFollow", "Logs", func(s *settings) error { s.follow = true; return nil })
+func WithFollow() LogsOption {
+	return &option{name: "WithFollow", verbs: logs, logs: func(s *logsSettings) error { s.follow = true; return nil }}
 }
 
 // WithTail shows only the last n lines of each container (logs --tail).
-func WithTail(n int) Option {
-	return opt("WithTail", "Logs", func(s *settings) error {
+func WithTail(n int) LogsOption {
+	return &option{name: "WithTail", verbs: logs, logs: func(s *logsSettings) error {
 		if n < 0 {
-			return fmt.Errorf("compose: WithTail(%d): want n >= 0", n)
+			return invalidf("compose: WithTail(%d): want n >= 0", n)
 		}
 		s.tail, s.tailSet = n, true
 		return nil
-	})
+	}}
 }
 
 // WithStdout sends a one-off container's standard output to w.
-func WithStdout(w io.Writer) Option {
-	return opt("WithStdout", "Run", func(s *settings) error { s.stdout = w; return nil })
+func WithStdout(w io.Writer) RunOption {
+	return &option{name: "WithStdout", verbs: run, run: func(s *runSettings) error { s.stdout = w; return nil }}
 }
 
-// WithStderr sends a one-off container's standard error to w.
-func WithStderr(w io.Writer) Option {
-	return opt("WithStderr", "Run", func(s *settings) error { s.stderr = w; return nil })
+// WithStderr sends a one-off container's standard error (Run), or the
+// standard error in the logs of the stack's containers (Logs), to w, as
+// lifecycle.WithStderr does.
+func WithStderr(w io.Writer) StderrOption {
+	return &option{name: "WithStderr", verbs: run | logs,
+		run:  func(s *runSettings) error { s.stderr = w; return nil },
+		logs: func(s *logsSettings) error { s.stderr = w; return nil }}
 }
 
-// WithRunEnv adds KEY=VALUE variables to a one-off container (run -e).
-func WithRunEnv(kv ...string) Option {
-	return opt("WithRunEnv", "Run", func(s *settings) error {
-		if err := checkEnv("WithRunEnv", kv); err != nil {
+// WithEnv adds KEY=VALUE variables to the environment of a one-off
+// container (run -e), as lifecycle.WithEnv does for Run. Variables for
+// interpolating the compose files are WithVariables.
+func WithEnv(kv ...string) RunOption {
+	return &option{name: "WithEnv", verbs: run, run: func(s *runSettings) error {
+		if err := checkEnv("WithEnv", kv); err != nil {
 			return err
 		}
 		s.env = append(s.env, kv...)
 		return nil
-	})
+	}}
 }
 
 // WithNoDeps makes Run skip starting the service's dependencies (run --no-deps).
-func WithNoDeps() Option {
-	return opt("WithNoDeps", "Run", func(s *settings) error { s.noDeps = true; return nil })
+func WithNoDeps() RunOption {
+	return &option{name: "WithNoDeps", verbs: run, run: func(s *runSettings) error { s.noDeps = true; return nil }}
 }
 
 // checkEnv fails on a variable that is not KEY=VALUE. The error names
@@ -204,15 +385,15 @@ func checkEnv(fn string, kv []string) error {
 		k, _, ok := strings.Cut(e, "=")
 		switch {
 		case !ok && redact.EnvKey(e) != "":
-			return fmt.Errorf("compose: %s: invalid variable %q: want KEY=VALUE", fn, e)
+			return invalidf("compose: %s: invalid variable %q: want KEY=VALUE", fn, e)
 		case !ok:
-			return fmt.Errorf("compose: %s: variable %d has no '=': want KEY=VALUE", fn, i+1)
+			return invalidf("compose: %s: variable %d has no '=': want KEY=VALUE", fn, i+1)
 		case k == "":
-			return fmt.Errorf("compose: %s: variable %d (=...) has an empty name: want KEY=VALUE", fn, i+1)
+			return invalidf("compose: %s: variable %d (=...) has an empty name: want KEY=VALUE", fn, i+1)
 		case strings.ContainsAny(k, " \t\r\n") && redact.EnvKey(e) != "":
-			return fmt.Errorf("compose: %s: variable %d: name %q holds white space: want KEY=VALUE", fn, i+1, k)
+			return invalidf("compose: %s: variable %d: name %q holds white space: want KEY=VALUE", fn, i+1, k)
 		case strings.ContainsAny(k, " \t\r\n"):
-			return fmt.Errorf("compose: %s: variable %d: the name before '=' holds white space: want KEY=VALUE", fn, i+1)
+			return invalidf("compose: %s: variable %d: the name before '=' holds white space: want KEY=VALUE", fn, i+1)
 		}
 	}
 	return nil

@@ -7,19 +7,19 @@ import (
 	"github.com/dockhand/dockhand/internal/redact"
 )
 
-// An Option may hold a secret (WithRunEnv): it shows only its name.
+// An option may hold a secret (WithEnv): it shows only its name.
 
-// String is the option's name, such as "WithRunEnv"; never its arguments.
-func (o Option) String() string { return "compose." + o.name + "(...)" }
+// String is the option's name, such as "WithEnv"; never its arguments.
+func (o *option) String() string { return "compose." + o.name + "(...)" }
 
 // GoString is used by %#v: the name, never the arguments.
-func (o Option) GoString() string { return o.String() }
+func (o *option) GoString() string { return o.String() }
 
 // MarshalJSON encodes the name as a JSON string.
-func (o Option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+func (o *option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
 
 // LogValue makes log/slog print the name.
-func (o Option) LogValue() slog.Value { return slog.StringValue(o.String()) }
+func (o *option) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // scrub hides secrets in the error a Stack verb returns: engine and
 // runtime errors can quote a service's command line or environment

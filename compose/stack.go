@@ -53,8 +53,8 @@ type ServiceContainer struct {
 // Ps lists the stack's running containers (WithAll: stopped ones too),
 // sorted by service and number. One-off containers are not listed.
 // WithServices narrows the list.
-func (s *Stack) Ps(ctx context.Context, opts ...Option) ([]ServiceContainer, error) {
-	set, err := applyOpts("Ps", opts)
+func (s *Stack) Ps(ctx context.Context, opts ...PsOption) ([]ServiceContainer, error) {
+	set, err := applyOpts("Ps", opts, PsOption.applyPs)
 	if err != nil {
 		return nil, err
 	}

@@ -44,9 +44,9 @@ import (
 //
 // Ports without a host IP are published on 127.0.0.1 only, unlike the
 // CLI (0.0.0.0); WithAllInterfaces restores the CLI's behaviour.
-func (s *Stack) Up(ctx context.Context, opts ...Option) (err error) {
+func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	defer scrub(&err)
-	set, err := applyOpts("Up", opts)
+	set, err := applyOpts("Up", opts, UpOption.applyUp)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *Stack) Up(ctx context.Context, opts ...Option) (err error) {
 		defer cancel()
 	}
 	prog := newProgress(set.progress)
-	images, err := s.ensureImages(ctx, p, set, prog)
+	images, err := s.ensureImages(ctx, p, set.build, prog)
 	if err != nil {
 		return timeoutErr(ctx, set, err)
 	}
@@ -94,7 +94,7 @@ func (s *Stack) Up(ctx context.Context, opts ...Option) (err error) {
 	return timeoutErr(ctx, set, err)
 }
 
-func timeoutErr(ctx context.Context, set *settings, err error) error {
+func timeoutErr(ctx context.Context, set *upSettings, err error) error {
 	if err != nil && set.waitTimeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w (wait timeout %v reached)", err, set.waitTimeout)
 	}
@@ -107,7 +107,7 @@ func timeoutErr(ctx context.Context, set *settings, err error) error {
 type runner struct {
 	s        *Stack
 	p        *types.Project
-	set      *settings
+	set      *upSettings
 	prog     *progress
 	images   map[string]string // service -> image id
 	existing map[string][]container.Summary
@@ -466,7 +466,7 @@ func (s *Stack) containerLabels(p *types.Project, svc types.ServiceConfig, n int
 // create creates replica n of svc (not started).
 func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string) (ctRef, error) {
 	labels := r.s.containerLabels(r.p, svc, n, hash, image, false)
-	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx, r.set))
+	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx, r.set.allInterfaces))
 	if err != nil {
 		return ctRef{}, err
 	}
@@ -474,9 +474,9 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 	return r.s.createContainer(ctx, spec, name, r.prog)
 }
 
-func (s *Stack) convertOptions(ctx context.Context, set *settings) convertOptions {
+func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertOptions {
 	return convertOptions{
-		allInterfaces: set.allInterfaces,
+		allInterfaces: allInterfaces,
 		apiVersion:    s.api.ClientVersion(),
 		networkContainer: func(service string) (string, error) {
 			cts, err := s.containers(ctx, false, false)
@@ -545,7 +545,7 @@ func stopOptions(timeout *time.Duration) container.StopOptions {
 // ensureImages pulls missing images and builds services with build:
 // (always with WithBuild, else when the image is missing); it returns
 // each service's image id for the com.docker.compose.image label.
-func (s *Stack) ensureImages(ctx context.Context, p *types.Project, set *settings, prog *progress) (map[string]string, error) {
+func (s *Stack) ensureImages(ctx context.Context, p *types.Project, build bool, prog *progress) (map[string]string, error) {
 	ids := map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -567,7 +567,7 @@ func (s *Stack) ensureImages(ctx context.Context, p *types.Project, set *setting
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, err := s.ensureImage(ctx, p, j.image, j.svcs, set, prog)
+			id, err := s.ensureImage(ctx, p, j.image, j.svcs, build, prog)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -583,7 +583,7 @@ func (s *Stack) ensureImages(ctx context.Context, p *types.Project, set *setting
 	return ids, errors.Join(errs...)
 }
 
-func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string, svcs []types.ServiceConfig, set *settings, prog *progress) (string, error) {
+func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string, svcs []types.ServiceConfig, build bool, prog *progress) (string, error) {
 	var builder *types.ServiceConfig
 	policy := ""
 	for i := range svcs {
@@ -600,7 +600,7 @@ func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string,
 	}
 	missing := err != nil
 	switch {
-	case builder != nil && (set.build || missing || policy == types.PullPolicyBuild || policy == types.PullPolicyAlways):
+	case builder != nil && (build || missing || policy == types.PullPolicyBuild || policy == types.PullPolicyAlways):
 		return s.build(ctx, p, *builder, image, prog)
 	case policy == types.PullPolicyAlways || (missing && policy != types.PullPolicyNever):
 		if !missing || policy == types.PullPolicyAlways {
@@ -635,7 +635,7 @@ func (s *Stack) build(ctx context.Context, p *types.Project, svc types.ServiceCo
 	}
 	// build.tags go to the build itself, so they are recorded as its own
 	// tags and Cleanup removes them with the image.
-	opts := []lifecycle.Option{lifecycle.WithTags(append([]string{image}, b.Tags...)...)}
+	opts := []lifecycle.BuildOption{lifecycle.WithTags(append([]string{image}, b.Tags...)...)}
 	if b.Dockerfile != "" {
 		opts = append(opts, lifecycle.WithDockerfile(b.Dockerfile))
 	}

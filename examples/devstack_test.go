@@ -121,7 +121,7 @@ func TestDevstack(t *testing.T) {
 	// 3. Restart: down keeps the volume, the next up finds the data.
 	out = e.run(nil, "devstack", "-offline", "down")
 	assert.Contains(t, out, "the data stays in the volume "+project+"_pgdata")
-	cts, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
 	require.NoError(t, err)
 	assert.Empty(t, cts, "down removes the containers")
 	start = time.Now()
@@ -178,7 +178,7 @@ func TestDevstack(t *testing.T) {
 	assert.Contains(t, out, "the data in it are deleted")
 	for _, what := range []func() (int, error){
 		func() (int, error) {
-			l, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+			l, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
 			return len(l), err
 		},
 		func() (int, error) {
@@ -226,7 +226,7 @@ func TestDevstackNoRegistry(t *testing.T) {
 			"    scripts/test-images && "+tc.offline+"\n")
 		assert.NotContains(t, out, "the logs: go run", "nothing started, so there are no logs to read")
 	}
-	cts, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
 	require.NoError(t, err)
 	assert.Empty(t, cts)
 	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))

@@ -597,7 +597,7 @@ func TestCompose(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "web answers: hello from "), out)
 	assert.Contains(t, out, "redis_version:")
 	// Down: nothing of the project is left.
-	cts, err := e.c.List(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
+	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
 	require.NoError(t, err)
 	assert.Empty(t, cts)
 	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))

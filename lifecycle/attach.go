@@ -38,22 +38,25 @@ type ExecResult struct {
 // when the engine runs here (the process is found by the exec's pid and
 // checked to be in the container's cgroup). With a remote engine the
 // command is left to end by itself, and a warning is logged.
-func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*ExecResult, error) {
-	s, err := apply("Exec", opts)
+func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) (*ExecResult, error) {
+	if err := ct.valid("exec"); err != nil {
+		return nil, err
+	}
+	s, err := applyOpts("Exec", opts, ExecOption.applyExec)
 	if err != nil {
 		return nil, err
 	}
 	if len(cmd) == 0 || cmd[0] == "" {
 		return nil, invalidf("exec in %s: invalid command %q: want a non-empty command", ct, redactArgs(cmd))
 	}
-	created, err := ct.c.api.ContainerExecCreate(ctx, ct.ID, container.ExecOptions{
-		Cmd: cmd, Env: s.env, User: s.user, WorkingDir: s.workdir, Tty: s.tty,
-		AttachStdin: s.stdin != nil, AttachStdout: true, AttachStderr: true,
+	created, err := ct.c.api.ContainerExecCreate(ctx, ct.id, container.ExecOptions{
+		Cmd: cmd, Env: s.proc.env, User: s.proc.user, WorkingDir: s.proc.workdir, Tty: s.io.tty,
+		AttachStdin: s.io.stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return nil, ct.c.opErr(err, "exec %q in %s", progName(cmd), ct)
 	}
-	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.tty})
+	hj, err := ct.c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: s.io.tty})
 	if err != nil {
 		if ctx.Err() != nil {
 			ct.killExec(ctx, created.ID, progName(cmd))
@@ -61,9 +64,9 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 		return nil, ct.c.opErr(err, "exec %q in %s: attach", progName(cmd), ct)
 	}
 	res := &ExecResult{}
-	outBuf := &capBuf{max: s.sizeLimit()}
-	errBuf := &capBuf{max: s.sizeLimit()}
-	stdout, stderr := s.stdout, s.stderr
+	outBuf := &capBuf{max: sizeLimit(s.maxSize)}
+	errBuf := &capBuf{max: sizeLimit(s.maxSize)}
+	stdout, stderr := s.io.stdout, s.io.stderr
 	if stdout == nil {
 		stdout = outBuf
 	}
@@ -73,7 +76,7 @@ func (ct *Container) Exec(ctx context.Context, cmd []string, opts ...Option) (*E
 	resize := func(h, w uint) error {
 		return ct.c.api.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: h, Width: w})
 	}
-	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
+	if err := pump(ctx, hj, s.io.tty, s.io.stdin, stdout, stderr, resize); err != nil {
 		if ctx.Err() != nil {
 			ct.killExec(ctx, created.ID, progName(cmd))
 		}
@@ -123,18 +126,30 @@ func (c *capBuf) Write(p []byte) (int, error) {
 }
 
 // attachAndStart runs a foreground container: attach, start, stream until
-// it exits.
-func (ct *Container) attachAndStart(ctx context.Context, s *settings) error {
-	hj, err := ct.c.api.ContainerAttach(ctx, ct.ID, container.AttachOptions{
+// it exits, and return its exit code. *started is set once the engine has
+// started it.
+func (ct *Container) attachAndStart(ctx context.Context, s *ioSettings, autoRemove bool, started *bool) (int, error) {
+	hj, err := ct.c.api.ContainerAttach(ctx, ct.id, container.AttachOptions{
 		Stream: true, Stdin: s.stdin != nil, Stdout: true, Stderr: true,
 	})
 	if err != nil {
-		return ct.c.opErr(err, "run %s: attach", ct.Image)
+		return -1, ct.c.opErr(err, "attach")
 	}
-	if err := ct.c.api.ContainerStart(ctx, ct.ID, container.StartOptions{}); err != nil {
+	// Ask for the exit before the start, as docker run does, so that a
+	// container that exits (and with WithAutoRemove is removed) at once
+	// is not missed.
+	cond := container.WaitConditionNextExit
+	if autoRemove {
+		cond = container.WaitConditionRemoved
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	waitCh, waitErr := ct.c.api.ContainerWait(wctx, ct.id, cond)
+	if err := ct.c.api.ContainerStart(ctx, ct.id, container.StartOptions{}); err != nil {
 		hj.Close()
-		return ct.c.opErr(err, "run %s: start container", ct.Image)
+		return -1, ct.c.opErr(err, "start container")
 	}
+	*started = true
 	stdout, stderr := s.stdout, s.stderr
 	if stdout == nil {
 		stdout = io.Discard
@@ -143,12 +158,20 @@ func (ct *Container) attachAndStart(ctx context.Context, s *settings) error {
 		stderr = io.Discard
 	}
 	resize := func(h, w uint) error {
-		return ct.c.api.ContainerResize(ctx, ct.ID, container.ResizeOptions{Height: h, Width: w})
+		return ct.c.api.ContainerResize(ctx, ct.id, container.ResizeOptions{Height: h, Width: w})
 	}
 	if err := pump(ctx, hj, s.tty, s.stdin, stdout, stderr, resize); err != nil {
-		return fmt.Errorf("run %s: %w: %w", ct.Image, errStarted, err)
+		return -1, fmt.Errorf("streams: %w", err)
 	}
-	return nil
+	select {
+	case r := <-waitCh:
+		if r.Error != nil && r.Error.Message != "" {
+			return -1, fmt.Errorf("wait for the exit: %s", r.Error.Message)
+		}
+		return int(r.StatusCode), nil
+	case err := <-waitErr:
+		return -1, ct.c.opErr(err, "wait for the exit")
+	}
 }
 
 // pump copies between a hijacked connection and the caller's streams until

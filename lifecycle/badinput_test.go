@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,8 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeEngine answers pings and counts every other request, to prove bad
-// input is rejected before any engine call.
+// fakeEngine answers pings and the inspect of one container (fakeID, for
+// a handle), and counts every other request, to prove bad input is
+// rejected before any engine call.
+const fakeID = "0123456789ab"
+
 func fakeEngine(t *testing.T) (*lifecycle.Client, *atomic.Int64) {
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -25,11 +29,16 @@ func fakeEngine(t *testing.T) (*lifecycle.Client, *atomic.Int64) {
 			_, _ = w.Write([]byte("OK"))
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/containers/"+fakeID+"/json") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"Id":"` + fakeID + `","Name":"/fake","Config":{"Image":"busybox"},"State":{"Status":"running","Running":true}}`))
+			return
+		}
 		calls.Add(1)
 		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	c, err := lifecycle.New(context.Background(), lifecycle.WithDockerHost("tcp://"+srv.Listener.Addr().String()))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, &calls
@@ -39,9 +48,12 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 	c, calls := fakeEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	run := func(img string, o ...lifecycle.Option) error { _, err := c.Run(ctx, img, o...); return err }
-	ct := &lifecycle.Container{ID: "0123456789ab"}
-	_ = ct
+	run := func(img string, o ...lifecycle.RunOption) error { _, err := c.Run(ctx, img, o...); return err }
+	ct, err := c.Container(ctx, fakeID)
+	require.NoError(t, err)
+	require.Equal(t, fakeID, ct.ID())
+	require.Equal(t, "fake", ct.Name())
+	require.Equal(t, "busybox", ct.Image())
 	cases := []struct {
 		name string
 		call func() error
@@ -80,12 +92,21 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 		{"relative workdir", func() error { return run("busybox", lifecycle.WithWorkdir("tmp")) }, `"tmp"`},
 		{"bad platform", func() error { return run("busybox", lifecycle.WithPlatform("amd64")) }, `"amd64"`},
 		{"bad pull policy", func() error { return run("busybox", lifecycle.WithPull(lifecycle.PullPolicy(9))) }, `9`},
-		{"option for another verb", func() error { return run("busybox", lifecycle.WithFollow()) }, `WithFollow`},
-		{"zero option", func() error { return run("busybox", lifecycle.Option{}) }, `zero Option`},
-		{"bad status filter", func() error { _, err := c.List(ctx, lifecycle.WithFilter("status", "sleeping")); return err }, `"sleeping"`},
-		{"negative stop timeout", func() error { return ct.Stop(ctx, lifecycle.WithTimeout(-time.Second)) }, `-1s`},
-		{"negative tail", func() error { return ct.Logs(ctx, lifecycle.WithTail(-1)) }, `-1`},
-		{"logs without writer", func() error { return ct.Logs(ctx) }, `WithStdout`},
+		{"nil option", func() error { return run("busybox", nil) }, `option #1 is nil`},
+		{"hand-made container", func() error { return new(lifecycle.Container).Stop(ctx) }, `not a container handle`},
+		{"nil container", func() error { return (*lifecycle.Container)(nil).Remove(ctx) }, `not a container handle`},
+		{"hand-made container exec", func() error { _, err := new(lifecycle.Container).Exec(ctx, []string{"true"}); return err }, `not a container handle`},
+		{"hand-made container logs", func() error { return new(lifecycle.Container).Logs(ctx, io.Discard) }, `not a container handle`},
+		{"hand-made container wait", func() error {
+			_, err := new(lifecycle.Container).Wait(ctx)
+			return err
+		}, `not a container handle`},
+		{"hand-made container condition", func() error { return new(lifecycle.Container).Healthy().Check(ctx) }, `not a container handle`},
+		{"zero client", func() error { _, err := new(lifecycle.Client).Run(ctx, "busybox"); return err }, `not a client`},
+		{"bad status filter", func() error { _, err := c.Containers(ctx, lifecycle.WithFilter("status", "sleeping")); return err }, `"sleeping"`},
+		{"negative stop timeout", func() error { return ct.Stop(ctx, lifecycle.WithGracePeriod(-time.Second)) }, `-1s`},
+		{"negative tail", func() error { return ct.Logs(ctx, io.Discard, lifecycle.WithTail(-1)) }, `-1`},
+		{"logs without writer", func() error { return ct.Logs(ctx, nil) }, `no destination`},
 		{"empty exec", func() error { _, err := ct.Exec(ctx, nil); return err }, `[]`},
 		{"host port bad spec", func() error { _, err := ct.HostPort(ctx, "eighty"); return err }, `"eighty"`},
 		{"write relative path", func() error { return ct.WriteFile(ctx, "rel.txt", nil, 0o644) }, `"rel.txt"`},
@@ -117,9 +138,10 @@ func TestBadInputRejectedBeforeEngine(t *testing.T) {
 func TestSecretsNotInErrors(t *testing.T) {
 	c, calls := fakeEngine(t)
 	ctx := context.Background()
-	run := func(o ...lifecycle.Option) error { _, err := c.Run(ctx, "busybox", o...); return err }
-	build := func(o ...lifecycle.Option) error { _, err := c.Build(ctx, t.TempDir(), o...); return err }
-	ct := &lifecycle.Container{ID: "0123456789ab"}
+	run := func(o ...lifecycle.RunOption) error { _, err := c.Run(ctx, "busybox", o...); return err }
+	build := func(o ...lifecycle.BuildOption) error { _, err := c.Build(ctx, t.TempDir(), o...); return err }
+	ct, err := c.Container(ctx, fakeID)
+	require.NoError(t, err)
 	cases := []struct {
 		name   string
 		call   func() error
@@ -163,7 +185,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	echo, err := lifecycle.New(ctx, lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	echo, err := lifecycle.New(ctx, lifecycle.WithDockerHost("tcp://"+srv.Listener.Addr().String()))
 	require.NoError(t, err)
 	t.Cleanup(func() { echo.Close() })
 	_, err = echo.Run(ctx, "busybox", lifecycle.WithEnv("password=hunter2 x"))
@@ -193,7 +215,7 @@ func TestNewPingsOnce(t *testing.T) {
 		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	c, err := lifecycle.New(context.Background(), lifecycle.WithDockerHost("tcp://"+srv.Listener.Addr().String()))
 	require.NoError(t, err)
 	defer c.Close()
 	assert.Equal(t, int64(1), pings.Load())

@@ -160,7 +160,7 @@ func BenchmarkExec(b *testing.B) {
 			}
 		},
 		func(b *testing.B, api *client.Client) {
-			if err := sdkExec(ctx, api, ctr.ID, cmd); err != nil {
+			if err := sdkExec(ctx, api, ctr.ID(), cmd); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -59,9 +59,9 @@ type clientConfig struct {
 	extra                  []client.Opt
 }
 
-// WithHost connects to the engine at host (unix:///var/run/docker.sock,
+// WithDockerHost connects to the engine at host, as DOCKER_HOST does (unix:///var/run/docker.sock,
 // tcp://10.0.0.5:2376, ...) instead of the one the environment names.
-func WithHost(host string) ClientOption {
+func WithDockerHost(host string) ClientOption {
 	return func(c *clientConfig) error {
 		if host == "" {
 			return invalidf("invalid engine host %q: want unix:///path or tcp://host:port", host)

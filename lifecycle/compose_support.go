@@ -36,7 +36,7 @@ func (c *Client) Labels(extra map[string]string) map[string]string {
 // does it give up, with the engine's error. A container that is gone ends
 // the wait with an *ExitError.
 func (c *Client) WatchContainer(ctx context.Context, id string, judge func(container.InspectResponse) (done bool, err error)) (container.InspectResponse, error) {
-	ct := &Container{ID: id, c: c}
+	ct := &Container{id: id, c: c}
 	var last container.InspectResponse
 	decide := func(_ context.Context, ins container.InspectResponse) (bool, error) {
 		last = ins

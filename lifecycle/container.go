@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,18 +13,82 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
 )
 
-// Container is a handle on one container, as *exec.Cmd is on a process.
-// Its methods are safe for concurrent use.
+// Container is a handle on one container, as *exec.Cmd is on a process:
+// Client.Run and Client.Container make one. Its methods are safe for
+// concurrent use. A Container made any other way (new(Container), a zero
+// value) is not a handle: its methods return an error wrapping ErrInvalid.
 type Container struct {
-	ID    string
-	Name  string
-	Image string
+	id    string
+	name  string
+	image string
 	c     *Client
 }
+
+// ID returns the container's full id.
+func (ct *Container) ID() string {
+	if ct == nil {
+		return ""
+	}
+	return ct.id
+}
+
+// Name returns the container's name, without the leading slash.
+func (ct *Container) Name() string {
+	if ct == nil {
+		return ""
+	}
+	return ct.name
+}
+
+// Image returns the image the container was run from, as given to Run
+// (or as the engine records it, for Client.Container).
+func (ct *Container) Image() string {
+	if ct == nil {
+		return ""
+	}
+	return ct.image
+}
+
+// valid fails unless ct is a handle from Run or Container.
+func (ct *Container) valid(verb string) error {
+	if ct == nil || ct.c == nil || ct.id == "" {
+		return invalidf("%s: not a container handle: get one from Client.Run or Client.Container", verb)
+	}
+	return nil
+}
+
+// RunError is the error of a Run that created the container but failed
+// after that: it could not connect a network, start the container, or
+// attach to its streams, or the streams failed while it ran in the
+// foreground. Run removed the container before returning (a failed Run
+// leaves nothing behind); Removed says whether that removal succeeded.
+type RunError struct {
+	Image       string
+	ContainerID string
+	Started     bool  // the container had started
+	Removed     bool  // Run removed it again
+	Err         error // the cause
+}
+
+func (e *RunError) Error() string {
+	what := "created"
+	if e.Started {
+		what = "started"
+	}
+	gone := "removed"
+	if !e.Removed {
+		gone = "could not be removed"
+	}
+	return fmt.Sprintf("run %s: container %s was %s, then failed (it %s): %v", e.Image, short(e.ContainerID), what, gone, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RunError) Unwrap() error { return e.Err }
 
 // State is what docker inspect says about a container's process.
 type State struct {
@@ -54,12 +117,22 @@ type Summary struct {
 
 // Run creates and starts a container from image (docker run), pulling the
 // image first if it is missing (see WithPull). By default it runs detached
-// and returns once the container has started. With WithStdin, WithStdout
-// or WithStderr it attaches first and returns when the container exits,
-// as docker run in the foreground. If anything fails after the container
-// was created, the container is removed: a failed Run leaves nothing behind.
-func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Container, error) {
-	s, err := apply("Run", opts)
+// and returns once the container has started.
+//
+// With WithStdin, WithStdout or WithStderr it attaches first and returns
+// when the container exits, as docker run in the foreground and as
+// exec.Cmd.Run: a non-zero exit is an *ExitError (exit code, OOM kill,
+// last log lines), returned with the handle, and the container is kept
+// (unless WithAutoRemove) for its logs and files.
+//
+// If anything fails after the container was created (a network connect,
+// the start, the attach, the streams), Run removes the container and
+// returns a *RunError saying so: a failed Run leaves nothing behind.
+func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Container, error) {
+	if c == nil || c.api == nil {
+		return nil, invalidf("run %s: not a client: get one from New", image)
+	}
+	s, err := applyOpts("Run", opts, RunOption.applyRun)
 	if err != nil {
 		return nil, err
 	}
@@ -81,50 +154,56 @@ func (c *Client) Run(ctx context.Context, image string, opts ...Option) (*Contai
 	if err != nil {
 		return nil, c.opErr(err, "run %s: create container", image)
 	}
-	ctr := &Container{ID: resp.ID, Name: s.name, Image: image, c: c}
-	ok := false
-	defer func() {
-		if !ok {
-			// Undo on a context of its own: ctx may be what failed.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			_ = c.api.ContainerRemove(cctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c}
+	started := false
+	// fail removes the container and says so: a failed Run leaves nothing behind.
+	fail := func(err error) (*Container, error) {
+		// Undo on a context of its own: ctx may be what failed.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		rerr := c.api.ContainerRemove(cctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		removed := rerr == nil || cerrdefs.IsNotFound(rerr)
+		if !removed {
+			c.logger.Warn("run: could not remove the container of a failed run", "id", short(resp.ID), "error", rerr)
 		}
-	}()
-	if ctr.Name == "" {
+		return nil, &RunError{Image: image, ContainerID: resp.ID, Started: started, Removed: removed, Err: err}
+	}
+	if ctr.name == "" {
 		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil {
-			ctr.Name = strings.TrimPrefix(ins.Name, "/")
+			ctr.name = strings.TrimPrefix(ins.Name, "/")
 		}
 	}
 	for _, n := range extraNets {
 		if err := c.api.NetworkConnect(ctx, n.name, resp.ID, &network.EndpointSettings{Aliases: n.aliases}); err != nil {
-			return nil, c.opErr(err, "run %s: connect network %s", image, n.name)
+			return fail(c.opErr(err, "connect network %s", n.name))
 		}
 	}
-	foreground := s.stdin != nil || s.stdout != nil || s.stderr != nil
+	foreground := s.io.stdin != nil || s.io.stdout != nil || s.io.stderr != nil
 	if !foreground {
 		if err := c.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-			return nil, c.opErr(err, "run %s: start container", image)
+			return fail(c.opErr(err, "start container"))
 		}
-		ok = true
-		c.logger.Debug("container started", "id", short(resp.ID), "name", ctr.Name, "image", image)
+		c.logger.Debug("container started", "id", short(resp.ID), "name", ctr.name, "image", image)
 		return ctr, nil
 	}
-	if err := ctr.attachAndStart(ctx, s); err != nil {
-		if errors.Is(err, errStarted) {
-			ok = true // the container ran; only the streams failed
-			return ctr, err
-		}
-		return nil, err
+	code, err := ctr.attachAndStart(ctx, &s.io, s.autoRemove, &started)
+	if err != nil {
+		return fail(err)
 	}
-	ok = true
+	if code != 0 {
+		e := &ExitError{Container: ctr.String(), Status: "exited", ExitCode: code}
+		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil && ins.ContainerJSONBase != nil && ins.State != nil {
+			e = ctr.exitErr(ctx, ins)
+		} else if s.autoRemove {
+			e.Status = "removed"
+		}
+		return ctr, e
+	}
 	return ctr, nil
 }
 
-var errStarted = errors.New("container started")
-
 // containerConfig turns settings into the engine's create request.
-func (c *Client) containerConfig(image string, s *settings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
+func (c *Client) containerConfig(image string, s *runSettings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
 	hostIP := "127.0.0.1"
 	if s.allInterfaces {
 		hostIP = ""
@@ -142,10 +221,10 @@ func (c *Client) containerConfig(image string, s *settings) (*container.Config, 
 		mounts = append(mounts, m)
 	}
 	cfg := &container.Config{
-		Image: image, Env: s.env, User: s.user, WorkingDir: s.workdir, Hostname: s.hostname,
-		Labels: c.sessionLabels(s.labels), ExposedPorts: exposed, Tty: s.tty,
-		OpenStdin: s.stdin != nil, StdinOnce: s.stdin != nil, AttachStdin: s.stdin != nil,
-		AttachStdout: s.stdout != nil, AttachStderr: s.stderr != nil,
+		Image: image, Env: s.proc.env, User: s.proc.user, WorkingDir: s.proc.workdir, Hostname: s.hostname,
+		Labels: c.sessionLabels(s.labels), ExposedPorts: exposed, Tty: s.io.tty,
+		OpenStdin: s.io.stdin != nil, StdinOnce: s.io.stdin != nil, AttachStdin: s.io.stdin != nil,
+		AttachStdout: s.io.stdout != nil, AttachStderr: s.io.stderr != nil,
 	}
 	if s.cmdSet {
 		cfg.Cmd = s.cmd
@@ -192,9 +271,9 @@ func (c *Client) containerConfig(image string, s *settings) (*container.Config, 
 }
 
 // ensureImage applies the pull policy.
-func (c *Client) ensureImage(ctx context.Context, image string, named reference.Named, s *settings) error {
+func (c *Client) ensureImage(ctx context.Context, image string, named reference.Named, s *runSettings) error {
 	if s.pull == PullAlways {
-		return c.pull(ctx, named, s)
+		return c.pull(ctx, named, &s.image)
 	}
 	_, err := c.api.ImageInspect(ctx, image)
 	if err == nil {
@@ -206,7 +285,7 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 	if s.pull == PullNever {
 		return &classified{msg: fmt.Sprintf("run %s: image not present and pull policy is never", image), class: ErrNotFound, cause: err, quiet: true}
 	}
-	return c.pull(ctx, named, s)
+	return c.pull(ctx, named, &s.image)
 }
 
 // ensureVolumes creates missing named volumes with our labels, so the
@@ -237,17 +316,17 @@ func (c *Client) Container(ctx context.Context, nameOrID string) (*Container, er
 	if err != nil {
 		return nil, c.lookupErr(err, "container %s", nameOrID)
 	}
-	return &Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/"), Image: ins.Config.Image, c: c}, nil
+	return &Container{id: ins.ID, name: strings.TrimPrefix(ins.Name, "/"), image: ins.Config.Image, c: c}, nil
 }
 
-// List lists containers as docker ps does: running ones, or all with
+// Containers lists containers as docker ps does: running ones, or all with
 // WithAll, narrowed by WithFilter("label", "k=v"), ("name", n), ("status", s), ...
-func (c *Client) List(ctx context.Context, opts ...Option) ([]Summary, error) {
-	s, err := apply("List", opts)
+func (c *Client) Containers(ctx context.Context, opts ...ListOption) ([]Summary, error) {
+	s, err := applyOpts("Containers", opts, ListOption.applyList)
 	if err != nil {
 		return nil, err
 	}
-	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: filterArgs(s)})
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: s.all, Filters: filterArgs(&s.filterSettings)})
 	if err != nil {
 		return nil, c.opErr(err, "list containers")
 	}
@@ -272,15 +351,21 @@ func (c *Client) List(ctx context.Context, opts ...Option) ([]Summary, error) {
 
 // String returns the container's name, or its short id.
 func (ct *Container) String() string {
-	if ct.Name != "" {
-		return ct.Name
+	if ct == nil {
+		return "<nil>"
 	}
-	return short(ct.ID)
+	if ct.name != "" {
+		return ct.name
+	}
+	return short(ct.id)
 }
 
 // Inspect returns the engine's full view of the container.
 func (ct *Container) Inspect(ctx context.Context) (container.InspectResponse, error) {
-	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
+	if err := ct.valid("inspect"); err != nil {
+		return container.InspectResponse{}, err
+	}
+	ins, err := ct.c.api.ContainerInspect(ctx, ct.id)
 	if err != nil {
 		return ins, ct.c.lookupErr(err, "inspect container %s", ct)
 	}
@@ -312,33 +397,83 @@ func stateOf(ins container.InspectResponse) State {
 
 // Start starts a stopped container.
 func (ct *Container) Start(ctx context.Context) error {
-	if err := ct.c.api.ContainerStart(ctx, ct.ID, container.StartOptions{}); err != nil {
+	if err := ct.valid("start"); err != nil {
+		return err
+	}
+	if err := ct.c.api.ContainerStart(ctx, ct.id, container.StartOptions{}); err != nil {
 		return ct.c.opErr(err, "start container %s", ct)
 	}
 	return nil
 }
 
-// Stop stops the container: the stop signal, then SIGKILL after the grace
-// period (WithTimeout; the container's own default is 10 s).
-func (ct *Container) Stop(ctx context.Context, opts ...Option) error {
-	s, err := apply("Stop", opts)
+// Stop stops the container (docker stop): the stop signal (WithSignal;
+// the image's STOPSIGNAL or SIGTERM), then SIGKILL after the grace period
+// (WithGracePeriod; the container's own default is 10 s).
+func (ct *Container) Stop(ctx context.Context, opts ...StopOption) error {
+	if err := ct.valid("stop"); err != nil {
+		return err
+	}
+	s, err := applyOpts("Stop", opts, StopOption.applyStop)
 	if err != nil {
 		return err
 	}
 	so := container.StopOptions{Signal: s.signal}
-	if s.timeout != nil {
-		secs := int((*s.timeout + time.Second - 1) / time.Second)
+	if s.grace != nil {
+		secs := int((*s.grace + time.Second - 1) / time.Second)
 		so.Timeout = &secs
 	}
-	if err := ct.c.api.ContainerStop(ctx, ct.ID, so); err != nil {
+	if s.signal != "" && versions.LessThan(ct.c.api.ClientVersion(), "1.42") {
+		// Before API 1.42 the engine's stop takes no signal: send it, give
+		// the grace period, then stop (SIGKILL at once).
+		return ct.stopWith(ctx, s)
+	}
+	if err := ct.c.api.ContainerStop(ctx, ct.id, so); err != nil {
 		return ct.c.lookupErr(err, "stop container %s", ct)
 	}
 	return nil
 }
 
-// Kill sends a signal ("SIGKILL" if empty) to the container's main process.
-func (ct *Container) Kill(ctx context.Context, signal string) error {
-	if err := ct.c.api.ContainerKill(ctx, ct.ID, firstNonEmpty(signal, "SIGKILL")); err != nil {
+// stopWith stops with a signal on engines whose stop cannot send one.
+func (ct *Container) stopWith(ctx context.Context, s *stopSettings) error {
+	grace := 10 * time.Second
+	if s.grace != nil {
+		grace = *s.grace
+	}
+	if err := ct.c.api.ContainerKill(ctx, ct.id, s.signal); err != nil {
+		if cerrdefs.IsConflict(err) { // not running: nothing to stop
+			return nil
+		}
+		return ct.c.opErr(err, "stop container %s: send %s", ct, s.signal)
+	}
+	wctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	ch, errCh := ct.c.api.ContainerWait(wctx, ct.id, container.WaitConditionNotRunning)
+	select {
+	case <-ch:
+		return nil
+	case <-errCh:
+		if ctx.Err() != nil {
+			return fmt.Errorf("stop container %s: %w", ct, ctx.Err())
+		}
+	}
+	zero := 0
+	if err := ct.c.api.ContainerStop(ctx, ct.id, container.StopOptions{Timeout: &zero}); err != nil {
+		return ct.c.opErr(err, "stop container %s", ct)
+	}
+	return nil
+}
+
+// Kill sends a signal to the container's main process (docker kill):
+// SIGKILL, or the one WithSignal names.
+func (ct *Container) Kill(ctx context.Context, opts ...KillOption) error {
+	if err := ct.valid("kill"); err != nil {
+		return err
+	}
+	s, err := applyOpts("Kill", opts, KillOption.applyKill)
+	if err != nil {
+		return err
+	}
+	if err := ct.c.api.ContainerKill(ctx, ct.id, firstNonEmpty(s.signal, "SIGKILL")); err != nil {
 		return ct.c.lookupErr(err, "kill container %s", ct)
 	}
 	return nil
@@ -346,12 +481,15 @@ func (ct *Container) Kill(ctx context.Context, signal string) error {
 
 // Remove removes the container (docker rm); WithForce kills it first if it
 // is running, WithRemoveVolumes removes its anonymous volumes too.
-func (ct *Container) Remove(ctx context.Context, opts ...Option) error {
-	s, err := apply("Remove", opts)
+func (ct *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+	if err := ct.valid("remove"); err != nil {
+		return err
+	}
+	s, err := applyOpts("Remove", opts, RemoveOption.applyRemove)
 	if err != nil {
 		return err
 	}
-	if err := ct.c.api.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: s.force, RemoveVolumes: s.rmVolumes}); err != nil {
+	if err := ct.c.api.ContainerRemove(ctx, ct.id, container.RemoveOptions{Force: s.force, RemoveVolumes: s.rmVolumes}); err != nil {
 		return ct.c.lookupErr(err, "remove container %s", ct)
 	}
 	return nil
@@ -359,7 +497,10 @@ func (ct *Container) Remove(ctx context.Context, opts ...Option) error {
 
 // Wait waits until the container is not running and returns its exit code.
 func (ct *Container) Wait(ctx context.Context) (int, error) {
-	ch, errCh := ct.c.api.ContainerWait(ctx, ct.ID, container.WaitConditionNotRunning)
+	if err := ct.valid("wait"); err != nil {
+		return -1, err
+	}
+	ch, errCh := ct.c.api.ContainerWait(ctx, ct.id, container.WaitConditionNotRunning)
 	select {
 	case r := <-ch:
 		if r.Error != nil && r.Error.Message != "" {

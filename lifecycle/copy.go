@@ -19,6 +19,9 @@ import (
 // or replacing it with permissions perm (as os.WriteFile). The directory
 // must exist. It works on stopped containers and images without a shell.
 func (ct *Container) WriteFile(ctx context.Context, name string, data []byte, perm fs.FileMode) error {
+	if err := ct.valid("write file"); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") {
 		return invalidf("write file in %s: invalid path %q: want an absolute file path", ct, name)
 	}
@@ -33,7 +36,7 @@ func (ct *Container) WriteFile(ctx context.Context, name string, data []byte, pe
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	if err := ct.c.api.CopyToContainer(ctx, ct.ID, path.Dir(name), &buf, container.CopyToContainerOptions{}); err != nil {
+	if err := ct.c.api.CopyToContainer(ctx, ct.id, path.Dir(name), &buf, container.CopyToContainerOptions{}); err != nil {
 		return ct.c.opErr(err, "write %s in %s", name, ct)
 	}
 	return nil
@@ -47,19 +50,22 @@ const DefaultMaxSize = 32 << 20
 // ErrTooLarge error) and Exec captures of each of stdout and stderr in its
 // ExecResult (the rest is dropped and ExecResult.Truncated set). The
 // default is DefaultMaxSize.
-func WithMaxSize(n int64) Option {
-	return opt("WithMaxSize", "ReadFile Exec", func(s *settings) error {
+func WithMaxSize(n int64) MaxSizeOption {
+	check := func() error {
 		if n <= 0 {
 			return invalidf("invalid size limit %d: want > 0 bytes", n)
 		}
-		s.maxSize = n
 		return nil
-	})
+	}
+	return &option{name: "WithMaxSize",
+		readFile: func(s *readFileSettings) error { s.maxSize = n; return check() },
+		exec:     func(s *execSettings) error { s.maxSize = n; return check() }}
 }
 
-func (s *settings) sizeLimit() int64 {
-	if s.maxSize > 0 {
-		return s.maxSize
+// sizeLimit is n, or DefaultMaxSize when n is 0.
+func sizeLimit(n int64) int64 {
+	if n > 0 {
+		return n
 	}
 	return DefaultMaxSize
 }
@@ -67,13 +73,16 @@ func (s *settings) sizeLimit() int64 {
 // ReadFile reads the file name from the container (as os.ReadFile). A
 // file larger than DefaultMaxSize (or WithMaxSize) is not read: the error
 // (ErrTooLarge) names the file, its size and the limit.
-func (ct *Container) ReadFile(ctx context.Context, name string, opts ...Option) ([]byte, error) {
-	s, err := apply("ReadFile", opts)
+func (ct *Container) ReadFile(ctx context.Context, name string, opts ...ReadFileOption) ([]byte, error) {
+	if err := ct.valid("read file"); err != nil {
+		return nil, err
+	}
+	s, err := applyOpts("ReadFile", opts, ReadFileOption.applyReadFile)
 	if err != nil {
 		return nil, err
 	}
-	limit := s.sizeLimit()
-	rc, st, err := ct.c.api.CopyFromContainer(ctx, ct.ID, name)
+	limit := sizeLimit(s.maxSize)
+	rc, st, err := ct.c.api.CopyFromContainer(ctx, ct.id, name)
 	if err != nil {
 		return nil, ct.c.opErr(err, "read %s in %s", name, ct)
 	}
@@ -111,6 +120,9 @@ func (ct *Container) ReadFile(ctx context.Context, name string, opts ...Option) 
 // CopyTo copies the host file or directory src into the container's
 // directory dst (docker cp SRC CONTAINER:DST, dst must exist).
 func (ct *Container) CopyTo(ctx context.Context, src, dst string) error {
+	if err := ct.valid("copy to"); err != nil {
+		return err
+	}
 	if _, err := os.Stat(src); err != nil {
 		return invalidf("copy to %s: invalid source %q: %v", ct, src, err)
 	}
@@ -126,7 +138,7 @@ func (ct *Container) CopyTo(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("copy %s to %s: %w", src, ct, err)
 	}
 	defer rc.Close()
-	if err := ct.c.api.CopyToContainer(ctx, ct.ID, dst, rc, container.CopyToContainerOptions{}); err != nil {
+	if err := ct.c.api.CopyToContainer(ctx, ct.id, dst, rc, container.CopyToContainerOptions{}); err != nil {
 		return ct.c.opErr(err, "copy %s to %s:%s", src, ct, dst)
 	}
 	return nil
@@ -138,8 +150,8 @@ func (ct *Container) CopyTo(ctx context.Context, src, dst string) error {
 // point outside the destination (absolute ones included). The archive is
 // then unpacked as docker cp does (which still refuses entries that would
 // be written outside dst). Device nodes need the privileges to create them.
-func WithSpecialFiles() Option {
-	return opt("WithSpecialFiles", "CopyFrom", func(s *settings) error { s.keepSpecial = true; return nil })
+func WithSpecialFiles() CopyFromOption {
+	return &option{name: "WithSpecialFiles", copyFrom: func(s *copyFromSettings) error { s.keepSpecial = true; return nil }}
 }
 
 // CopyFrom copies the container's file or directory src into the host
@@ -152,12 +164,15 @@ func WithSpecialFiles() Option {
 // the copy with ErrInvalid; setuid, setgid and sticky bits are cleared;
 // device nodes and fifos are skipped; extended attributes and owners are
 // not set. WithSpecialFiles keeps them.
-func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...Option) error {
-	s, err := apply("CopyFrom", opts)
+func (ct *Container) CopyFrom(ctx context.Context, src, dst string, opts ...CopyFromOption) error {
+	if err := ct.valid("copy from"); err != nil {
+		return err
+	}
+	s, err := applyOpts("CopyFrom", opts, CopyFromOption.applyCopyFrom)
 	if err != nil {
 		return err
 	}
-	rc, _, err := ct.c.api.CopyFromContainer(ctx, ct.ID, src)
+	rc, _, err := ct.c.api.CopyFromContainer(ctx, ct.id, src)
 	if err != nil {
 		return ct.c.opErr(err, "copy %s:%s", ct, src)
 	}

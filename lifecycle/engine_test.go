@@ -338,7 +338,7 @@ func TestTLSUntrustedClientCertRefused(t *testing.T) {
 	// A self-signed certificate (which the TLS client does not even
 	// present, as no acceptable CA signed it) fares no better through WithTLS.
 	dir := writeCertDir(t, front.ca, newCA(t, "self-signed"))
-	_, err = lifecycle.New(ctx, lifecycle.WithHost("tcp://"+front.addr),
+	_, err = lifecycle.New(ctx, lifecycle.WithDockerHost("tcp://"+front.addr),
 		lifecycle.WithTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), front.addr)
@@ -359,14 +359,14 @@ func TestTLSWithOptions(t *testing.T) {
 	unsetenv(t, "DOCKER_CERT_PATH")
 	dir := writeCertDir(t, front.ca, front.client)
 
-	c := newChecked(t, ctx, lifecycle.WithHost("tcp://"+front.addr),
+	c := newChecked(t, ctx, lifecycle.WithDockerHost("tcp://"+front.addr),
 		lifecycle.WithTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
 	runThrough(t, ctx, c, img)
 	assert.Positive(t, front.accepted.Load())
 	assert.Zero(t, front.refused.Load())
 
 	// Without TLS, the front is not an engine.
-	_, err := lifecycle.New(ctx, lifecycle.WithHost("tcp://"+front.addr))
+	_, err := lifecycle.New(ctx, lifecycle.WithDockerHost("tcp://"+front.addr))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), front.addr)
 }
@@ -408,7 +408,7 @@ func TestDockerContexts(t *testing.T) {
 		before := p.accepted.Load()
 		c := newChecked(t, ctx, append([]lifecycle.ClientOption{lifecycle.WithConfigDir(cfg)}, opts...)...)
 		assert.Equal(t, "unix://"+sock, c.Host())
-		_, err := c.List(ctx)
+		_, err := c.Containers(ctx)
 		require.NoError(t, err)
 		assert.Greater(t, p.accepted.Load(), before, "connections through the context's endpoint")
 	}
@@ -484,7 +484,7 @@ func TestAPIVersion(t *testing.T) {
 			c := newChecked(t, ctx)
 			assert.Equal(t, v, c.APIVersion())
 			// Requests really use it: the engine answers on /v1.40/... too.
-			_, err := c.List(ctx)
+			_, err := c.Containers(ctx)
 			require.NoError(t, err)
 		}
 	})

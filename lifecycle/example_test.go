@@ -26,7 +26,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	running, _ := c.List(ctx, lifecycle.WithFilter("id", ctr.ID))
+	running, _ := c.Containers(ctx, lifecycle.WithFilter("id", ctr.ID()))
 	fmt.Println(running[0].Name, running[0].State)
 
 	res, err := ctr.Exec(ctx, []string{"sh", "-c", "echo hello from $(hostname)"})
@@ -35,7 +35,7 @@ func Example() {
 	}
 	fmt.Print(string(res.Stdout))
 
-	_ = ctr.Stop(ctx, lifecycle.WithTimeout(2*time.Second))
+	_ = ctr.Stop(ctx, lifecycle.WithGracePeriod(2*time.Second))
 	_ = ctr.Remove(ctx)
 	_ = c.RemoveImage(ctx, "busybox:latest")
 }

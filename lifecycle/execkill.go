@@ -32,7 +32,7 @@ func (ct *Container) killExec(ctx context.Context, execID, what string) {
 			return
 		}
 		if ins.Pid > 0 {
-			if n, ok := killProcessTree(ins.Pid, ct.ID); ok {
+			if n, ok := killProcessTree(ins.Pid, ct.id); ok {
 				ct.c.logger.Debug("exec outlived its context: killed", "container", ct.String(), "command", what, "processes", n)
 				return
 			}

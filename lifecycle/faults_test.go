@@ -28,7 +28,7 @@ import (
 func faultClient(t *testing.T, opts ...lifecycle.ClientOption) (*testbench.FaultProxy, *lifecycle.Client) {
 	t.Helper()
 	p := testbench.NewFaultProxy(t)
-	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithHost(p.Host())}, opts...)...)
+	c := testbench.Client(t, append([]lifecycle.ClientOption{lifecycle.WithDockerHost(p.Host())}, opts...)...)
 	t.Cleanup(func() {
 		p.Clear()
 		t.Logf("faults injected: %d", p.Injected())
@@ -72,7 +72,7 @@ func TestRetryIdempotentReads(t *testing.T) {
 	ty := &tally{t: t, p: p}
 	defer ty.report()
 
-	list := func() error { _, err := c.List(ctx, lifecycle.WithAll()); return err }
+	list := func() error { _, err := c.Containers(ctx, lifecycle.WithAll()); return err }
 	calls := func() int { return p.Count("GET", "/containers/json") }
 
 	n := calls()
@@ -129,7 +129,7 @@ func TestRetryIdempotentReads(t *testing.T) {
 	p.Inject(testbench.Rule{Method: "GET", Path: "/containers/json", Action: testbench.Fail500})
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	_, err = c.List(cctx)
+	_, err = c.Containers(cctx)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	p.Clear()
@@ -137,7 +137,7 @@ func TestRetryIdempotentReads(t *testing.T) {
 	// New's ping (a HEAD) is an idempotent read too.
 	pings := p.Count("HEAD", "/_ping")
 	ty.survive("500 on New's ping", []testbench.Rule{{Method: "HEAD", Path: "/_ping", Nth: 1, Action: testbench.Fail500}}, func() error {
-		c2, err := lifecycle.New(ctx, lifecycle.WithHost(p.Host()))
+		c2, err := lifecycle.New(ctx, lifecycle.WithDockerHost(p.Host()))
 		if err == nil {
 			err = c2.Close()
 		}
@@ -156,15 +156,15 @@ func TestRunSurvivesFaults(t *testing.T) {
 	ty := &tally{t: t, p: p}
 	defer ty.report()
 
-	run := func(opts ...lifecycle.Option) func() error {
+	run := func(opts ...lifecycle.RunOption) func() error {
 		return func() error {
-			ct, err := c.Run(ctx, img, append([]lifecycle.Option{lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
+			ct, err := c.Run(ctx, img, append([]lifecycle.RunOption{lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
 				lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
 			if err != nil {
 				return err
 			}
 			defer ct.Remove(context.Background(), lifecycle.WithForce())
-			if ct.Name == "" {
+			if ct.Name() == "" {
 				return errors.New("no name: the container inspect after create was not retried")
 			}
 			st, err := ct.State(ctx)
@@ -236,7 +236,7 @@ func TestRunSurvivesFaults(t *testing.T) {
 	assert.Contains(t, err.Error(), "cannot start: injected")
 	assert.Equal(t, starts+1, p.Count("POST", "/containers/*/start"), "a POST is sent once")
 	p.Clear()
-	left, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
+	left, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
 	require.NoError(t, err)
 	assert.Empty(t, left, "a failed Run leaves nothing")
 }
@@ -303,7 +303,7 @@ func TestHealthySurvivesFaults(t *testing.T) {
 	p.Clear()
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "gave up on the fault, not on the timeout: %v", err)
-	assert.Contains(t, err.Error(), "inspect container "+sick.Name)
+	assert.Contains(t, err.Error(), "inspect container "+sick.Name())
 	assert.Contains(t, err.Error(), "inspect broken for good")
 	assert.Contains(t, err.Error(), "inspections failed in a row")
 
@@ -358,7 +358,7 @@ func TestLogLineSurvivesFaults(t *testing.T) {
 	p.Clear()
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "gave up on the fault, not on the timeout: %v", err)
-	assert.Contains(t, err.Error(), "logs of "+ct.Name)
+	assert.Contains(t, err.Error(), "logs of "+ct.Name())
 	assert.Contains(t, err.Error(), "log driver jammed")
 	assert.Contains(t, err.Error(), "engine calls failed in a row")
 }

@@ -82,8 +82,8 @@ type Image struct {
 // Pull pulls an image by reference ("postgres:17-alpine",
 // "127.0.0.1:5000/team/app@sha256:..."), with credentials from the docker
 // CLI configuration (config.json, credential helpers) unless WithAuth is given.
-func (c *Client) Pull(ctx context.Context, ref string, opts ...Option) error {
-	s, err := apply("Pull", opts)
+func (c *Client) Pull(ctx context.Context, ref string, opts ...PullOption) error {
+	s, err := applyOpts("Pull", opts, PullOption.applyPull)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (c *Client) Pull(ctx context.Context, ref string, opts ...Option) error {
 	return c.pull(ctx, named, s)
 }
 
-func (c *Client) pull(ctx context.Context, named reference.Named, s *settings) error {
+func (c *Client) pull(ctx context.Context, named reference.Named, s *imageSettings) error {
 	ref := reference.FamiliarString(named)
 	auth, err := c.registryAuth(named, s.auth)
 	if err != nil {
@@ -106,15 +106,15 @@ func (c *Client) pull(ctx context.Context, named reference.Named, s *settings) e
 		return c.opErr(err, "pull %s", ref)
 	}
 	defer rc.Close()
-	if err := c.stream(rc, s); err != nil {
+	if err := c.stream(rc, s, nil); err != nil {
 		return c.opErr(err, "pull %s", ref)
 	}
 	return nil
 }
 
 // Push pushes a local image to its registry.
-func (c *Client) Push(ctx context.Context, ref string, opts ...Option) error {
-	s, err := apply("Push", opts)
+func (c *Client) Push(ctx context.Context, ref string, opts ...PushOption) error {
+	s, err := applyOpts("Push", opts, PushOption.applyPush)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (c *Client) Push(ctx context.Context, ref string, opts ...Option) error {
 		return c.opErr(err, "push %s", ref)
 	}
 	defer rc.Close()
-	if err := c.stream(rc, s); err != nil {
+	if err := c.stream(rc, s, nil); err != nil {
 		// An engine of API 1.41 reports a missing local image inside the
 		// stream, with no class: ask for the image to tell.
 		if _, ierr := c.api.ImageInspect(ctx, named.String()); cerrdefs.IsNotFound(ierr) {
@@ -167,15 +167,15 @@ func (c *Client) Tag(ctx context.Context, src, dst string) error {
 // RemoveImage removes an image by reference or id (docker rmi). An image
 // used by a container fails with an error wrapping ErrConflict that names
 // the container, unless WithForce is given.
-func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...Option) error {
-	s, err := apply("RemoveImage", opts)
+func (c *Client) RemoveImage(ctx context.Context, ref string, opts ...RemoveImageOption) error {
+	s, err := applyOpts("RemoveImage", opts, RemoveImageOption.applyRemoveImage)
 	if err != nil {
 		return err
 	}
 	if ref == "" {
 		return invalidf("invalid image %q: want an image reference or id", ref)
 	}
-	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: !s.noPrune}); err != nil {
+	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{Force: s.force, PruneChildren: true}); err != nil {
 		return c.lookupErr(err, "remove image %s", ref)
 	}
 	return nil
@@ -202,8 +202,8 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
 // image-only build labels (LabelBuildSession, …), never the ownership
 // labels of containers, so Cleanup can remove it and no container made
 // from it counts as Dockhand's.
-func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (string, error) {
-	s, err := apply("Build", opts)
+func (c *Client) Build(ctx context.Context, contextDir string, opts ...BuildOption) (string, error) {
+	s, err := applyOpts("Build", opts, BuildOption.applyBuild)
 	if err != nil {
 		return "", err
 	}
@@ -234,20 +234,20 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...Option) (
 	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
 		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels, s.tags),
-		Platform: s.platform, Version: build.BuilderV1,
+		Platform: s.image.platform, Version: build.BuilderV1,
 	})
 	if err != nil {
 		return "", c.opErr(err, "build %s", contextDir)
 	}
 	defer resp.Body.Close()
 	var id string
-	s.auxFunc = func(m jsonmessage.JSONMessage) {
+	aux := func(m jsonmessage.JSONMessage) {
 		var aux struct{ ID string }
 		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
 			id = aux.ID
 		}
 	}
-	if err := c.stream(resp.Body, s); err != nil {
+	if err := c.stream(resp.Body, &s.image, aux); err != nil {
 		return "", c.opErr(err, "build %s", contextDir)
 	}
 	if id == "" && len(s.tags) > 0 {
@@ -345,7 +345,7 @@ func (c *Client) registryAuth(named reference.Named, explicit *Credentials) (str
 // as the engine sent it, a *jsonmessage.JSONError (errors.As finds it; its
 // Code is a failed build step's exit status). The caller names the
 // operation: stream adds nothing to the message.
-func (c *Client) stream(r io.Reader, s *settings) error {
+func (c *Client) stream(r io.Reader, s *imageSettings, auxFunc func(jsonmessage.JSONMessage)) error {
 	var render io.Writer = io.Discard
 	var fd uintptr
 	isTerm := false
@@ -356,8 +356,8 @@ func (c *Client) stream(r io.Reader, s *settings) error {
 		}
 	}
 	aux := func(m jsonmessage.JSONMessage) {
-		if s.auxFunc != nil {
-			s.auxFunc(m)
+		if auxFunc != nil {
+			auxFunc(m)
 		}
 	}
 	if s.progressFunc != nil {

@@ -30,10 +30,13 @@ const (
 // driver, so a long line may leave fewer than n lines. The read
 // gives up after 5 s; the lines read by then are returned with the error.
 func (ct *Container) LastLogLines(ctx context.Context, n int) ([]string, error) {
+	if err := ct.valid("last log lines"); err != nil {
+		return nil, err
+	}
 	if n < 0 {
 		return nil, invalidf("last log lines of %s: invalid count %d: want n >= 0", ct, n)
 	}
-	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
+	ins, err := ct.c.api.ContainerInspect(ctx, ct.id)
 	if err != nil {
 		return nil, ct.c.opErr(err, "last log lines of %s", ct)
 	}
@@ -57,7 +60,7 @@ func (ct *Container) readLastLines(ctx context.Context, tty bool, n int) ([]stri
 	}
 	ctx, cancel := context.WithTimeout(ctx, lastLogsTimeout)
 	defer cancel()
-	rc, err := ct.c.api.ContainerLogs(ctx, ct.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
+	rc, err := ct.c.api.ContainerLogs(ctx, ct.id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
 	if err != nil {
 		return nil, ct.c.opErr(err, "last log lines of %s", ct)
 	}

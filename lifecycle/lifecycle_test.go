@@ -36,7 +36,7 @@ func pushBusybox(t *testing.T, c *lifecycle.Client, reg *testbench.Registry, rep
 	img := testbench.BusyboxImage(t, c)
 	ref := reg.Host + "/" + repo
 	require.NoError(t, c.Tag(ctx, img, ref))
-	var opts []lifecycle.Option
+	var opts []lifecycle.PushOption
 	if reg.Username != "" {
 		opts = append(opts, lifecycle.WithAuth(reg.Username, reg.Password))
 	}
@@ -71,11 +71,11 @@ func TestSeedWalkthrough(t *testing.T) {
 	defer ctr.Remove(context.Background(), lifecycle.WithForce())
 
 	// 3. ps shows it running.
-	list, err := c.List(ctx, lifecycle.WithFilter("id", ctr.ID))
+	list, err := c.Containers(ctx, lifecycle.WithFilter("id", ctr.ID()))
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, "running", list[0].State)
-	assert.Equal(t, ctr.Name, list[0].Name)
+	assert.Equal(t, ctr.Name(), list[0].Name)
 
 	// 4. A new bash inside it: literally bash.
 	res, err := ctr.Exec(ctx, []string{"bash", "-c", `echo "bash $BASH_VERSION in $(hostname)"; echo oops >&2; exit 7`})
@@ -85,7 +85,7 @@ func TestSeedWalkthrough(t *testing.T) {
 	assert.Equal(t, "oops\n", string(res.Stderr))
 
 	// 5. Stop and remove.
-	require.NoError(t, ctr.Stop(ctx, lifecycle.WithTimeout(time.Second)))
+	require.NoError(t, ctr.Stop(ctx, lifecycle.WithGracePeriod(time.Second)))
 	st, err := ctr.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "exited", st.Status)
@@ -174,7 +174,7 @@ func TestRunFailuresLeaveNothing(t *testing.T) {
 }
 
 func countContainers(t *testing.T, c *lifecycle.Client) int {
-	l, err := c.List(context.Background(), lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
+	l, err := c.Containers(context.Background(), lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
 	require.NoError(t, err)
 	return len(l)
 }
@@ -217,14 +217,17 @@ func TestInteractiveSessionThenExited(t *testing.T) {
 	// A session a user types into, then exits.
 	ctr, err := c.Run(ctx, img, lifecycle.WithCmd("sh"),
 		lifecycle.WithStdin(strings.NewReader("echo inside $(hostname)\nexit 3\n")), lifecycle.WithStdout(&out))
-	require.NoError(t, err)
+	require.NotNil(t, ctr)
 	defer ctr.Remove(context.Background(), lifecycle.WithForce())
+	var ee *lifecycle.ExitError
+	require.ErrorAs(t, err, &ee, "a foreground run that exits non-zero says so, as exec.Cmd.Run")
+	assert.Equal(t, 3, ee.ExitCode)
 	assert.Contains(t, out.String(), "inside ")
 	st, err := ctr.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "exited", st.Status)
 	assert.Equal(t, 3, st.ExitCode)
-	list, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("status", "exited"), lifecycle.WithFilter("id", ctr.ID))
+	list, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("status", "exited"), lifecycle.WithFilter("id", ctr.ID()))
 	require.NoError(t, err)
 	assert.Len(t, list, 1)
 	require.NoError(t, ctr.Remove(ctx))
@@ -329,14 +332,21 @@ func TestLogs(t *testing.T) {
 	require.NoError(t, err)
 	defer ctr.Remove(context.Background(), lifecycle.WithForce())
 	var out, errOut bytes.Buffer
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithFollow(), lifecycle.WithStdout(&out), lifecycle.WithStderr(&errOut)))
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithFollow(), lifecycle.WithStderr(&errOut)))
 	assert.Equal(t, "out1\nout2\nout3\n", out.String())
 	assert.Equal(t, "err1\n", errOut.String())
 	out.Reset()
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithTail(1), lifecycle.WithStdout(&out)))
+	// Without WithStderr, standard error goes to w too, as docker logs shows it.
+	require.NoError(t, ctr.Logs(ctx, &out))
+	for _, line := range []string{"out1\n", "err1\n", "out2\n", "out3\n"} {
+		assert.Contains(t, out.String(), line)
+	}
+	assert.Len(t, out.String(), len("out1\nerr1\nout2\nout3\n"))
+	out.Reset()
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithTail(1)))
 	assert.Equal(t, "out3\n", out.String())
 	out.Reset()
-	require.NoError(t, ctr.Logs(ctx, lifecycle.WithSince(time.Now().Add(time.Hour)), lifecycle.WithStdout(&out)))
+	require.NoError(t, ctr.Logs(ctx, &out, lifecycle.WithSince(time.Now().Add(time.Hour))))
 	assert.Empty(t, out.String())
 	require.NoError(t, ctr.Remove(ctx))
 }
@@ -407,10 +417,10 @@ CMD ["echo", "other"]
 func execOnce(ctx context.Context, c *lifecycle.Client, img string, cmd ...string) (string, error) {
 	var out bytes.Buffer
 	ctr, err := c.Run(ctx, img, lifecycle.WithCmd(cmd...), lifecycle.WithStdout(&out))
-	if err != nil {
-		return "", err
+	if ctr != nil {
+		defer func() { _ = ctr.Remove(context.Background(), lifecycle.WithForce()) }()
 	}
-	return out.String(), ctr.Remove(ctx)
+	return out.String(), err
 }
 
 func TestRemoveImageInUse(t *testing.T) {
@@ -428,7 +438,7 @@ func TestRemoveImageInUse(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, lifecycle.ErrConflict)
 	assert.Contains(t, err.Error(), tag)
-	assert.Contains(t, err.Error(), ctr.ID[:12], "the error names the container using the image")
+	assert.Contains(t, err.Error(), ctr.ID()[:12], "the error names the container using the image")
 	require.NoError(t, ctr.Remove(ctx, lifecycle.WithForce()))
 	require.NoError(t, c.RemoveImage(ctx, tag))
 }
@@ -482,7 +492,7 @@ func TestConcurrentCycles(t *testing.T) {
 				if string(res.Stdout) != fmt.Sprintf("%d\n", i) {
 					return fmt.Errorf("container %d: exec said %q", i, res.Stdout)
 				}
-				if err := ctr.Stop(ctx, lifecycle.WithTimeout(0)); err != nil {
+				if err := ctr.Stop(ctx, lifecycle.WithGracePeriod(0)); err != nil {
 					return err
 				}
 				return ctr.Remove(ctx)
@@ -500,7 +510,7 @@ func TestConcurrentCycles(t *testing.T) {
 func TestEngineUnreachable(t *testing.T) {
 	ctx := ctxFor(t, 10*time.Second)
 	sock := filepath.Join(t.TempDir(), "no-engine.sock")
-	_, err := lifecycle.New(ctx, lifecycle.WithHost("unix://"+sock))
+	_, err := lifecycle.New(ctx, lifecycle.WithDockerHost("unix://"+sock))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, lifecycle.ErrUnavailable)
 	assert.Contains(t, err.Error(), sock)

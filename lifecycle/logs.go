@@ -9,33 +9,35 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
-// Logs writes the container's logs to the WithStdout and WithStderr
-// writers, demultiplexed (docker logs). WithFollow streams until the
-// container stops or ctx ends; WithSince and WithTail narrow the output.
-func (ct *Container) Logs(ctx context.Context, opts ...Option) error {
-	s, err := apply("Logs", opts)
+// Logs writes the container's logs to w (docker logs): standard output,
+// and standard error too unless WithStderr sends it elsewhere, kept apart
+// (demultiplexed) when the container has no TTY. WithFollow streams until
+// the container stops or ctx ends; WithSince and WithTail narrow the
+// output, WithTimestamps prefixes each line with its time.
+func (ct *Container) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) error {
+	if err := ct.valid("logs"); err != nil {
+		return err
+	}
+	s, err := applyOpts("Logs", opts, LogsOption.applyLogs)
 	if err != nil {
 		return err
 	}
-	if s.stdout == nil && s.stderr == nil {
-		return invalidf("logs of %s: no destination: give WithStdout and/or WithStderr", ct)
+	if w == nil {
+		return invalidf("logs of %s: no destination: want a writer", ct)
 	}
-	rc, err := ct.c.api.ContainerLogs(ctx, ct.ID, container.LogsOptions{
-		ShowStdout: s.stdout != nil, ShowStderr: s.stderr != nil, Follow: s.follow,
+	stdout, stderr := w, w
+	if s.stderr != nil {
+		stderr = s.stderr
+	}
+	rc, err := ct.c.api.ContainerLogs(ctx, ct.id, container.LogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: s.follow,
 		Since: s.since, Tail: s.tail, Timestamps: s.timestamps,
 	})
 	if err != nil {
 		return ct.c.opErr(err, "logs of %s", ct)
 	}
 	defer rc.Close()
-	stdout, stderr := s.stdout, s.stderr
-	if stdout == nil {
-		stdout = io.Discard
-	}
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
+	ins, err := ct.c.api.ContainerInspect(ctx, ct.id)
 	if err != nil {
 		return ct.c.opErr(err, "logs of %s", ct)
 	}

@@ -410,11 +410,11 @@ func TestLabelsInheritedFromAnOldImageAreNotOwnership(t *testing.T) {
 	require.NoError(t, err)
 	owned, err := same.Owned(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{ours.Name}, owned.Containers, "of the session's labelled containers, only the one it made is its own")
+	assert.Equal(t, []string{ours.Name()}, owned.Containers, "of the session's labelled containers, only the one it made is its own")
 	require.NoError(t, same.Cleanup(ctx))
 	assert.True(t, running(t, ctx, c, fromOld), "Cleanup of the session keeps the inheriting container")
 	assert.True(t, running(t, ctx, c, fromPersistent), "and the one inheriting a persistent session's labels")
-	_, err = c.API().ContainerInspect(ctx, ours.ID)
+	_, err = c.API().ContainerInspect(ctx, ours.ID())
 	assert.Error(t, err, "Cleanup removed the container it made")
 }
 

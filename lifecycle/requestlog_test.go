@@ -124,7 +124,7 @@ func loggedClient(t *testing.T) (*lifecycle.Client, *requestLog) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
-	c := testbench.Client(t, lifecycle.WithHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: rl})))
+	c := testbench.Client(t, lifecycle.WithDockerHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: rl})))
 	return c, rl
 }
 

@@ -38,17 +38,17 @@ func redactOutput(s string, cmd []string) string { return redact.Values(s, redac
 // a log line or a healthcheck's output shown in an error.
 func redactText(s string) string { return redact.Text(s) }
 
-// An Option may hold a secret (WithEnv, WithAuth, WithCmd, WithBuildArgs):
+// An option may hold a secret (WithEnv, WithAuth, WithCmd, WithBuildArgs):
 // it shows only its name.
 
 // String is the option's name, such as "WithEnv"; never its arguments.
-func (o Option) String() string { return "lifecycle." + o.name + "(...)" }
+func (o *option) String() string { return "lifecycle." + o.name + "(...)" }
 
 // GoString is used by %#v: the name, never the arguments.
-func (o Option) GoString() string { return o.String() }
+func (o *option) GoString() string { return o.String() }
 
 // MarshalJSON encodes the name as a JSON string.
-func (o Option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+func (o *option) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
 
 // LogValue makes log/slog print the name.
-func (o Option) LogValue() slog.Value { return slog.StringValue(o.String()) }
+func (o *option) LogValue() slog.Value { return slog.StringValue(o.String()) }

@@ -301,7 +301,7 @@ func TestSweep(t *testing.T) {
 	// Another engineer's test process may sweep the dead child first: what
 	// counts is that its resources are gone, and nothing else is.
 	assert.True(t, labelled(t, ctx, c, dead.session).Empty(), "nothing of the killed child remains: %s", labelled(t, ctx, c, dead.session))
-	for _, name := range []string{alive.name, kept.name, own.Name, plain} {
+	for _, name := range []string{alive.name, kept.name, own.Name(), plain} {
 		assert.NotContains(t, swept.Containers, name)
 		assert.NotContains(t, swept.Networks, name)
 		assert.NotContains(t, swept.Volumes, name)

@@ -69,8 +69,6 @@ func TestReadFileSizeLimit(t *testing.T) {
 
 	_, err = ctr.ReadFile(ctx, "/tmp/two", lifecycle.WithMaxSize(0))
 	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
-	_, err = ctr.ReadFile(ctx, "/tmp/two", lifecycle.WithFollow())
-	assert.ErrorIs(t, err, lifecycle.ErrInvalid, "an option of another verb is refused")
 }
 
 func TestExecCaptureLimit(t *testing.T) {

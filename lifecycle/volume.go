@@ -18,8 +18,8 @@ type Volume struct {
 
 // CreateVolume creates a named volume (docker volume create). Creating a
 // volume that exists returns it unchanged, as the engine does.
-func (c *Client) CreateVolume(ctx context.Context, name string, opts ...Option) (*Volume, error) {
-	s, err := apply("CreateVolume", opts)
+func (c *Client) CreateVolume(ctx context.Context, name string, opts ...VolumeOption) (*Volume, error) {
+	s, err := applyOpts("CreateVolume", opts, VolumeOption.applyVolume)
 	if err != nil {
 		return nil, err
 	}
@@ -34,8 +34,8 @@ func (c *Client) CreateVolume(ctx context.Context, name string, opts ...Option) 
 }
 
 // Volumes lists volumes, narrowed by WithFilter ("label", "name", "dangling").
-func (c *Client) Volumes(ctx context.Context, opts ...Option) ([]Volume, error) {
-	s, err := apply("ListVolumes", opts)
+func (c *Client) Volumes(ctx context.Context, opts ...FilterOption) ([]Volume, error) {
+	s, err := applyOpts("Volumes", opts, FilterOption.applyFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,8 @@ func (c *Client) Volumes(ctx context.Context, opts ...Option) ([]Volume, error) 
 
 // RemoveVolume removes a volume; one in use by a container fails with
 // ErrConflict (WithForce does not override that on the engine).
-func (c *Client) RemoveVolume(ctx context.Context, name string, opts ...Option) error {
-	s, err := apply("RemoveVolume", opts)
+func (c *Client) RemoveVolume(ctx context.Context, name string, opts ...RemoveVolumeOption) error {
+	s, err := applyOpts("RemoveVolume", opts, RemoveVolumeOption.applyRemoveVolume)
 	if err != nil {
 		return err
 	}
@@ -75,8 +75,8 @@ type Network struct {
 }
 
 // CreateNetwork creates a network (docker network create; bridge by default).
-func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Option) (*Network, error) {
-	s, err := apply("CreateNetwork", opts)
+func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...NetworkOption) (*Network, error) {
+	s, err := applyOpts("CreateNetwork", opts, NetworkOption.applyNetwork)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +94,8 @@ func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Option)
 }
 
 // Networks lists networks, narrowed by WithFilter ("label", "name", "driver").
-func (c *Client) Networks(ctx context.Context, opts ...Option) ([]Network, error) {
-	s, err := apply("ListNetworks", opts)
+func (c *Client) Networks(ctx context.Context, opts ...FilterOption) ([]Network, error) {
+	s, err := applyOpts("Networks", opts, FilterOption.applyFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +113,13 @@ func (c *Client) Networks(ctx context.Context, opts ...Option) ([]Network, error
 // ConnectNetwork connects a container to a network under optional aliases
 // (docker network connect --alias).
 func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Container, aliases ...string) error {
-	if networkName == "" || ct == nil {
-		return invalidf("invalid network connect of %v to %q: want a network name and a container", ct, networkName)
+	if err := ct.valid("connect network"); err != nil {
+		return err
 	}
-	if err := c.api.NetworkConnect(ctx, networkName, ct.ID, &network.EndpointSettings{Aliases: aliases}); err != nil {
+	if networkName == "" {
+		return invalidf("invalid network connect of %v to %q: want a network name", ct, networkName)
+	}
+	if err := c.api.NetworkConnect(ctx, networkName, ct.id, &network.EndpointSettings{Aliases: aliases}); err != nil {
 		return c.opErr(err, "connect %s to network %s", ct, networkName)
 	}
 	return nil
@@ -124,10 +127,13 @@ func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Con
 
 // DisconnectNetwork disconnects a container from a network.
 func (c *Client) DisconnectNetwork(ctx context.Context, networkName string, ct *Container) error {
-	if networkName == "" || ct == nil {
-		return invalidf("invalid network disconnect of %v from %q: want a network name and a container", ct, networkName)
+	if err := ct.valid("disconnect network"); err != nil {
+		return err
 	}
-	if err := c.api.NetworkDisconnect(ctx, networkName, ct.ID, false); err != nil {
+	if networkName == "" {
+		return invalidf("invalid network disconnect of %v from %q: want a network name", ct, networkName)
+	}
+	if err := c.api.NetworkDisconnect(ctx, networkName, ct.id, false); err != nil {
 		return c.opErr(err, "disconnect %s from network %s", ct, networkName)
 	}
 	return nil
@@ -144,7 +150,7 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 	return nil
 }
 
-func filterArgs(s *settings) filters.Args {
+func filterArgs(s *filterSettings) filters.Args {
 	f := filters.NewArgs()
 	for _, kv := range s.filters {
 		f.Add(kv[0], kv[1])

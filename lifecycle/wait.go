@@ -97,7 +97,7 @@ func stoppedStatus(st *container.State) bool {
 // inspectForWait inspects the container; a container that is gone is a
 // Permanent error.
 func (ct *Container) inspectForWait(ctx context.Context) (container.InspectResponse, error) {
-	ins, err := ct.c.api.ContainerInspect(ctx, ct.ID)
+	ins, err := ct.c.api.ContainerInspect(ctx, ct.id)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return ins, waitfor.Permanent(&ExitError{Container: ct.String(), Status: "removed", ExitCode: -1})
@@ -134,7 +134,7 @@ func (ct *Container) stopped(ctx context.Context, ins container.InspectResponse)
 		// (the oom event) only after the exit: ask again a moment later.
 		if ended, err := time.Parse(time.RFC3339Nano, st.FinishedAt); err == nil {
 			if wait := time.Until(ended.Add(oomGrace)); wait > 0 && sleep(ctx, wait) == nil {
-				if again, err := ct.c.api.ContainerInspect(ctx, ct.ID); err == nil && again.ContainerJSONBase != nil && stoppedStatus(again.State) {
+				if again, err := ct.c.api.ContainerInspect(ctx, ct.id); err == nil && again.ContainerJSONBase != nil && stoppedStatus(again.State) {
 					ins = again
 				}
 			}
@@ -188,7 +188,7 @@ func (ct *Container) checkOnce(ctx context.Context, decide decideFunc) error {
 // (and every safetyInterval). fast, when not nil, may end the wait on an
 // event alone, without inspecting.
 func (ct *Container) watchEvents(ctx context.Context, actions []string, decide decideFunc, fast func(events.Message) bool) error {
-	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", ct.ID))
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", ct.id))
 	for _, a := range actions {
 		f.Add("event", a)
 	}
@@ -407,7 +407,19 @@ func unixNano(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Na
 // recording the change; it returns at once if the container already is
 // healthy. It fails at once (waitfor.Permanent) if the container has no
 // healthcheck, or exits, is OOM-killed or is removed while waiting.
-func (ct *Container) Healthy() waitfor.Condition { return healthyCond{ct} }
+func (ct *Container) Healthy() waitfor.Condition {
+	if err := ct.valid("healthy"); err != nil {
+		return invalidCond{err}
+	}
+	return healthyCond{ct}
+}
+
+// invalidCond is the condition of a Container that is not a handle: it
+// fails at once.
+type invalidCond struct{ err error }
+
+func (c invalidCond) String() string              { return "invalid container condition" }
+func (c invalidCond) Check(context.Context) error { return waitfor.Permanent(c.err) }
 
 type healthyCond struct{ ct *Container }
 
@@ -472,7 +484,12 @@ func hasHealthcheck(ins container.InspectResponse) bool {
 // *ExitError) when the container exits with another code, or is
 // OOM-killed (unless code is 137, the code of a SIGKILL). As a Watcher it
 // follows the engine's die events.
-func (ct *Container) Exited(code int) waitfor.Condition { return exitedCond{ct, code} }
+func (ct *Container) Exited(code int) waitfor.Condition {
+	if err := ct.valid("exited"); err != nil {
+		return invalidCond{err}
+	}
+	return exitedCond{ct, code}
+}
 
 type exitedCond struct {
 	ct   *Container
@@ -518,6 +535,9 @@ func (e exitedCond) decide(ctx context.Context, ins container.InspectResponse) (
 // it saw, by timestamp. Lines longer than 64 KiB are matched on their
 // first 64 KiB.
 func (ct *Container) LogLine(re *regexp.Regexp, n int) waitfor.Condition {
+	if err := ct.valid("log line"); err != nil {
+		return invalidCond{err}
+	}
 	l := &logLineCond{ct: ct, re: re, n: n, lock: make(chan struct{}, 1)}
 	return l
 }
@@ -715,7 +735,7 @@ func (l *logLineCond) readTail(ctx context.Context, tty, follow bool, tail int) 
 	if tail > 0 {
 		opts.Tail = strconv.Itoa(tail)
 	}
-	rc, err := l.ct.c.api.ContainerLogs(ctx, l.ct.ID, opts)
+	rc, err := l.ct.c.api.ContainerLogs(ctx, l.ct.id, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "does not support reading") {
 			// The "none" logging driver, or a remote one (syslog, ...).
@@ -894,6 +914,9 @@ func readRawMessages(r io.Reader, msg func(stream int, payload []byte) bool) err
 // attempt that outlives its context (waitfor's AttemptTimeout) is killed
 // as Exec describes: on a local engine, nothing of it stays running.
 func (ct *Container) ExecSucceeds(cmd ...string) waitfor.Condition {
+	if err := ct.valid("exec succeeds"); err != nil {
+		return invalidCond{err}
+	}
 	return execCond{ct: ct, cmd: append([]string(nil), cmd...)}
 }
 
@@ -978,6 +1001,9 @@ func isNoSuchCommand(s string) bool {
 // which needs a cat there. (docker cp cannot help: the engine copies from
 // the container's filesystem, where /proc is an empty mount point.)
 func (ct *Container) Listening(port string) waitfor.Condition {
+	if err := ct.valid("listening"); err != nil {
+		return invalidCond{err}
+	}
 	p, err := normPort(port)
 	return listenCond{ct: ct, port: p, portErr: err, raw: port}
 }
@@ -1053,7 +1079,7 @@ func (ct *Container) sockets(ctx context.Context, pid int, proto string) ([]sock
 		return nil, "", waitfor.Permanent(invalidf("container %s: cannot tell whether %s ports listen (tcp and udp only)", ct, proto))
 	}
 	files := []string{"/proc/net/" + proto, "/proc/net/" + proto + "6"}
-	if data, ok := hostProcNet(pid, ct.ID, proto); ok {
+	if data, ok := hostProcNet(pid, ct.id, proto); ok {
 		return parseProcNet(data, proto), "host /proc", nil
 	}
 	res, err := ct.Exec(ctx, append([]string{"cat"}, files...))
@@ -1178,6 +1204,9 @@ func parseHexAddr(s string) (netip.Addr, int, bool) {
 //
 // udp ports get steps 1 and 2 only: UDP has no handshake to test.
 func (ct *Container) PortReady(port string) waitfor.Condition {
+	if err := ct.valid("port ready"); err != nil {
+		return invalidCond{err}
+	}
 	p, err := normPort(port)
 	return portReadyCond{listenCond{ct: ct, port: p, portErr: err, raw: port}}
 }

@@ -37,17 +37,17 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 }
 
 // runBox runs the busybox stand-in and removes it when the test ends.
-func runBox(t *testing.T, c *lifecycle.Client, opts ...lifecycle.Option) *lifecycle.Container {
+func runBox(t *testing.T, c *lifecycle.Client, opts ...lifecycle.RunOption) *lifecycle.Container {
 	t.Helper()
 	img := testbench.BusyboxImage(t, c)
-	ctr, err := c.Run(waitCtx(t, time.Minute), img, append([]lifecycle.Option{lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
+	ctr, err := c.Run(waitCtx(t, time.Minute), img, append([]lifecycle.RunOption{lifecycle.WithPull(lifecycle.PullNever)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ctr.Remove(context.Background(), lifecycle.WithForce()) })
 	return ctr
 }
 
 // healthcheck gives the container a healthcheck running test every 100ms.
-func healthcheck(test string) lifecycle.Option {
+func healthcheck(test string) lifecycle.RunOption {
 	return lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
 		cfg.Healthcheck = &container.HealthConfig{
 			Test: []string{"CMD-SHELL", test}, Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, Retries: 3,
@@ -94,14 +94,14 @@ func TestHealthyFollowsTheEventStream(t *testing.T) {
 	c := testbench.Client(t)
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 1; touch /tmp/ok; exec sleep 300"), healthcheck("test -f /tmp/ok"))
-	healthyAt := engineEvent(t, c, ctr.ID, "health_status: healthy")
+	healthyAt := engineEvent(t, c, ctr.ID(), "health_status: healthy")
 	lc, rl := loggedClient(t) // records how the wait ends
-	watched, err := lc.Container(ctx, ctr.ID)
+	watched, err := lc.Container(ctx, ctr.ID())
 	require.NoError(t, err)
 	rl.take()
 
 	cond := watched.Healthy()
-	assert.Equal(t, "container "+ctr.Name+" healthy", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" healthy", cond.String())
 	attempts := 0
 	w := waitfor.Waiter{Timeout: 30 * time.Second, OnAttempt: func(waitfor.Attempt) { attempts++ }}
 	start := time.Now()
@@ -128,9 +128,9 @@ func TestHealthyFailsAtOnceWhenTheContainerExits(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "echo starting up; sleep 0.1; echo 'fatal: cannot open /data' >&2; sleep 1; exit 3"),
 		healthcheck("false"))
-	diedAt := engineEvent(t, c, ctr.ID, "die")
+	diedAt := engineEvent(t, c, ctr.ID(), "die")
 	lc, rl := loggedClient(t) // records how the wait ends
-	watched, err := lc.Container(ctx, ctr.ID)
+	watched, err := lc.Container(ctx, ctr.ID())
 	require.NoError(t, err)
 	w := waitfor.Waiter{Timeout: 30 * time.Second}
 	start := time.Now()
@@ -154,7 +154,7 @@ func TestHealthyFailsAtOnceWhenTheContainerExits(t *testing.T) {
 	assert.Equal(t, "exited", ee.Status)
 	assert.False(t, ee.OOMKilled)
 	assert.Equal(t, []string{"starting up", "fatal: cannot open /data"}, ee.Logs)
-	assert.Contains(t, err.Error(), "container "+ctr.Name+" exited with code 3; last 2 log lines:\n\tstarting up\n\tfatal: cannot open /data")
+	assert.Contains(t, err.Error(), "container "+ctr.Name()+" exited with code 3; last 2 log lines:\n\tstarting up\n\tfatal: cannot open /data")
 
 	// Polled, the same answer.
 	err = ctr.Healthy().Check(ctx)
@@ -167,14 +167,14 @@ func TestHealthyWithoutHealthcheckFailsAtOnce(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sleep", "300"))
 	lc, rl := loggedClient(t)
-	watched, err := lc.Container(ctx, ctr.ID)
+	watched, err := lc.Container(ctx, ctr.ID())
 	require.NoError(t, err)
 	rl.take()
 	err = (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, watched.Healthy())
 	require.Error(t, err)
 	assert.Equal(t, []string{"inspect running"}, rl.take(), "at once: from the first inspect, no event awaited")
 	assert.True(t, waitfor.IsPermanent(err))
-	assert.Contains(t, err.Error(), "container "+ctr.Name+" has no healthcheck")
+	assert.Contains(t, err.Error(), "container "+ctr.Name()+" has no healthcheck")
 }
 
 func TestHealthyOOMKilled(t *testing.T) {
@@ -252,7 +252,7 @@ func TestLogLineThirdMatch(t *testing.T) {
 			"while [ ! -f /tmp/go4 ]; do sleep 0.02; done; echo 'ready 4'; exec sleep 300"))
 	re := regexp.MustCompile(`^ready \d`)
 	cond := ctr.LogLine(re, 3)
-	assert.Equal(t, `container `+ctr.Name+` log line #3 matching "^ready \\d"`, cond.String())
+	assert.Equal(t, `container `+ctr.Name()+` log line #3 matching "^ready \\d"`, cond.String())
 	start := time.Now()
 	require.NoError(t, (&waitfor.Waiter{Timeout: 30 * time.Second}).Wait(ctx, cond))
 	elapsed := time.Since(start)
@@ -338,7 +338,7 @@ func countingClient(t *testing.T) (*lifecycle.Client, *logCounter) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
-	c := testbench.Client(t, lifecycle.WithHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: lc})))
+	c := testbench.Client(t, lifecycle.WithDockerHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: lc})))
 	return c, lc
 }
 
@@ -356,9 +356,9 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	// Two more clients on the same container, each counting its own log traffic.
 	watchC, watchCount := countingClient(t)
 	pollC, pollCount := countingClient(t)
-	watched, err := watchC.Container(ctx, ctr.ID)
+	watched, err := watchC.Container(ctx, ctr.ID())
 	require.NoError(t, err)
-	polled, err := pollC.Container(ctx, ctr.ID)
+	polled, err := pollC.Container(ctx, ctr.ID())
 	require.NoError(t, err)
 
 	// Once the filler is all there, so that every read but the first has
@@ -397,7 +397,7 @@ func TestLogLineReadsOnlyNewBytes(t *testing.T) {
 	require.NoError(t, pollErr)
 
 	// The whole log, once, with timestamps as the conditions ask for it.
-	rc, err := c.API().ContainerLogs(ctx, ctr.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
+	rc, err := c.API().ContainerLogs(ctx, ctr.ID(), container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
 	require.NoError(t, err)
 	full, err := io.Copy(io.Discard, rc)
 	rc.Close()
@@ -442,7 +442,7 @@ func TestPortReadyIsNotFooledByTheProxy(t *testing.T) {
 	addr, err := ctr.HostPort(ctx, "80")
 	require.NoError(t, err)
 	cond := ctr.PortReady("80")
-	assert.Equal(t, "container "+ctr.Name+" port 80/tcp ready on the host", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" port 80/tcp ready on the host", cond.String())
 
 	var wg sync.WaitGroup
 	var naiveAt, readyAt time.Time
@@ -521,14 +521,14 @@ func TestListening(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 0.5; exec nc -ll -p 7000 -e cat"))
 	cond := ctr.Listening("7000")
-	assert.Equal(t, "container "+ctr.Name+" listening on 7000/tcp", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" listening on 7000/tcp", cond.String())
 	start := time.Now()
 	require.NoError(t, (&waitfor.Waiter{Timeout: 10 * time.Second}).Wait(ctx, cond))
 	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond)
 
 	err := (&waitfor.Waiter{Timeout: 200 * time.Millisecond}).Wait(ctx, ctr.Listening("7001"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nothing listens on 7001/tcp inside container "+ctr.Name)
+	assert.Contains(t, err.Error(), "nothing listens on 7001/tcp inside container "+ctr.Name())
 	assert.True(t, waitfor.IsPermanent(ctr.Listening("http").Check(ctx)), "a bad port is a permanent error")
 }
 
@@ -579,8 +579,8 @@ func TestExited(t *testing.T) {
 	w := waitfor.Waiter{Timeout: 30 * time.Second}
 
 	ok := runBox(t, c, lifecycle.WithCmd("sh", "-c", "sleep 0.5; exit 0"))
-	assert.Equal(t, "container "+ok.Name+" exited with code 0", ok.Exited(0).String())
-	assert.Equal(t, "container "+ok.Name+" exited", ok.Exited(-1).String())
+	assert.Equal(t, "container "+ok.Name()+" exited with code 0", ok.Exited(0).String())
+	assert.Equal(t, "container "+ok.Name()+" exited", ok.Exited(-1).String())
 	assert.Error(t, ok.Exited(0).Check(ctx), "still running")
 	start := time.Now()
 	require.NoError(t, w.Wait(ctx, ok.Exited(0)))
@@ -612,7 +612,7 @@ func TestExecSucceeds(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	ctr := runBox(t, c, lifecycle.WithCmd("sleep", "300"))
 	cond := ctr.ExecSucceeds("test", "-f", "/tmp/ok")
-	assert.Equal(t, "container "+ctr.Name+" exec test -f /tmp/ok", cond.String())
+	assert.Equal(t, "container "+ctr.Name()+" exec test -f /tmp/ok", cond.String())
 	err := cond.Check(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exit code 1")
@@ -637,7 +637,7 @@ func TestExecSucceeds(t *testing.T) {
 	assert.Equal(t, 1, attempts, "a missing program fails the first attempt for good")
 	assert.Contains(t, err.Error(), "no-such-tool")
 
-	assert.Equal(t, "container "+ctr.Name+" exec env PGPASSWORD=xxxxx pg_isready",
+	assert.Equal(t, "container "+ctr.Name()+" exec env PGPASSWORD=xxxxx pg_isready",
 		ctr.ExecSucceeds("env", "PGPASSWORD=hunter2", "pg_isready").String(), "no secrets in descriptions")
 }
 

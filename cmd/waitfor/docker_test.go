@@ -61,7 +61,7 @@ func (b *bench) run(t *testing.T, args ...string) *lifecycle.Container {
 
 // runWith starts a container of the image with opts; it is removed when the
 // test ends.
-func (b *bench) runWith(t *testing.T, opts ...lifecycle.Option) *lifecycle.Container {
+func (b *bench) runWith(t *testing.T, opts ...lifecycle.RunOption) *lifecycle.Container {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -90,7 +90,7 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 func containerLogs(t *testing.T, ct *lifecycle.Container) string {
 	t.Helper()
 	var out testbench.Buffer
-	require.NoError(t, ct.Logs(ctxFor(t, time.Minute), lifecycle.WithStdout(&out), lifecycle.WithStderr(&out)))
+	require.NoError(t, ct.Logs(ctxFor(t, time.Minute), &out))
 	return out.String()
 }
 
@@ -252,7 +252,7 @@ func TestPID1(t *testing.T) {
 				logs := containerLogs(t, ct)
 				return strings.Contains(logs, `msg="not ready"`), logs
 			})
-			require.NoError(t, ct.Kill(ctxFor(t, time.Minute), tc.name))
+			require.NoError(t, ct.Kill(ctxFor(t, time.Minute), lifecycle.WithSignal(tc.name)))
 			code, err := ct.Wait(ctxFor(t, 2*time.Minute))
 			require.NoError(t, err)
 			assert.Equal(t, tc.code, code, "128+%d", int(tc.sig))
@@ -301,7 +301,7 @@ func TestDockerEntrypoint(t *testing.T) {
 		})
 		// Ignored, SIGTERM would leave docker stop to SIGKILL it after the
 		// grace period: exit 137 instead of 143.
-		require.NoError(t, app.Stop(ctxFor(t, time.Minute), lifecycle.WithTimeout(30*time.Second)))
+		require.NoError(t, app.Stop(ctxFor(t, time.Minute), lifecycle.WithGracePeriod(30*time.Second)))
 		st, err := app.State(ctxFor(t, time.Minute))
 		require.NoError(t, err)
 		assert.Equal(t, 143, st.ExitCode, "SIGTERM must end the wait (PID 1 gets no default handler)")

@@ -41,7 +41,7 @@ func run(ctx context.Context, file, project, busybox, redis string, keep bool) e
 	}
 	// Load reads the file as `docker compose` does: variables from the
 	// environment (and .env) fill in ${...}; here two come from our flags.
-	loadOpts := []compose.LoadOption{compose.WithFiles(file), compose.WithEnv("BUSYBOX_IMAGE="+busybox, "REDIS_IMAGE="+redis)}
+	loadOpts := []compose.LoadOption{compose.WithFiles(file), compose.WithVariables("BUSYBOX_IMAGE="+busybox, "REDIS_IMAGE="+redis)}
 	if project != "" {
 		loadOpts = append(loadOpts, compose.WithProjectName(project))
 	}
@@ -66,7 +66,7 @@ func run(ctx context.Context, file, project, busybox, redis string, keep bool) e
 		ctx, cancel := ex.Later(ctx)
 		defer cancel()
 		ex.Step("Take the stack down: containers, network and (with -v) volumes are removed", cli+" down -v")
-		if err := st.Down(ctx, compose.WithVolumes(), compose.WithProgress(os.Stdout)); err != nil {
+		if err := st.Down(ctx, compose.WithRemoveVolumes(), compose.WithProgress(os.Stdout)); err != nil {
 			fmt.Fprintln(os.Stderr, "down:", err)
 		}
 		ex.Look("`%s ps -a` and `docker volume ls` no longer list anything of %s", cli, st.Name())

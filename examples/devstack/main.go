@@ -121,7 +121,7 @@ func load(ctx context.Context, o options) (*compose.Stack, *lifecycle.Client, er
 			}
 		}
 	}
-	p, err := compose.Load(ctx, compose.WithFiles(path), compose.WithEnv(env...))
+	p, err := compose.Load(ctx, compose.WithFiles(path), compose.WithVariables(env...))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,7 +259,7 @@ func logs(ctx context.Context, o options) error {
 		return err
 	}
 	defer c.Close()
-	var opts []compose.Option
+	var opts []compose.LogsOption
 	if o.follow {
 		opts = append(opts, compose.WithFollow())
 	}
@@ -276,10 +276,10 @@ func down(ctx context.Context, o options) error {
 		return err
 	}
 	defer c.Close()
-	opts := []compose.Option{compose.WithRemoveOrphans(), compose.WithProgress(os.Stdout)}
+	opts := []compose.DownOption{compose.WithRemoveOrphans(), compose.WithProgress(os.Stdout)}
 	cli := "docker compose -p " + st.Name() + " down"
 	if o.volumes {
-		opts = append(opts, compose.WithVolumes())
+		opts = append(opts, compose.WithRemoveVolumes())
 		cli += " -v"
 	}
 	if o.rmi {

@@ -12,7 +12,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 
@@ -74,22 +73,20 @@ func run(ctx context.Context, image string) error {
 }
 
 // runOnce runs a container in the foreground, prints its output, and removes it.
-func runOnce(ctx context.Context, c *lifecycle.Client, image string, opts ...lifecycle.Option) error {
+func runOnce(ctx context.Context, c *lifecycle.Client, image string, opts ...lifecycle.RunOption) error {
 	var out strings.Builder
 	opts = append(opts, lifecycle.WithStdout(&out), lifecycle.WithStderr(&out))
-	ctr, err := c.Run(ctx, image, opts...)
-	if err != nil {
-		return err
+	// In the foreground Run returns when the container exits, with an
+	// *ExitError if its exit code is not 0, as exec.Cmd.Run does.
+	ctr, runErr := c.Run(ctx, image, opts...)
+	if ctr == nil {
+		return runErr
 	}
 	defer func() {
 		ctx, cancel := ex.Later(ctx)
 		defer cancel()
 		_ = ctr.Remove(ctx, lifecycle.WithForce())
 	}()
-	code, err := ctr.Wait(ctx)
-	if err != nil {
-		return err
-	}
 	ins, err := ctr.Inspect(ctx)
 	if err != nil {
 		return err
@@ -98,8 +95,5 @@ func runOnce(ctx context.Context, c *lifecycle.Client, image string, opts ...lif
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		ex.Say("  | %s", line)
 	}
-	if code != 0 {
-		return fmt.Errorf("container %s exited with %d", ctr, code)
-	}
-	return nil
+	return runErr
 }

@@ -87,7 +87,7 @@ func run(ctx context.Context, image string, it, keep bool) error {
 		ex.Say("run again with -it for an interactive bash inside the container")
 		return nil
 	}
-	opts := []lifecycle.Option{lifecycle.WithStdin(os.Stdin), lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
+	opts := []lifecycle.ExecOption{lifecycle.WithStdin(os.Stdin), lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
 	if term.IsTerminal(os.Stdin.Fd()) {
 		ex.Step("Open a new bash inside it; type `exit` to leave (the container keeps running)", "docker exec -it "+ctr.String()+" bash")
 		// A TTY makes bash interactive: a prompt, line editing, colours.

@@ -71,14 +71,14 @@ func run(ctx context.Context, image string, keep bool) error {
 	mine := lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session())
 
 	ex.Step("List the running containers", "docker ps")
-	running, err := c.List(ctx, mine)
+	running, err := c.Containers(ctx, mine)
 	if err != nil {
 		return err
 	}
 	table(running)
 
 	ex.Step("List all containers, stopped ones too", "docker ps -a")
-	all, err := c.List(ctx, mine, lifecycle.WithAll())
+	all, err := c.Containers(ctx, mine, lifecycle.WithAll())
 	if err != nil {
 		return err
 	}

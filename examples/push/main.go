@@ -65,9 +65,11 @@ func run(ctx context.Context, image, reg, repo, user, password string, keep bool
 	} else if err != nil {
 		return err
 	}
-	var auth []lifecycle.Option
+	pushOpts := []lifecycle.PushOption{lifecycle.WithProgress(os.Stdout)}
+	pullOpts := []lifecycle.PullOption{lifecycle.WithProgress(os.Stdout)}
 	if user != "" {
-		auth = append(auth, lifecycle.WithAuth(user, password))
+		auth := lifecycle.WithAuth(user, password) // serves Push and Pull
+		pushOpts, pullOpts = append(pushOpts, auth), append(pullOpts, auth)
 	}
 
 	ref := reg + "/" + repo
@@ -89,7 +91,7 @@ func run(ctx context.Context, image, reg, repo, user, password string, keep bool
 	}()
 
 	ex.Step("Push it: upload its layers and manifest", "docker push "+ref)
-	if err := c.Push(ctx, ref, append(auth, lifecycle.WithProgress(os.Stdout))...); err != nil {
+	if err := c.Push(ctx, ref, pushOpts...); err != nil {
 		return err
 	}
 	if tags, err := listTags(ctx, reg, repo); err == nil {
@@ -106,7 +108,7 @@ func run(ctx context.Context, image, reg, repo, user, password string, keep bool
 	ex.Say("%s is no longer on this machine", ref)
 
 	ex.Step("Pull it back from the registry", "docker pull "+ref)
-	if err := c.Pull(ctx, ref, append(auth, lifecycle.WithProgress(os.Stdout))...); err != nil {
+	if err := c.Pull(ctx, ref, pullOpts...); err != nil {
 		return err
 	}
 

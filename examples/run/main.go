@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -40,7 +41,7 @@ func run(ctx context.Context, image, shell, name string, keep bool) error {
 	// Is a person typing? Then give them a real terminal in the container.
 	interactive := term.IsTerminal(os.Stdin.Fd())
 
-	opts := []lifecycle.Option{
+	opts := []lifecycle.RunOption{
 		lifecycle.WithStdout(os.Stdout), // attach: run in the foreground, as docker run without -d
 		lifecycle.WithStderr(os.Stderr),
 		lifecycle.WithProgress(os.Stdout), // shows the pull if the image is missing
@@ -60,8 +61,13 @@ func run(ctx context.Context, image, shell, name string, keep bool) error {
 		ex.Step("Run a short script in a new container (stdin is not a terminal)", "docker run "+image+" "+shell+" -c '...'")
 		opts = append(opts, lifecycle.WithCmd(shell, "-c", script))
 	}
+	// In the foreground Run returns when the session ends, with an
+	// *ExitError if its exit code is not 0, as exec.Cmd.Run does.
 	ctr, err := c.Run(ctx, image, opts...)
-	if err != nil {
+	code := 0
+	if ee := (*lifecycle.ExitError)(nil); errors.As(err, &ee) {
+		code = ee.ExitCode // the session failed, but the container is there to look at
+	} else if err != nil {
 		return err
 	}
 	defer func() {
@@ -78,10 +84,6 @@ func run(ctx context.Context, image, shell, name string, keep bool) error {
 	}()
 
 	// The session is over: the main process ended, so the container stopped.
-	code, err := ctr.Wait(ctx)
-	if err != nil {
-		return err
-	}
 	ex.Step("The session ended: the container has exited, but it still exists", "docker ps -a")
 	state, err := ctr.State(ctx)
 	if err != nil {

@@ -57,7 +57,7 @@ func run(ctx context.Context, image string, grace time.Duration) error {
 
 	ex.Step("Stop it", fmt.Sprintf("docker stop -t %d %s", int(grace.Seconds()), ctr))
 	start := time.Now()
-	if err := ctr.Stop(ctx, lifecycle.WithTimeout(grace)); err != nil {
+	if err := ctr.Stop(ctx, lifecycle.WithGracePeriod(grace)); err != nil {
 		return err
 	}
 	st, err = ctr.State(ctx)
@@ -66,7 +66,7 @@ func run(ctx context.Context, image string, grace time.Duration) error {
 	}
 	ex.Say("stopped after %s: status %s, exit code %d", time.Since(start).Round(time.Millisecond), st.Status, st.ExitCode)
 	var logs strings.Builder
-	if err := ctr.Logs(ctx, lifecycle.WithStdout(&logs)); err != nil {
+	if err := ctr.Logs(ctx, &logs); err != nil {
 		return err
 	}
 	ex.Say("its logs (docker logs %s):", ctr)

@@ -97,7 +97,7 @@ func tour(ctx context.Context, image string, pause bool) error {
 
 	// 3. ps.
 	ex.Step("Check the state of the containers", "docker ps -a")
-	list, err := c.List(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
+	list, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func tour(ctx context.Context, image string, pause bool) error {
 // is over: an interactive shell when a person is at the terminal,
 // otherwise a short script.
 func session(ctx context.Context, c *lifecycle.Client) (*lifecycle.Container, error) {
-	opts := []lifecycle.Option{lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
+	opts := []lifecycle.RunOption{lifecycle.WithStdout(os.Stdout), lifecycle.WithStderr(os.Stderr)}
 	if term.IsTerminal(os.Stdin.Fd()) {
 		ex.Step("Run a container with a shell in it; look around, then type `exit`", "docker run -it "+tag+" bash")
 		opts = append(opts, lifecycle.WithCmd("bash"), lifecycle.WithStdin(os.Stdin), lifecycle.WithTTY())
@@ -204,11 +204,10 @@ func session(ctx context.Context, c *lifecycle.Client) (*lifecycle.Container, er
 		ex.Step("Run a container with a short session in it (stdin is not a terminal)", "docker run "+tag+" bash -c '...'")
 		opts = append(opts, lifecycle.WithCmd("bash", "-c", `echo "   | inside $(hostname): $(ls / | wc -l) entries in /"; echo "   | exit"; exit 0`))
 	}
+	// In the foreground Run returns when the container exits (an
+	// *ExitError if its code is not 0).
 	ct, err := c.Run(ctx, tag, opts...)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := ct.Wait(ctx); err != nil {
 		return ct, err
 	}
 	ex.Say("the session is over: %s has exited", ct)

@@ -97,14 +97,11 @@ func runOnce(ctx context.Context, c *lifecycle.Client, image, volume, script str
 		lifecycle.WithCmd("sh", "-c", script),
 		lifecycle.WithStdout(&out), lifecycle.WithStderr(&out),
 		lifecycle.WithProgress(os.Stdout))
-	if err != nil {
+	if ctr == nil {
 		return nil, err
 	}
-	code, err := ctr.Wait(ctx)
-	if err == nil && code != 0 {
-		err = fmt.Errorf("container %s exited with %d: %s", ctr, code, out.String())
-	}
-	if err != nil {
+	if err != nil { // an *ExitError: the container exited non-zero
+		err = fmt.Errorf("%w: %s", err, out.String())
 		rctx, cancel := ex.Later(ctx)
 		defer cancel()
 		_ = ctr.Remove(rctx, lifecycle.WithForce())

@@ -239,7 +239,7 @@ func fakeEngine(t *testing.T) *lifecycle.Client {
 		http.Error(w, `{"message":"fake engine"}`, http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := lifecycle.New(context.Background(), lifecycle.WithHost("tcp://"+srv.Listener.Addr().String()))
+	c, err := lifecycle.New(context.Background(), lifecycle.WithDockerHost("tcp://"+srv.Listener.Addr().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func load(dir string, opts ...compose.LoadOption) error {
 // offlinePaths need no engine, or one that is never called (fake).
 func offlinePaths(c *lifecycle.Client) []canaryPath {
 	ctx := context.Background()
-	run := func(opts ...lifecycle.Option) error {
+	run := func(opts ...lifecycle.RunOption) error {
 		_, err := c.Run(ctx, "busybox", opts...)
 		return err
 	}
@@ -323,12 +323,12 @@ func offlinePaths(c *lifecycle.Client) []canaryPath {
 		}},
 		{name: "compose required variable with a secret default", run: func(t *testing.T, pw string) []any {
 			y := "name: canary\nservices:\n  app:\n    image: ${IMG:?x}\n"
-			return []any{load(composeDir(t, y, "", ""), compose.WithEnv("DB_PASSWORD="+pw))}
+			return []any{load(composeDir(t, y, "", ""), compose.WithVariables("DB_PASSWORD="+pw))}
 		}},
 		{name: "compose.WithEnv bad entries", run: func(t *testing.T, pw string) []any {
 			d := composeDir(t, "", "", "")
-			return []any{load(d, compose.WithEnv("DATABASE_URL =postgres://app:"+pw+"@db/app")), load(d, compose.WithEnv(pw)),
-				load(d, compose.WithEnv("="+pw)), load(d, compose.WithEnvMap(map[string]string{"": pw}))}
+			return []any{load(d, compose.WithVariables("DATABASE_URL =postgres://app:"+pw+"@db/app")), load(d, compose.WithVariables(pw)),
+				load(d, compose.WithVariables("="+pw)), load(d, compose.WithVariablesMap(map[string]string{"": pw}))}
 		}},
 		{name: "compose.WithRunEnv and options", run: func(t *testing.T, pw string) []any {
 			d := composeDir(t, "", "", "")
@@ -337,10 +337,10 @@ func offlinePaths(c *lifecycle.Client) []canaryPath {
 				t.Fatal(err)
 			}
 			s := compose.New(c, p)
-			_, err1 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv("X "+pw))
-			_, err2 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv(pw))
-			_, err3 := s.Run(ctx, "app", []string{"true"}, compose.WithRunEnv("="+pw))
-			return []any{err1, err2, err3, compose.WithRunEnv("PGPASSWORD=" + pw), compose.WithEnv("DB_PASSWORD=" + pw)}
+			_, err1 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv("X "+pw))
+			_, err2 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv(pw))
+			_, err3 := s.Run(ctx, "app", []string{"true"}, compose.WithEnv("="+pw))
+			return []any{err1, err2, err3, compose.WithEnv("PGPASSWORD=" + pw), compose.WithVariables("DB_PASSWORD=" + pw)}
 		}},
 		{name: "redact.Error around a foreign error", wantMask: true, run: func(t *testing.T, pw string) []any {
 			return []any{redact.Error(fmt.Errorf("exec: %q: not found: PGPASSWORD=%s postgres://app:%s@db", "mysql -p"+pw, pw, pw))}
@@ -457,7 +457,7 @@ func TestCanaryEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := compose.New(c, p)
-			defer func() { _ = st.Down(context.Background(), compose.WithVolumes(), compose.WithTimeout(0)) }()
+			defer func() { _ = st.Down(context.Background(), compose.WithRemoveVolumes(), compose.WithGracePeriod(0)) }()
 			upErr := st.Up(ctx, compose.WithWait(), compose.WithWaitTimeout(time.Minute))
 			if upErr == nil {
 				t.Fatal("Up succeeded; want a failure to scan")

@@ -85,7 +85,7 @@ type Call struct {
 
 // FaultProxy is an HTTP proxy on 127.0.0.1 in front of the engine's unix
 // socket that injects faults into the calls that match its rules. A client
-// reaches it with lifecycle.WithHost(p.Host()). Upgraded connections
+// reaches it with lifecycle.WithDockerHost(p.Host()). Upgraded connections
 // (attach, exec start) are piped as raw bytes in both directions.
 type FaultProxy struct {
 	ln   net.Listener

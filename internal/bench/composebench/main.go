@@ -178,12 +178,12 @@ func ours(ctx context.Context, c *lifecycle.Client, dir, name string) (up, down 
 	s := compose.New(c, p)
 	start := time.Now()
 	if err := s.Up(ctx, compose.WithWait(), compose.WithWaitTimeout(3*time.Minute)); err != nil {
-		_ = s.Down(ctx, compose.WithVolumes())
+		_ = s.Down(ctx, compose.WithRemoveVolumes())
 		return 0, 0, err
 	}
 	up = time.Since(start)
 	start = time.Now()
-	if err := s.Down(ctx, compose.WithVolumes()); err != nil {
+	if err := s.Down(ctx, compose.WithRemoveVolumes()); err != nil {
 		return 0, 0, err
 	}
 	return up, time.Since(start), nil

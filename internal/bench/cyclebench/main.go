@@ -171,7 +171,7 @@ func libraryCycle(ctx context.Context, c *lifecycle.Client, ref string) ([]time.
 		return nil, err
 	}
 	t.lap()
-	list, err := c.List(ctx, lifecycle.WithFilter("id", ctr.ID))
+	list, err := c.Containers(ctx, lifecycle.WithFilter("id", ctr.ID()))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func libraryCycle(ctx context.Context, c *lifecycle.Client, ref string) ([]time.
 		return nil, fmt.Errorf("exec: exit %d, output %q", res.ExitCode, res.Stdout)
 	}
 	t.lap()
-	if err := ctr.Stop(ctx, lifecycle.WithTimeout(time.Second)); err != nil {
+	if err := ctr.Stop(ctx, lifecycle.WithGracePeriod(time.Second)); err != nil {
 		return nil, err
 	}
 	t.lap()

@@ -123,7 +123,7 @@ func trial(ctx context.Context, c *lifecycle.Client, image string, delay, interv
 
 	// An independent subscription, replaying from the container's
 	// creation so no event can be missed.
-	f := filters.NewArgs(filters.Arg("container", ctr.ID), filters.Arg("event", "health_status"), filters.Arg("event", "die"))
+	f := filters.NewArgs(filters.Arg("container", ctr.ID()), filters.Arg("event", "health_status"), filters.Arg("event", "die"))
 	msgs, errs := c.API().Events(ctx, events.ListOptions{Filters: f, Since: "0"})
 	healthy := make(chan time.Time, 1)
 	go func() {
