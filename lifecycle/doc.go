@@ -1,6 +1,80 @@
 // Package lifecycle drives a Docker engine through the whole container
 // lifecycle from Go: pull, run, ps, exec, stop, rm, rmi, build, push, logs,
-// volumes, ports and networks.
+// volumes, ports and networks. It is the only package of the module that
+// talks to the engine; package compose and the test helpers build on it.
+//
+// # Client
+//
+// New connects to one engine, found as the docker CLI finds it: DOCKER_HOST,
+// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, DOCKER_CONTEXT and
+// the current context of the CLI configuration (~/.docker, or
+// DOCKER_CONFIG), else DefaultHost. WithDockerHost, WithDockerContext,
+// WithTLS and WithConfigDir say it explicitly. New pings the engine and
+// negotiates the API version, so an unreachable engine is reported at once,
+// naming the address tried. A Client is safe for concurrent use.
+//
+// Idempotent reads (inspect, list, version, ping, subscribing to events or
+// logs) that fail on their connection or with a 5xx answer are retried with a
+// short backoff, 4 tries by default (WithRetry). Calls that change state are
+// never sent twice. The client logs through log/slog (WithLogger; default
+// slog.Default()).
+//
+//	c, err := lifecycle.New(ctx)
+//	if err != nil { ... }
+//	defer c.Close()
+//
+// # Verbs and options
+//
+// Methods are named after the CLI's verbs, so a reader who knows docker finds
+// the call: Client.Pull, Push, Tag, Build, RemoveImage, Run, Containers (ps),
+// CreateVolume, CreateNetwork, ConnectNetwork; Container.Exec, Stop, Kill,
+// Remove, Logs, Wait, CopyTo. Every call that can block takes a
+// context.Context first.
+//
+// Options are typed per verb: Run takes RunOptions, Exec ExecOptions, Build
+// BuildOptions, and so on. An option that serves several verbs satisfies
+// several types (WithEnv is a ProcessOption: both a RunOption and an
+// ExecOption; WithLabels serves Run, Build, CreateVolume and CreateNetwork), so
+// godoc lists each verb's options under it and an option given to a verb it
+// does not serve does not compile. WithContainerConfig hands the raw
+// container.Config, HostConfig and NetworkingConfig to a func, for what the
+// options do not cover. Ports published without a host address bind to
+// 127.0.0.1 only (see WithPorts).
+//
+// # Containers
+//
+// Client.Run and Client.Container return a *Container, a handle on one
+// container as *exec.Cmd is on a process; its methods are safe for concurrent
+// use. A Container made any other way (new(Container), a zero value) is not
+// a handle: its methods return an error wrapping ErrInvalid, and its
+// conditions fail at once with one, instead of crashing.
+//
+// Run is detached by default and returns once the container has started.
+// With WithStdin, WithStdout or WithStderr it runs in the foreground, as
+// docker run does and as exec.Cmd.Run: it returns when the container exits,
+// and a non-zero exit is an *ExitError (exit code, OOM kill, last log lines),
+// returned with the handle. If anything fails after the container was created
+// (a network connect, the start, the attach), Run removes the container and
+// returns a *RunError: a failed Run leaves nothing behind.
+//
+// # Conditions
+//
+// Container.Healthy, Exited, LogLine, Listening, PortReady and ExecSucceeds
+// return waitfor.Condition values, to be waited on with waitfor.Wait alone or
+// with other conditions:
+//
+//	err := waitfor.Wait(ctx, ctr.Healthy(), ctr.PortReady("5432"))
+//
+// Healthy and Exited follow the engine's event stream, and LogLine the
+// container's log stream, instead of polling (they implement waitfor.Watcher),
+// so they notice a change as the engine records it. Listening reads the
+// socket tables of the container's network namespace; PortReady also
+// requires the port to be published and a connection to the host port to
+// stay open, which tells a listening process from docker-proxy accepting
+// alone; ExecSucceeds runs a command in the container. Every condition fails
+// at once (waitfor.Permanent) with an *ExitError, which errors.As finds, when
+// the container stops for good before it holds: waiting longer could only end
+// in a timeout.
 //
 // # Ownership
 //
@@ -12,4 +86,29 @@
 // for its teardown); Client.Sweep removes what a process that is provably
 // gone left behind. Both err on the side of keeping: a resource is removed
 // only when its labels prove it is theirs to remove.
+//
+// # Errors
+//
+// Errors wrap their cause (errors.As still finds the SDK's error) and, when
+// the failure has one, a class to test with errors.Is: ErrInvalid (bad
+// input, rejected before any engine call), ErrNotFound, ErrConflict (a name
+// or a port in use, an image used by a container), ErrUnauthorized (a
+// registry refusing the credentials), ErrUnavailable (an engine that cannot
+// be reached) and ErrTooLarge (a ReadFile over its WithMaxSize). All but
+// ErrTooLarge are the containerd errdefs classes the Docker SDK itself uses,
+// so cerrdefs.IsNotFound and its kin agree with errors.Is.
+//
+// Secrets never show: errors, log records and the %v, %#v, JSON and
+// log/slog forms of the package's values hide passwords in URLs, secret
+// KEY=VALUE words and password flags of command lines, by the one rule of
+// the module (internal/redact); engine messages are scrubbed the same way,
+// and the log lines an *ExitError quotes too.
+//
+// # Examples
+//
+// Example shows the round trip (pull, run, ps, exec, stop, rm, rmi);
+// ExampleContainer_Healthy, ExampleContainer_PortReady,
+// ExampleContainer_LogLine and ExampleContainer_Exited show the conditions;
+// ExampleClient_Cleanup shows ownership at work. They need an engine, so go
+// test compiles them but does not run them.
 package lifecycle

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/dockhand/dockhand/internal/redact"
@@ -798,4 +799,12 @@ func checkEnvEntry(what string, i int, e string) error {
 		return invalidf("invalid %s #%d: the name before '=' holds white space (want KEY=VALUE)", what, i+1)
 	}
 	return nil
+}
+
+func filterArgs(s *filterSettings) filters.Args {
+	f := filters.NewArgs()
+	for _, kv := range s.filters {
+		f.Add(kv[0], kv[1])
+	}
+	return f
 }

@@ -3,8 +3,6 @@ package lifecycle
 import (
 	"context"
 
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 )
 
@@ -64,96 +62,4 @@ func (c *Client) RemoveVolume(ctx context.Context, name string, opts ...RemoveVo
 		return c.lookupErr(err, "remove volume %s", name)
 	}
 	return nil
-}
-
-// Network is a container network.
-type Network struct {
-	ID     string
-	Name   string
-	Driver string
-	Labels map[string]string
-}
-
-// CreateNetwork creates a network (docker network create; bridge by default).
-func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...NetworkOption) (*Network, error) {
-	s, err := applyOpts("CreateNetwork", opts, NetworkOption.applyNetwork)
-	if err != nil {
-		return nil, err
-	}
-	if !validName(name) {
-		return nil, invalidf("invalid network name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
-	}
-	labels := c.sessionLabels(s.labels)
-	resp, err := c.api.NetworkCreate(ctx, name, network.CreateOptions{
-		Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: labels,
-	})
-	if err != nil {
-		return nil, c.opErr(err, "create network %s", name)
-	}
-	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(s.driver, "bridge"), Labels: labels}, nil
-}
-
-// Networks lists networks, narrowed by WithFilter ("label", "name", "driver").
-func (c *Client) Networks(ctx context.Context, opts ...FilterOption) ([]Network, error) {
-	s, err := applyOpts("Networks", opts, FilterOption.applyFilter)
-	if err != nil {
-		return nil, err
-	}
-	list, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filterArgs(s)})
-	if err != nil {
-		return nil, c.opErr(err, "list networks")
-	}
-	out := make([]Network, 0, len(list))
-	for _, n := range list {
-		out = append(out, Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels})
-	}
-	return out, nil
-}
-
-// ConnectNetwork connects a container to a network under optional aliases
-// (docker network connect --alias).
-func (c *Client) ConnectNetwork(ctx context.Context, networkName string, ct *Container, aliases ...string) error {
-	if err := ct.valid("connect network"); err != nil {
-		return err
-	}
-	if networkName == "" {
-		return invalidf("invalid network connect of %v to %q: want a network name", ct, networkName)
-	}
-	if err := c.api.NetworkConnect(ctx, networkName, ct.id, &network.EndpointSettings{Aliases: aliases}); err != nil {
-		return c.opErr(err, "connect %s to network %s", ct, networkName)
-	}
-	return nil
-}
-
-// DisconnectNetwork disconnects a container from a network.
-func (c *Client) DisconnectNetwork(ctx context.Context, networkName string, ct *Container) error {
-	if err := ct.valid("disconnect network"); err != nil {
-		return err
-	}
-	if networkName == "" {
-		return invalidf("invalid network disconnect of %v from %q: want a network name", ct, networkName)
-	}
-	if err := c.api.NetworkDisconnect(ctx, networkName, ct.id, false); err != nil {
-		return c.opErr(err, "disconnect %s from network %s", ct, networkName)
-	}
-	return nil
-}
-
-// RemoveNetwork removes a network.
-func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
-	if name == "" {
-		return invalidf("invalid network name %q: want a network name or id", name)
-	}
-	if err := c.api.NetworkRemove(ctx, name); err != nil {
-		return c.lookupErr(err, "remove network %s", name)
-	}
-	return nil
-}
-
-func filterArgs(s *filterSettings) filters.Args {
-	f := filters.NewArgs()
-	for _, kv := range s.filters {
-		f.Add(kv[0], kv[1])
-	}
-	return f
 }

@@ -1,0 +1,103 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+)
+
+// Stop stops the stack's containers (WithServices: those services'),
+// dependants first, without removing them (docker compose stop).
+func (s *Stack) Stop(ctx context.Context, opts ...StopOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Stop", opts, StopOption.applyStop)
+	if err != nil {
+		return err
+	}
+	return s.stop(ctx, set)
+}
+
+func (s *Stack) stop(ctx context.Context, set *cycleSettings) error {
+	if err := s.checkServices(set.services); err != nil {
+		return err
+	}
+	prog := newProgress(set.progress)
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return err
+	}
+	want := toSet(set.services)
+	byService := map[string][]container.Summary{}
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if s.knownService(svc) && (len(want) == 0 || want[svc]) {
+			byService[svc] = append(byService[svc], ct)
+		}
+	}
+	errs := s.inReverseOrder(byService, func(ct container.Summary) error {
+		prog.event("Container", ctName(ct), "Stopping")
+		if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(set.timeout)); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("stop %s: %w", ctName(ct), err)
+		}
+		prog.event("Container", ctName(ct), "Stopped")
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("compose %s: stop: %w", s.p.Name, err)
+	}
+	return nil
+}
+
+// Start starts the stack's existing containers (WithServices: those
+// services' and their dependencies'), honouring depends_on conditions as
+// Up does (docker compose start). It creates nothing.
+func (s *Stack) Start(ctx context.Context, opts ...StartOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Start", opts, StartOption.applyStart)
+	if err != nil {
+		return err
+	}
+	return s.start(ctx, set)
+}
+
+func (s *Stack) start(ctx context.Context, set *cycleSettings) error {
+	p, deps, err := s.plan(set.services)
+	if err != nil {
+		return err
+	}
+	cts, err := s.containers(ctx, true, false)
+	if err != nil {
+		return err
+	}
+	byService := map[string][]container.Summary{}
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if _, ok := p.Services[svc]; ok {
+			byService[svc] = append(byService[svc], ct)
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		if len(byService[name]) == 0 {
+			return fmt.Errorf("compose %s: start: service %q has no container: use Up", s.p.Name, name)
+		}
+	}
+	r := &runner{s: s, p: p, set: &upSettings{progress: set.progress}, prog: newProgress(set.progress), existing: byService, deps: deps, startOnly: true}
+	return r.run(ctx)
+}
+
+// Restart stops then starts the stack's containers (WithServices: those
+// services'), in dependency order (docker compose restart).
+func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Restart", opts, RestartOption.applyRestart)
+	if err != nil {
+		return err
+	}
+	if err := s.stop(ctx, set); err != nil {
+		return err
+	}
+	return s.start(ctx, &cycleSettings{services: set.services, progress: set.progress})
+}
