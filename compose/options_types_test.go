@@ -1,97 +1,18 @@
 package compose_test
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"go/ast"
-	"go/importer"
-	"go/parser"
-	"go/token"
-	"go/types"
-	"io"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
+	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
-
-// typeCheck type-checks body as the body of a function with s
-// (*compose.Stack), ctx and w in scope, against the compiled compose
-// package, and returns the checker's first error.
-func typeCheck(t *testing.T, exports map[string]string, body string) error {
-	t.Helper()
-	src := `package snippet
-
-import (
-	"context"
-	"io"
-	"time"
-
-	"github.com/dockhand/dockhand/compose"
-)
-
-var _ = time.Second
-
-func f(ctx context.Context, s *compose.Stack, w io.Writer) {
-	` + body + `
-}
-`
-	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "snippet.go", src, 0)
-	require.NoError(t, err, body)
-	lookup := func(path string) (io.ReadCloser, error) {
-		p, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(p)
-	}
-	var first error
-	conf := types.Config{
-		Importer: importer.ForCompiler(fset, "gc", lookup),
-		Error: func(err error) {
-			if first == nil {
-				first = err
-			}
-		},
-	}
-	_, _ = conf.Check("snippet", fset, []*ast.File{file}, nil)
-	return first
-}
-
-func exportData(t *testing.T) map[string]string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command checks what compiles")
-	out, err := exec.Command(gobin, "list", "-export", "-deps", "-json=ImportPath,Export",
-		"context", "io", "time", "github.com/dockhand/dockhand/compose").Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("go list: %v\n%s", err, ee.Stderr)
-	}
-	require.NoError(t, err)
-	exports := map[string]string{}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for dec.More() {
-		var p struct{ ImportPath, Export string }
-		require.NoError(t, dec.Decode(&p))
-		if p.Export != "" {
-			exports[p.ImportPath] = p.Export
-		}
-	}
-	require.Contains(t, exports, "github.com/dockhand/dockhand/compose")
-	return exports
-}
 
 // TestOptionTypes proves that a compose option given to a verb it does
 // not serve is a compile error, while each multi-verb option compiles
 // with every verb it serves.
 func TestOptionTypes(t *testing.T) {
-	exports := exportData(t)
+	snip := testbench.NewSnippets(t, "github.com/dockhand/dockhand/compose",
+		"ctx context.Context, s *compose.Stack, w io.Writer")
 	good := []string{
 		`_ = s.Up(ctx, compose.WithWait(), compose.WithWaitTimeout(time.Second), compose.WithBuild(), compose.WithProgress(w),
 			compose.WithServices("a"), compose.WithRemoveOrphans(), compose.WithAllInterfaces(), compose.WithForceRecreate(),
@@ -108,7 +29,7 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = compose.Load(ctx, compose.WithVariables("A=1"), compose.WithVariablesMap(nil))`,
 	}
 	for _, body := range good {
-		assert.NoError(t, typeCheck(t, exports, body), "must compile:\n%s", body)
+		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
 	}
 	// Each of these compiled, and failed at run time, when one Option
 	// type served every verb.
@@ -125,7 +46,7 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = s.Run(ctx, "a", nil, compose.WithVariables("A=1"))`: "RunOption",
 	}
 	for body, want := range bad {
-		err := typeCheck(t, exports, body)
+		err := snip.Check(body)
 		if assert.Error(t, err, "must not compile:\n%s", body) {
 			assert.Contains(t, err.Error(), want, body)
 		}

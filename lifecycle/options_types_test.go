@@ -1,101 +1,18 @@
 package lifecycle_test
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"go/ast"
-	"go/importer"
-	"go/parser"
-	"go/token"
-	"go/types"
-	"io"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
+	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
-
-// typeCheck type-checks body as the body of a function with c
-// (*lifecycle.Client), ct (*lifecycle.Container), ctx and w in scope,
-// against the compiled lifecycle package, and returns the checker's
-// first error.
-func typeCheck(t *testing.T, exports map[string]string, body string) error {
-	t.Helper()
-	src := `package snippet
-
-import (
-	"context"
-	"io"
-	"time"
-
-	"github.com/dockhand/dockhand/lifecycle"
-)
-
-var _ = time.Second
-
-func f(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, w io.Writer) {
-	` + body + `
-}
-`
-	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "snippet.go", src, 0)
-	require.NoError(t, err, body)
-	lookup := func(path string) (io.ReadCloser, error) {
-		p, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(p)
-	}
-	var first error
-	conf := types.Config{
-		Importer: importer.ForCompiler(fset, "gc", lookup),
-		Error: func(err error) {
-			if first == nil {
-				first = err
-			}
-		},
-	}
-	_, _ = conf.Check("snippet", fset, []*ast.File{file}, nil)
-	return first
-}
-
-// exportData asks the go command for the compiled export data of the
-// packages a snippet imports (and what they import).
-func exportData(t *testing.T) map[string]string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command checks what compiles")
-	cmd := exec.Command(gobin, "list", "-export", "-deps", "-json=ImportPath,Export",
-		"context", "io", "time", "github.com/dockhand/dockhand/lifecycle")
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("go list: %v\n%s", err, ee.Stderr)
-	}
-	require.NoError(t, err)
-	exports := map[string]string{}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for dec.More() {
-		var p struct{ ImportPath, Export string }
-		require.NoError(t, dec.Decode(&p))
-		if p.Export != "" {
-			exports[p.ImportPath] = p.Export
-		}
-	}
-	require.Contains(t, exports, "github.com/dockhand/dockhand/lifecycle")
-	return exports
-}
 
 // TestOptionMisuseDoesNotCompile proves that an option given to a verb it
 // does not serve is a compile error, not a run-time one, while every
 // option that serves several verbs compiles with each of them.
 func TestOptionMisuseDoesNotCompile(t *testing.T) {
-	exports := exportData(t)
+	snip := testbench.NewSnippets(t, "github.com/dockhand/dockhand/lifecycle",
+		"ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, w io.Writer")
 
 	good := []string{
 		`_ = c.Pull(ctx, "x", lifecycle.WithPlatform("linux/amd64"), lifecycle.WithAuth("u", "p"), lifecycle.WithProgress(w), lifecycle.WithProgressFunc(nil))`,
@@ -122,7 +39,7 @@ func TestOptionMisuseDoesNotCompile(t *testing.T) {
 		`var opts []lifecycle.RunOption; opts = append(opts, lifecycle.WithEnv("A=1"), lifecycle.WithCmd("x")); _, _ = c.Run(ctx, "x", opts...)`,
 	}
 	for _, body := range good {
-		assert.NoError(t, typeCheck(t, exports, body), "must compile:\n%s", body)
+		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
 	}
 
 	// Each of these compiled, and failed at run time, when one Option
@@ -148,7 +65,7 @@ func TestOptionMisuseDoesNotCompile(t *testing.T) {
 		`_ = c.Pull(ctx, "x", lifecycle.WithTags("x"))`:               "PullOption",
 	}
 	for body, want := range bad {
-		err := typeCheck(t, exports, body)
+		err := snip.Check(body)
 		if assert.Error(t, err, "must not compile:\n%s", body) {
 			assert.Contains(t, err.Error(), want, body)
 		}
