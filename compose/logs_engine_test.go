@@ -37,20 +37,7 @@ func TestLogsCapGiantLine(t *testing.T) {
     image: ${BUSYBOX_IMAGE}
     command: ["sh", "-c", "yes 'progress 42%%' | tr '\\n' '\\r' | head -c %d; echo; echo done; exit 3"]
 `, barBytes)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
-	name := projectName(c, "bar")
-	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
-	require.NoError(t, err)
-	s := New(c, p)
-	downAtEnd(t, s)
-	require.NoError(t, s.Up(ctx))
-
-	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
-	require.NoError(t, err)
-	require.Len(t, cts, 1)
-	ct, err := c.Container(ctx, cts[0].ID)
-	require.NoError(t, err)
-	require.NoError(t, waitfor.Wait(ctx, ct.Exited(3)))
+	s, ct := upOneShot(t, ctx, c, dir, "bar", yaml, 3)
 
 	var out bytes.Buffer
 	require.NoError(t, s.Logs(ctx, &out))
@@ -87,19 +74,7 @@ func TestLogsStderr(t *testing.T) {
     image: ${BUSYBOX_IMAGE}
     command: ["sh", "-c", "echo to-out; echo to-err >&2"]
 `
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
-	name := projectName(c, "stderr")
-	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
-	require.NoError(t, err)
-	s := New(c, p)
-	downAtEnd(t, s)
-	require.NoError(t, s.Up(ctx))
-	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
-	require.NoError(t, err)
-	require.Len(t, cts, 1)
-	ct, err := c.Container(ctx, cts[0].ID)
-	require.NoError(t, err)
-	require.NoError(t, waitfor.Wait(ctx, ct.Exited(0)))
+	s, _ := upOneShot(t, ctx, c, dir, "stderr", yaml, 0)
 
 	var all bytes.Buffer
 	require.NoError(t, s.Logs(ctx, &all))
@@ -110,4 +85,24 @@ func TestLogsStderr(t *testing.T) {
 	require.NoError(t, s.Logs(ctx, &out, WithStderr(&errs)))
 	assert.Equal(t, "two-1  | to-out\n", out.String())
 	assert.Equal(t, "two-1  | to-err\n", errs.String())
+}
+
+// upOneShot brings up the one-service project yaml (written to dir), taken
+// down when the test ends, and waits for its container to exit with code.
+func upOneShot(t *testing.T, ctx context.Context, c *lifecycle.Client, dir, what, yaml string, code int) (*Stack, *lifecycle.Container) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644))
+	name := projectName(c, what)
+	p, err := Load(ctx, WithFiles(filepath.Join(dir, "compose.yaml")), WithProjectName(name), WithVariables(stackEnv(t, c, false)...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx))
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	require.NoError(t, err)
+	require.Len(t, cts, 1)
+	ct, err := c.Container(ctx, cts[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, waitfor.Wait(ctx, ct.Exited(code)))
+	return s, ct
 }
