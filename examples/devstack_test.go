@@ -176,24 +176,7 @@ func TestDevstack(t *testing.T) {
 	// also finds anything that carries this test's label).
 	out = e.run(nil, "devstack", "-offline", "down", "-v", "-rmi")
 	assert.Contains(t, out, "the data in it are deleted")
-	for _, what := range []func() (int, error){
-		func() (int, error) {
-			l, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-			return len(l), err
-		},
-		func() (int, error) {
-			l, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-			return len(l), err
-		},
-		func() (int, error) {
-			l, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-			return len(l), err
-		},
-	} {
-		n, err := what()
-		require.NoError(t, err)
-		assert.Zero(t, n)
-	}
+	e.noProjectLeft(project)
 	assert.False(t, e.hasImage(project+"-app"), "down -rmi removes the built image")
 }
 
@@ -226,15 +209,7 @@ func TestDevstackNoRegistry(t *testing.T) {
 			"    scripts/test-images && "+tc.offline+"\n")
 		assert.NotContains(t, out, "the logs: go run", "nothing started, so there are no logs to read")
 	}
-	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, cts)
-	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, vols)
-	nets, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, nets)
+	e.noProjectLeft(project)
 }
 
 // The devstack Dockerfile copies only the packages its two binaries are

@@ -189,6 +189,22 @@ func (e *ex) noLeftovers() {
 }
 
 // containers lists this test's containers (by label), with their state.
+// noProjectLeft asserts that no container, volume or network of the
+// compose project is on the engine.
+func (e *ex) noProjectLeft(project string) {
+	e.t.Helper()
+	f := lifecycle.WithFilter("label", "com.docker.compose.project="+project)
+	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), f)
+	require.NoError(e.t, err)
+	assert.Empty(e.t, cts, "containers of project %s", project)
+	vols, err := e.c.Volumes(e.ctx(time.Minute), f)
+	require.NoError(e.t, err)
+	assert.Empty(e.t, vols, "volumes of project %s", project)
+	nets, err := e.c.Networks(e.ctx(time.Minute), f)
+	require.NoError(e.t, err)
+	assert.Empty(e.t, nets, "networks of project %s", project)
+}
+
 func (e *ex) containers() []container.Summary {
 	cts, err := e.c.API().ContainerList(e.ctx(time.Minute), container.ListOptions{All: true,
 		Filters: filters.NewArgs(filters.Arg("label", testLabel+"="+e.label))})
@@ -597,15 +613,7 @@ func TestCompose(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "web answers: hello from "), out)
 	assert.Contains(t, out, "redis_version:")
 	// Down: nothing of the project is left.
-	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, cts)
-	vols, err := e.c.Volumes(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, vols)
-	nets, err := e.c.Networks(e.ctx(time.Minute), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
-	require.NoError(t, err)
-	assert.Empty(t, nets)
+	e.noProjectLeft(project)
 }
 
 func TestTour(t *testing.T) {
