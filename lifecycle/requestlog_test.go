@@ -128,6 +128,17 @@ func loggedClient(t *testing.T) (*lifecycle.Client, *requestLog) {
 	return c, rl
 }
 
+// withoutEvents returns the entries that are not events read from a stream.
+func withoutEvents(entries []string) []string {
+	var out []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e, "event ") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // count returns how many entries have the prefix.
 func count(entries []string, prefix string) int {
 	n := 0
