@@ -82,13 +82,19 @@ func (rl *requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
 		pr, pw := io.Pipe()
 		body := resp.Body
 		go func() {
-			// Each event is one JSON line; record it as it passes.
-			sc := bufio.NewScanner(io.TeeReader(body, pw))
+			// Each event is one JSON line; record it before passing it
+			// on, so a wait that returns on it has been recorded
+			// reading it (a tee would hand it over first, and record it
+			// after the wait's caller had taken the log).
+			sc := bufio.NewScanner(body)
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			for sc.Scan() {
 				var m struct{ Action string }
 				if json.Unmarshal(sc.Bytes(), &m) == nil && m.Action != "" {
 					rl.add("event " + m.Action)
+				}
+				if _, err := pw.Write(append(sc.Bytes(), '\n')); err != nil {
+					return
 				}
 			}
 			pw.CloseWithError(sc.Err())
@@ -126,17 +132,6 @@ func loggedClient(t *testing.T) (*lifecycle.Client, *requestLog) {
 	}}}
 	c := testbench.Client(t, lifecycle.WithDockerHost(host), lifecycle.WithSDKOptions(client.WithHTTPClient(&http.Client{Transport: rl})))
 	return c, rl
-}
-
-// withoutEvents returns the entries that are not events read from a stream.
-func withoutEvents(entries []string) []string {
-	var out []string
-	for _, e := range entries {
-		if !strings.HasPrefix(e, "event ") {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // count returns how many entries have the prefix.
