@@ -182,6 +182,10 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 		s.CustomLabels = cliLabels(p, name, cfg.envFiles)
 		p.DisabledServices[name] = s
 	}
+	// No key silently ignored: what Dockhand cannot do fails here.
+	if err := checkKeys(p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
