@@ -257,11 +257,30 @@ func checkServiceAPI(svc types.ServiceConfig, o convertOptions) error {
 	return nil
 }
 
-// checkProjectAPI runs checkServiceAPI on every service, in name order.
-func checkProjectAPI(p *types.Project, o convertOptions) error {
+// precheck runs, for every service in name order, the checks of the
+// conversion that need no container: the engine's API version
+// (checkServiceAPI), the files of secrets, configs and seccomp profiles,
+// devices and platform. Up runs it before it pulls, builds or creates
+// anything, so such a mistake leaves nothing behind.
+func precheck(p *types.Project, o convertOptions) error {
 	for _, name := range sortedKeys(p.Services) {
-		if err := checkServiceAPI(p.Services[name], o); err != nil {
+		svc := p.Services[name]
+		if err := checkServiceAPI(svc, o); err != nil {
 			return err
+		}
+		if _, err := fileMounts(p, svc); err != nil {
+			return err
+		}
+		if _, err := securityOpts(svc, p.WorkingDir); err != nil {
+			return err
+		}
+		if err := devices(svc, &container.Resources{}); err != nil {
+			return err
+		}
+		if svc.Platform != "" {
+			if _, err := parsePlatform(svc.Platform); err != nil {
+				return invalidf("compose: service %q: platform %q: want os/arch[/variant]", svc.Name, svc.Platform)
+			}
 		}
 	}
 	return nil

@@ -327,3 +327,38 @@ func lessAPI(have, want string) bool {
 	fmt.Sscanf(want, "%d.%d", &wm, &wn)
 	return hm < wm || hm == wm && hn < wn
 }
+
+// TestUpBadFileLeavesNothingBehind: a secret whose file is missing fails
+// Up with an error naming the service, the secret and the file, before
+// any network, volume or container is created.
+func TestUpBadFileLeavesNothingBehind(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := context.Background()
+	bb := testbench.BusyboxImage(t, c)
+	dir := t.TempDir()
+	require.NoError(t, writeFile(filepath.Join(dir, "token.txt"), "t\n"))
+	require.NoError(t, writeFile(filepath.Join(dir, "compose.yaml"), fmt.Sprintf(`services:
+  app:
+    image: %s
+    command: ["sleep", "86400"]
+    volumes: [data:/data]
+    secrets: [token]
+volumes:
+  data:
+secrets:
+  token:
+    file: ./token.txt
+`, bb)))
+	name := projectName(c, "badfile")
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithoutOSEnv())
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(dir, "token.txt"))) // gone between Load and Up
+	s := New(c, p)
+	t.Cleanup(func() { _ = s.Down(context.Background(), WithRemoveVolumes()) })
+	err = s.Up(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.Contains(t, err.Error(), `service "app": secret "token"`)
+	assert.Contains(t, err.Error(), "token.txt")
+	noProjectLeft(t, c, name)
+}

@@ -43,7 +43,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err := checkKeys(p); err != nil {
 		return err
 	}
-	if err := checkProjectAPI(p, convertOptions{apiVersion: s.api.ClientVersion()}); err != nil {
+	if err := precheck(p, convertOptions{apiVersion: s.api.ClientVersion()}); err != nil {
 		return err
 	}
 	if set.waitTimeout > 0 {
