@@ -74,7 +74,9 @@ func (r composeRelease) run(t *testing.T, dir, project string, env []string, arg
 
 // interopProject writes a stack with what users' stacks have: a bind
 // mount, a named volume, a healthcheck, a build, replicas and a one-shot
-// service, plus a dependency, a second network and an env_file.
+// service, plus a dependency, a second network, an env_file and a
+// service in another's network namespace (hashed with the resolved
+// container, as the CLI does).
 func interopProject(t *testing.T) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
@@ -112,6 +114,11 @@ func interopProject(t *testing.T) string {
     init: true
     command: ["sleep", "86400"]
     volumes: ["./conf:/conf"]
+  sidecar:
+    image: ${BUSYBOX_IMAGE}
+    init: true
+    command: ["sleep", "86400"]
+    network_mode: service:api
   worker:
     image: ${BUSYBOX_IMAGE}
     init: true
@@ -204,36 +211,44 @@ func TestInteropWithComposeCLI(t *testing.T) {
 				require.NoError(t, s.Up(ctx, WithWait()))
 				out := rel.run(t, dir, name, env, "ps", "--format", "json")
 				assert.Equal(t, []string{
-					name + "-api-1:running:healthy", name + "-web-1:running:",
+					name + "-api-1:running:healthy", name + "-sidecar-1:running:", name + "-web-1:running:",
 					name + "-worker-1:running:", name + "-worker-2:running:",
 				}, cliPsOf(t, out))
 				// The CLI finds nothing to change where its hash is the one
 				// Up wrote (v5's): every service for v5. v2.40 hashes binds
 				// differently (create_host_path), so it recreates exactly the
-				// services with a bind mount (api, web) — the price of writing
-				// the current CLI's hash; Up accepts v2.40's labels in turn.
+				// services with a bind mount (api, web), and sidecar, which
+				// is in api's network namespace — the price of writing the
+				// current CLI's hash; Up accepts v2.40's labels in turn.
 				before := idsByName(t, s)
+				differs := map[string]bool{}
+				for _, svc := range p.Services {
+					resolved, err := s.resolveServiceRefs(ctx, svc)
+					require.NoError(t, err)
+					theirs, err := rel.hash(resolved)
+					require.NoError(t, err)
+					ours, err := ServiceHash(resolved)
+					require.NoError(t, err)
+					differs[svc.Name] = theirs != ours
+				}
+				differs["sidecar"] = differs["sidecar"] || differs["api"] // it follows a recreated api
 				rel.run(t, dir, name, env, "up", "-d", "--wait")
 				after := idsByName(t, s)
 				var recreated []string
 				for ct, id := range before {
-					svc := p.Services[strings.Split(strings.TrimPrefix(ct, name+"-"), "-")[0]]
-					theirs, err := rel.hash(svc)
-					require.NoError(t, err)
-					ours, err := ServiceHash(svc)
-					require.NoError(t, err)
-					if theirs == ours {
-						assert.Equal(t, id, after[ct], "compose v%s up recreated %s, which the library made", rel.version, ct)
-					} else {
+					svc := strings.Split(strings.TrimPrefix(ct, name+"-"), "-")[0]
+					if differs[svc] {
 						assert.NotEqual(t, id, after[ct], "%s: compose v%s's hash differs, so it recreates", ct, rel.version)
-						recreated = append(recreated, svc.Name)
+						recreated = append(recreated, svc)
+					} else {
+						assert.Equal(t, id, after[ct], "compose v%s up recreated %s, which the library made", rel.version, ct)
 					}
 				}
 				sort.Strings(recreated)
 				if rel.version == ComposeVersion {
 					assert.Empty(t, recreated)
 				} else {
-					assert.Equal(t, []string{"api", "web"}, recreated, "v%s recreates the services with a bind mount only", rel.version)
+					assert.Equal(t, []string{"api", "sidecar", "web"}, recreated, "v%s recreates the services with a bind mount (and sidecar, in api's namespace) only", rel.version)
 				}
 				rel.run(t, dir, name, env, "down", "-v")
 				noProjectLeft(t, c, name)
@@ -254,22 +269,24 @@ func TestInteropWithComposeCLI(t *testing.T) {
 					got = append(got, fmt.Sprintf("%s-%d:%s:%s", sc.Service, sc.Number, sc.State, sc.Health))
 				}
 				sort.Strings(got)
-				assert.Equal(t, []string{"api-1:running:healthy", "web-1:running:", "worker-1:running:", "worker-2:running:"}, got)
+				assert.Equal(t, []string{"api-1:running:healthy", "sidecar-1:running:", "web-1:running:", "worker-1:running:", "worker-2:running:"}, got)
 				// The CLI's label is this release's hash, for every service;
 				// and it counts as unchanged.
 				all, err := s.Ps(ctx, WithAll())
 				require.NoError(t, err)
-				require.Len(t, all, 5, "with the completed one-shot migrate")
+				require.Len(t, all, 6, "with the completed one-shot migrate")
 				for _, sc := range all {
 					ins, err := c.API().ContainerInspect(ctx, sc.ID)
 					require.NoError(t, err)
-					want, err := rel.hash(p.Services[sc.Service])
+					resolved, err := s.resolveServiceRefs(ctx, p.Services[sc.Service])
+					require.NoError(t, err)
+					want, err := rel.hash(resolved)
 					require.NoError(t, err)
 					label := ins.Config.Labels[LabelConfigHash]
 					assert.Equal(t, want, label, "v%s config hash of %s", rel.version, sc.Service)
-					current, err := ServiceHash(p.Services[sc.Service])
+					current, err := ServiceHash(resolved)
 					require.NoError(t, err)
-					assert.True(t, configUnchanged(label, p.Services[sc.Service], current), "%s", sc.Service)
+					assert.True(t, configUnchanged(label, resolved, current), "%s", sc.Service)
 				}
 				// So Up keeps the CLI's containers.
 				ids := containerIDs(t, s)
