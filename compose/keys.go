@@ -553,6 +553,11 @@ func checkServiceValues(p *types.Project, svc types.ServiceConfig) error {
 		}
 	}
 	for i, v := range svc.Volumes {
+		switch v.Type {
+		case "", types.VolumeTypeBind, types.VolumeTypeVolume, types.VolumeTypeTmpfs:
+		default:
+			return bad(fmt.Sprintf("volumes[%d].type", i), "%q: want bind, volume or tmpfs (npipe is for Windows, cluster for swarm, image needs API 1.47)", v.Type)
+		}
 		if v.Bind != nil && v.Bind.Recursive != "" && v.Bind.Recursive != "enabled" {
 			return bad(fmt.Sprintf("volumes[%d].bind.recursive", i), "%q needs API 1.44 (Docker Engine 25); want enabled", v.Bind.Recursive)
 		}
