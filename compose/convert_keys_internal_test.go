@@ -159,6 +159,7 @@ func TestHasServiceRefs(t *testing.T) {
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Ipc: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Pid: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{VolumesFrom: []string{"db:ro"}}}, true},
+		{types.ServiceConfig{Links: []string{"db"}}, true},
 	} {
 		assert.Equal(t, tc.want, hasServiceRefs(tc.svc), "%+v", tc.svc.ContainerSpec)
 	}

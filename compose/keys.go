@@ -536,6 +536,11 @@ func checkServiceValues(p *types.Project, svc types.ServiceConfig) error {
 	if svc.Deploy != nil && svc.Deploy.Mode != "" && svc.Deploy.Mode != "replicated" {
 		return bad("deploy.mode", "%q: only replicated services run on a single engine", svc.Deploy.Mode)
 	}
+	for _, mode := range []struct{ key, value string }{{"uts", svc.Uts}, {"cgroup", svc.Cgroup}} {
+		if strings.HasPrefix(mode.value, "service:") {
+			return bad(mode.key, "%q: the engine cannot share this namespace with another container (the CLI passes it on and the engine refuses it)", mode.value)
+		}
+	}
 	implied := map[string]bool{} // compose-go adds these with restart: true
 	for _, mode := range []string{svc.NetworkMode, svc.Ipc, svc.Pid} {
 		if ref, ok := strings.CutPrefix(mode, "service:"); ok {
@@ -546,6 +551,10 @@ func checkServiceValues(p *types.Project, svc types.ServiceConfig) error {
 		if ref, _, _ := strings.Cut(vf, ":"); ref != "container" {
 			implied[ref] = true
 		}
+	}
+	for _, l := range svc.Links {
+		ref, _, _ := strings.Cut(l, ":")
+		implied[ref] = true
 	}
 	for _, name := range sortedKeys(svc.DependsOn) {
 		if svc.DependsOn[name].Restart && !implied[name] {

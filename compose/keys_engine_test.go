@@ -92,6 +92,11 @@ func keysProject(t *testing.T, bb string) string {
     init: true
     command: ["sleep", "86400"]
     network_mode: service:db
+  client:
+    image: %[1]s
+    init: true
+    command: ["sleep", "86400"]
+    links: ["db:store"]
   off:
     image: %[1]s
     init: true
@@ -201,6 +206,9 @@ func TestComposeKeysTakeEffect(t *testing.T) {
 		assert.Contains(t, ep.Links, name+"-db-1:database")
 		assert.Contains(t, ep.Links, name+"-db-1:extdb", "external_links")
 		assert.Contains(t, exec("app", "nslookup", "extdb", "127.0.0.11"), "Address")
+		// links alone: client waits for db's container before it is created.
+		client := inspect("client")
+		assert.Contains(t, client.NetworkSettings.Networks[name+"_default"].Links, name+"-db-1:store")
 		assert.Contains(t, exec("app", "nslookup", "database", "127.0.0.11"), "Address")
 	})
 	t.Run("extra_hosts, shm_size, ulimits, mac_address, blkio, cpu, cgroup", func(t *testing.T) {

@@ -200,6 +200,24 @@ func TestRejectedKeysFailWithTheirName(t *testing.T) {
 	assert.Greater(t, n, 30, "rejected keys tried")
 }
 
+// TestImpliedDependenciesLoad: compose-go adds depends_on with restart:
+// true for links and namespace references; those load.
+func TestImpliedDependenciesLoad(t *testing.T) {
+	for _, yaml := range []string{
+		"    links: [db]\n",
+		"    links: [\"db:database\"]\n",
+		"    network_mode: service:db\n",
+		"    ipc: service:db\n",
+		"    pid: service:db\n",
+		"    volumes_from: [\"db:ro\"]\n",
+	} {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services:\n  db:\n    image: x\n  app:\n    image: x\n"+yaml), 0o644))
+		_, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName("keys"), WithoutOSEnv())
+		assert.NoError(t, err, yaml)
+	}
+}
+
 // TestHandledKeysPassTheCheck is the other side: a service using only
 // handled keys loads.
 func TestHandledKeysPassTheCheck(t *testing.T) {
@@ -220,6 +238,7 @@ func TestLoadRejectsUnsupportedKeys(t *testing.T) {
 		{"secret from environment", "    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n", "secrets.token.environment is not supported"},
 		{"depends_on restart", "    depends_on:\n      db:\n        condition: service_started\n        restart: true\n  db:\n    image: x\n", `service "app": depends_on.db.restart is not supported`},
 		{"npipe volume", "    volumes:\n      - type: npipe\n        source: //./pipe/x\n        target: //./pipe/x\n", `service "app": volumes[0].type is not supported: "npipe"`},
+		{"uts of a service", "    uts: service:db\n  db:\n    image: x\n", `service "app": uts is not supported: "service:db"`},
 		{"configs uid", "    configs:\n      - source: conf\n        uid: \"1000\"\nconfigs:\n  conf:\n    file: ./compose.yaml\n", `service "app": configs[0].uid is not supported`},
 	}
 	for _, tc := range cases {

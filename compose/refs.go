@@ -20,8 +20,12 @@ import (
 // that share its namespaces. The dependency must exist by then: compose-go
 // adds an implicit depends_on for each reference.
 
-// hasServiceRefs reports whether svc names another service's container.
+// hasServiceRefs reports whether svc names another service's container
+// (links: too): its containers are created once those exist.
 func hasServiceRefs(svc types.ServiceConfig) bool {
+	if len(svc.Links) > 0 {
+		return true
+	}
 	for _, m := range []string{svc.NetworkMode, svc.Ipc, svc.Pid} {
 		if strings.HasPrefix(m, "service:") {
 			return true
