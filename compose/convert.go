@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/go-connections/nat"
 	units "github.com/docker/go-units"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // imageName is the image a service runs: image:, or project-service for a
@@ -48,10 +49,11 @@ func replicas(svc types.ServiceConfig) int {
 // createSpec is everything ContainerCreate needs, plus the networks to
 // connect before start (API < 1.44 takes only one network at create).
 type createSpec struct {
-	cfg   *container.Config
-	host  *container.HostConfig
-	net   *network.NetworkingConfig
-	extra []extraNet
+	cfg      *container.Config
+	host     *container.HostConfig
+	net      *network.NetworkingConfig
+	extra    []extraNet
+	platform *ocispec.Platform // platform:, for the engine to pick the image's variant
 }
 
 type extraNet struct {
@@ -62,12 +64,31 @@ type extraNet struct {
 type convertOptions struct {
 	allInterfaces bool
 	apiVersion    string
-	// networkContainer resolves network_mode: service:NAME to a container id.
+	// networkContainer resolves network_mode: service:NAME to a container id
+	// (Up resolves service references before, see resolveServiceRefs).
 	networkContainer func(service string) (string, error)
+	// serviceContainerNames lists a service's container names, for links:.
+	serviceContainerNames func(service string) ([]string, error)
+}
+
+// apiAtLeast reports whether the engine's API version is at least v. An
+// unknown version (unit tests) counts as new enough.
+func (o convertOptions) apiAtLeast(v string) bool {
+	return o.apiVersion == "" || versions.GreaterThanOrEqualTo(o.apiVersion, v)
+}
+
+// needAPI is the error for a key the engine's API version cannot honour.
+func (o convertOptions) needAPI(svc types.ServiceConfig, key, version, engine string) error {
+	return invalidf("compose: service %q: %s needs API %s (Docker Engine %s); this engine speaks API %s",
+		svc.Name, key, version, engine, o.apiVersion)
 }
 
 // toCreate turns a service into the engine's create request for replica n.
 func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[string]string, o convertOptions) (*createSpec, error) {
+	if err := checkServiceAPI(svc, o); err != nil {
+		return nil, err
+	}
+	var spec0 createSpec
 	exposed, bindings, err := ports(svc, o.allInterfaces)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
@@ -101,6 +122,18 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 	if hc := svc.HealthCheck; hc != nil {
 		cfg.Healthcheck = healthConfig(hc, o.apiVersion)
 	}
+	if svc.NetworkMode == "disabled" {
+		cfg.NetworkDisabled = true
+	}
+	if svc.Platform != "" {
+		pl, err := parsePlatform(svc.Platform)
+		if err != nil {
+			return nil, invalidf("compose: service %q: platform %q: want os/arch[/variant]", svc.Name, svc.Platform)
+		}
+		if o.apiAtLeast("1.41") {
+			spec0.platform = pl
+		}
+	}
 	hc := &container.HostConfig{
 		PortBindings:   bindings,
 		RestartPolicy:  restartPolicy(svc),
@@ -117,7 +150,8 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		UsernsMode:     container.UsernsMode(svc.UserNSMode),
 		Privileged:     svc.Privileged,
 		ReadonlyRootfs: svc.ReadOnly,
-		SecurityOpt:    svc.SecurityOpt,
+		CgroupnsMode:   container.CgroupnsMode(svc.Cgroup),
+		VolumeDriver:   svc.VolumeDriver,
 		ShmSize:        int64(svc.ShmSize),
 		Sysctls:        svc.Sysctls,
 		Runtime:        svc.Runtime,
@@ -128,8 +162,23 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		VolumesFrom:    svc.VolumesFrom,
 	}
 	hc.Resources = resources(svc)
-	if svc.Logging != nil {
+	if err := devices(svc, &hc.Resources); err != nil {
+		return nil, err
+	}
+	if hc.SecurityOpt, err = securityOpts(svc, p.WorkingDir); err != nil {
+		return nil, err
+	}
+	if len(svc.Annotations) > 0 {
+		hc.Annotations = svc.Annotations
+	}
+	if hc.Links, err = links(p, svc, n, o); err != nil {
+		return nil, err
+	}
+	switch {
+	case svc.Logging != nil:
 		hc.LogConfig = container.LogConfig{Type: svc.Logging.Driver, Config: svc.Logging.Options}
+	case svc.LogDriver != "" || len(svc.LogOpt) > 0:
+		hc.LogConfig = container.LogConfig{Type: svc.LogDriver, Config: svc.LogOpt}
 	}
 	if len(svc.Tmpfs) > 0 {
 		hc.Tmpfs = map[string]string{}
@@ -142,9 +191,19 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 	if err != nil {
 		return nil, err
 	}
-	hc.Binds, hc.Mounts = binds, mounts
-	spec := &createSpec{cfg: cfg, host: hc}
+	files, err := fileMounts(p, svc)
+	if err != nil {
+		return nil, err
+	}
+	hc.Binds, hc.Mounts = binds, append(mounts, files...)
+	spec := &createSpec{cfg: cfg, host: hc, platform: spec0.platform}
 	if err := networking(p, svc, n, spec, o); err != nil {
+		return nil, err
+	}
+	if ep := primaryEndpoint(spec); ep != nil && len(hc.Links) > 0 {
+		ep.Links = hc.Links // on a user network the engine reads the endpoint's links
+	}
+	if err := macAddresses(p, svc, spec, o); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -218,16 +277,26 @@ func restartPolicy(svc types.ServiceConfig) container.RestartPolicy {
 
 func resources(svc types.ServiceConfig) container.Resources {
 	r := container.Resources{
-		Memory:            int64(svc.MemLimit),
-		MemoryReservation: int64(svc.MemReservation),
-		MemorySwap:        int64(svc.MemSwapLimit),
-		NanoCPUs:          int64(svc.CPUS * 1e9),
-		CPUShares:         svc.CPUShares,
-		CPUQuota:          svc.CPUQuota,
-		CPUPeriod:         svc.CPUPeriod,
-		CpusetCpus:        svc.CPUSet,
-		CgroupParent:      svc.CgroupParent,
+		Memory:             int64(svc.MemLimit),
+		MemoryReservation:  int64(svc.MemReservation),
+		MemorySwap:         int64(svc.MemSwapLimit),
+		NanoCPUs:           int64(svc.CPUS * 1e9),
+		CPUShares:          svc.CPUShares,
+		CPUQuota:           svc.CPUQuota,
+		CPUPeriod:          svc.CPUPeriod,
+		CpusetCpus:         svc.CPUSet,
+		CgroupParent:       svc.CgroupParent,
+		CPUCount:           svc.CPUCount,
+		CPUPercent:         int64(svc.CPUPercent),
+		CPURealtimePeriod:  svc.CPURTPeriod,
+		CPURealtimeRuntime: svc.CPURTRuntime,
+		DeviceCgroupRules:  svc.DeviceCgroupRules,
 	}
+	if svc.MemSwappiness != 0 {
+		sw := int64(svc.MemSwappiness)
+		r.MemorySwappiness = &sw
+	}
+	blkio(svc.BlkioConfig, &r)
 	if svc.PidsLimit != 0 {
 		pl := svc.PidsLimit
 		r.PidsLimit = &pl
@@ -349,8 +418,8 @@ func volumes(p *types.Project, svc types.ServiceConfig) ([]string, []mount.Mount
 				}
 			}
 			m := mount.Mount{Type: mount.TypeVolume, Source: src, Target: v.Target, ReadOnly: v.ReadOnly}
-			if v.Volume != nil && v.Volume.NoCopy {
-				m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+			if vo := v.Volume; vo != nil && (vo.NoCopy || vo.Subpath != "" || len(vo.Labels) > 0) {
+				m.VolumeOptions = &mount.VolumeOptions{NoCopy: vo.NoCopy, Subpath: vo.Subpath, Labels: vo.Labels}
 			}
 			mounts = append(mounts, m)
 		case types.VolumeTypeTmpfs:
@@ -374,6 +443,9 @@ func volumes(p *types.Project, svc types.ServiceConfig) ([]string, []mount.Mount
 func networking(p *types.Project, svc types.ServiceConfig, n int, spec *createSpec, o convertOptions) error {
 	if svc.NetworkMode != "" {
 		mode := svc.NetworkMode
+		if mode == "disabled" {
+			mode = "none" // with Config.NetworkDisabled, as the CLI
+		}
 		if name, ok := strings.CutPrefix(mode, "service:"); ok {
 			if o.networkContainer == nil {
 				return fmt.Errorf("service %s: network_mode %s: no container", svc.Name, mode)
@@ -415,6 +487,7 @@ func networking(p *types.Project, svc types.ServiceConfig, n int, spec *createSp
 				ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: cfg.Ipv4Address, IPv6Address: cfg.Ipv6Address, LinkLocalIPs: cfg.LinkLocalIPs}
 			}
 			ep.DriverOpts = cfg.DriverOpts
+			ep.GwPriority = cfg.GatewayPriority
 		}
 		if i == 0 {
 			spec.host.NetworkMode = container.NetworkMode(name)

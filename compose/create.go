@@ -18,12 +18,17 @@ import (
 // converge makes the service's containers match its configuration and
 // starts them; it returns them in number order.
 func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps func() error) ([]ctRef, error) {
-	if strings.HasPrefix(svc.NetworkMode, "service:") {
-		// Its container needs the other service's container id at create.
+	if hasServiceRefs(svc) {
+		// Its container needs the other service's container id at create,
+		// and the hash is of the resolved references (see refs.go).
 		if err := waitDeps(); err != nil {
 			return nil, err
 		}
 		waitDeps = func() error { return nil }
+		var err error
+		if svc, err = r.s.resolveServiceRefs(ctx, svc); err != nil {
+			return nil, err
+		}
 	}
 	want := replicas(svc)
 	hash, err := ServiceHash(svc)
@@ -41,7 +46,7 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 		switch {
 		case n < 1 || n > want || dup:
 			remove = append(remove, ct)
-		case r.set.forceRecreate || ct.Labels[LabelConfigHash] != hash || (image != "" && ct.Labels[LabelImage] != image):
+		case r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image):
 			remove = append(remove, ct)
 		default:
 			keep[n] = ct
@@ -178,8 +183,9 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 
 func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertOptions {
 	return convertOptions{
-		allInterfaces: allInterfaces,
-		apiVersion:    s.api.ClientVersion(),
+		allInterfaces:         allInterfaces,
+		apiVersion:            s.api.ClientVersion(),
+		serviceContainerNames: s.linksFunc(ctx),
 		networkContainer: func(service string) (string, error) {
 			cts, err := s.containers(ctx, false, false)
 			if err != nil {
@@ -198,7 +204,7 @@ func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertO
 // createContainer creates the container and connects its extra networks;
 // on failure it removes what it created.
 func (s *Stack) createContainer(ctx context.Context, spec *createSpec, name string, prog *progress) (ctRef, error) {
-	resp, err := s.api.ContainerCreate(ctx, spec.cfg, spec.host, spec.net, nil, name)
+	resp, err := s.api.ContainerCreate(ctx, spec.cfg, spec.host, spec.net, spec.platform, name)
 	if err != nil {
 		return ctRef{}, fmt.Errorf("service %q: create container %s: %w", spec.cfg.Labels[LabelService], name, err)
 	}

@@ -1,11 +1,13 @@
 // Package compose runs compose projects (compose.yaml) on a Docker engine
-// from Go, without the docker CLI, so that the docker compose v2 CLI
-// recognises the result: the same container, network and volume names
-// (project-service-N, project_default, project_volume), the same
+// from Go, without the docker CLI, so that the docker compose CLI (v5, and
+// v2.40) recognises the result: the same container, network and volume
+// names (project-service-N, project_default, project_volume), the same
 // com.docker.compose.* labels, and the same config hash, so docker
 // compose ps/logs/down work on a stack Up started and Stack.Down/Ps work
 // on a stack docker compose started, and neither recreates the other's
-// unchanged containers.
+// unchanged containers. Up writes docker compose v5's config hash and
+// keeps containers labelled with either release's hash; v2.40, which
+// hashes bind mounts differently, recreates Up's containers that have one.
 //
 //	p, err := compose.Load(ctx, compose.WithWorkingDir("deploy"))
 //	s := compose.New(client, p)
@@ -40,9 +42,21 @@
 //   - A container kept by Up keeps the session labels of the client that
 //     created it.
 //
-// Not supported: build secrets, ssh and dockerfile_inline, BuildKit-only
-// build features (builds use the engine's classic builder), secrets and
-// configs, develop/watch, models, provider services, pre_start/post_start
-// hooks, links, device requests (gpus), and start_interval on engines
-// older than API 1.44.
+// No compose key is silently ignored: each one either works as the CLI
+// makes it work on a single engine, has no effect there for the CLI
+// either (swarm-only deploy settings, x- extensions), or makes Load and
+// Up fail with an error naming the service and the key (wrapping
+// lifecycle.ErrInvalid). Rejected: gpus and device reservations, CDI
+// devices, develop.watch, models, provider services, pre_start,
+// post_start and pre_stop hooks, credential_spec, use_api_socket, umask,
+// jobs, secrets and configs that are not file-based (and their uid, gid
+// and mode), pull_policy refresh periods, deploy.mode global,
+// depends_on.restart: true (except the one compose-go implies for
+// network_mode/ipc/pid: service: and volumes_from), the BuildKit-only
+// build keys and those lifecycle.Build has no option for. Keys the
+// engine's API version cannot honour fail Up before anything is created,
+// naming the version needed: healthcheck.start_interval (1.44),
+// annotations (1.43), volume subpath (1.45), gw_priority (1.48), a MAC
+// address on a second network (1.44); image volumes (1.47) and
+// networks.interface_name (1.50) are rejected at Load.
 package compose

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -353,16 +352,4 @@ volumes:
 	require.NoError(t, s.Down(ctx, WithRemoveVolumes()))
 	_, err = c.API().VolumeInspect(ctx, name+"_data")
 	require.Error(t, err)
-}
-
-func haveComposeV2() (string, bool) {
-	out, err := exec.Command("docker", "compose", "version", "--short").Output()
-	if err != nil {
-		return "docker compose v2 CLI not installed (`docker compose version` failed: " + err.Error() + ")", false
-	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
-	if !strings.HasPrefix(v, "2.") && !strings.HasPrefix(v, "3.") {
-		return "docker compose reports version " + v + ", not v2+", false
-	}
-	return v, true
 }

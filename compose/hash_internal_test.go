@@ -39,29 +39,60 @@ func readGoldenHashes(t *testing.T, path string) map[string]string {
 	return out
 }
 
-// TestServiceHashMatchesComposeCLIGolden pins ServiceHash to the
-// com.docker.compose.config-hash labels docker compose v2.40.3 wrote on
-// the containers of each shape in testdata/hash (see generate.sh there):
-// Up keeps a container the CLI made, and the CLI keeps Up's, only while
-// the two agree. Pure: no engine.
+// TestServiceHashMatchesComposeCLIGolden pins the hashes to the
+// com.docker.compose.config-hash labels each docker compose release wrote
+// on the containers of each shape in testdata/hash (see generate.sh
+// there): ServiceHash is v5's (what Up writes), legacyServiceHash v2.40's,
+// and configUnchanged accepts both, so Up keeps a container either CLI
+// made and each CLI keeps Up's (v5 checks its own hash). Pure: no engine.
 func TestServiceHashMatchesComposeCLIGolden(t *testing.T) {
-	shapes, err := filepath.Glob("testdata/hash/*/hashes.golden")
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(shapes), 5, "golden shapes in testdata/hash")
-	for _, golden := range shapes {
-		dir := filepath.Dir(golden)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			want := readGoldenHashes(t, golden)
-			p, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName("dhhash-golden"), WithoutOSEnv())
-			require.NoError(t, err)
-			require.Len(t, p.Services, len(want), "every service of %s has a golden hash", dir)
-			for name, svc := range p.Services {
-				got, err := ServiceHash(svc)
-				require.NoError(t, err)
-				assert.Equal(t, want[name], got, "config hash of service %s in %s", name, dir)
-			}
-		})
+	releases := []struct {
+		version string
+		hash    func(types.ServiceConfig) (string, error)
+	}{
+		{ComposeVersion, ServiceHash},
+		{LegacyComposeVersion, legacyServiceHash},
 	}
+	for _, rel := range releases {
+		shapes, err := filepath.Glob("testdata/hash/*/hashes-v" + rel.version + ".golden")
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(shapes), 6, "golden shapes of v%s in testdata/hash", rel.version)
+		for _, golden := range shapes {
+			dir := filepath.Dir(golden)
+			t.Run("v"+rel.version+"/"+filepath.Base(dir), func(t *testing.T) {
+				want := readGoldenHashes(t, golden)
+				p, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName("dhhash-golden"), WithoutOSEnv())
+				require.NoError(t, err)
+				require.Len(t, p.Services, len(want), "every service of %s has a golden hash", dir)
+				for name, svc := range p.Services {
+					got, err := rel.hash(svc)
+					require.NoError(t, err)
+					assert.Equal(t, want[name], got, "v%s config hash of service %s in %s", rel.version, name, dir)
+					current, err := ServiceHash(svc)
+					require.NoError(t, err)
+					assert.True(t, configUnchanged(want[name], svc, current), "v%s label of %s counts as unchanged", rel.version, name)
+				}
+			})
+		}
+	}
+}
+
+// TestConfigUnchangedRejectsOtherHashes pins that only the two releases'
+// hashes of this very service count as unchanged.
+func TestConfigUnchangedRejectsOtherHashes(t *testing.T) {
+	p, err := Load(context.Background(), WithWorkingDir("testdata/hash/volumes"), WithProjectName("dhhash-other"), WithoutOSEnv())
+	require.NoError(t, err)
+	store, reader := p.Services["store"], p.Services["reader"]
+	h, err := ServiceHash(store)
+	require.NoError(t, err)
+	legacy, err := legacyServiceHash(store)
+	require.NoError(t, err)
+	require.NotEqual(t, h, legacy, "the volumes shape is one where the two releases differ (create_host_path)")
+	other, err := legacyServiceHash(reader)
+	require.NoError(t, err)
+	assert.False(t, configUnchanged(other, store, h), "another service's hash")
+	assert.False(t, configUnchanged("", store, h), "no label")
+	assert.True(t, configUnchanged(legacy, store, h))
 }
 
 // TestServiceHashDoesNotDependOnProjectName pins that the hash is the

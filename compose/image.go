@@ -78,7 +78,11 @@ func (s *Stack) ensureImage(ctx context.Context, p *types.Project, image string,
 		} else {
 			prog.event("Image", image, "Pulling (missing)")
 		}
-		if err := s.c.Pull(ctx, image); err != nil {
+		var pull []lifecycle.PullOption
+		if pl := svcs[0].Platform; pl != "" {
+			pull = append(pull, lifecycle.WithPlatform(pl)) // platform: pulls that variant
+		}
+		if err := s.c.Pull(ctx, image, pull...); err != nil {
 			return "", fmt.Errorf("service %q: %w", svcs[0].Name, err) // "pull IMAGE: ..." from lifecycle
 		}
 		prog.event("Image", image, "Pulled")

@@ -34,23 +34,56 @@ const (
 
 // ComposeVersion is the value of the com.docker.compose.version label. It
 // names the compose CLI release whose behaviour (names, labels, config
-// hash) this package follows.
-const ComposeVersion = "2.40.3"
+// hash) this package follows: the current one, docker compose v5.
+const ComposeVersion = "5.6.0"
+
+// LegacyComposeVersion is the previous compose CLI release whose config
+// hash Up still accepts as unchanged: docker compose v2.40.
+const LegacyComposeVersion = "2.40.3"
 
 // ServiceHash returns the configuration hash of a service as docker
-// compose computes it for the com.docker.compose.config-hash label: the
-// SHA-256 of the service's JSON form with the fields that do not need a
-// new container cleared (build, pull_policy, scale, deploy.replicas,
-// depends_on, profiles). Up recreates a container whose label differs.
+// compose v5 (ComposeVersion) computes it for the
+// com.docker.compose.config-hash label: the SHA-256 of the service's JSON
+// form with the fields that do not need a new container cleared (build,
+// pull_policy, scale, deploy.replicas, depends_on, profiles), its
+// top-level keys in the CLI's fixed order. Up writes this hash and
+// recreates a container whose label is neither this hash nor the one
+// docker compose v2.40 (LegacyComposeVersion) writes for the same
+// service, so stacks made by either CLI release are kept.
 //
-// The CLI hashes the JSON its own compose-go release produces, whose
-// field order and empty-value rules differ from the compose-go this
-// module uses (v2.16.2 moved fields into embedded structs and omits
-// create_host_path and env_file's required when true). ServiceHash
-// writes the JSON the way docker compose v2.40 (compose-go v2.9.1) does,
-// so both agree and each keeps the other's containers. Fields the CLI's
-// compose-go does not know appear only when the file uses them.
+// The two releases encode a service differently: v2.40 hashes the JSON of
+// its own compose-go release (v2.9.1), which writes create_host_path on
+// binds and env_file's required even when true; v5 hashes the JSON of
+// the compose-go this module uses, with the top-level key order pinned.
 func ServiceHash(s types.ServiceConfig) (string, error) {
+	b, err := v5JSON(trimHashFields(s))
+	if err != nil {
+		return "", err
+	}
+	return hexSHA256(b), nil
+}
+
+// legacyServiceHash is the hash docker compose v2.40 writes for s.
+func legacyServiceHash(s types.ServiceConfig) (string, error) {
+	b, err := cliJSON(trimHashFields(s))
+	if err != nil {
+		return "", err
+	}
+	return hexSHA256(b), nil
+}
+
+// configUnchanged reports whether a container's config-hash label is the
+// hash of svc as either CLI release writes it (hash is ServiceHash(svc)).
+func configUnchanged(label string, svc types.ServiceConfig, hash string) bool {
+	if label == hash {
+		return true
+	}
+	legacy, err := legacyServiceHash(svc)
+	return err == nil && label == legacy
+}
+
+// trimHashFields clears what both CLI releases leave out of the hash.
+func trimHashFields(s types.ServiceConfig) types.ServiceConfig {
 	s.Build = nil
 	s.PullPolicy = ""
 	s.Scale = nil
@@ -61,11 +94,7 @@ func ServiceHash(s types.ServiceConfig) (string, error) {
 	}
 	s.DependsOn = nil
 	s.Profiles = nil
-	b, err := cliJSON(s)
-	if err != nil {
-		return "", err
-	}
-	return hexSHA256(b), nil
+	return s
 }
 
 func hexSHA256(b []byte) string {
@@ -74,7 +103,8 @@ func hexSHA256(b []byte) string {
 }
 
 // cliFieldOrder is the order of types.ServiceConfig's JSON fields in the
-// compose-go release docker compose v2.40 is built with.
+// compose-go release docker compose v2.40 is built with; keys it does not
+// list follow in sorted order.
 var cliFieldOrder = strings.Fields(`profiles annotations attach build develop
 	blkio_config cap_add cap_drop cgroup_parent cgroup cpu_count cpu_percent
 	cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpus cpuset cpu_shares
@@ -89,6 +119,34 @@ var cliFieldOrder = strings.Fields(`profiles annotations attach build develop
 	secrets security_opt shm_size stdin_open stop_grace_period stop_signal
 	storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode uts
 	volume_driver volumes volumes_from working_dir post_start pre_stop`)
+
+// v5FieldOrder is the top-level key order docker compose v5 pins for the
+// hash: v2.40's, with pre_start before post_start and pull_refresh_after
+// last; keys it does not list follow in sorted order.
+var v5FieldOrder = func() []string {
+	var out []string
+	for _, k := range cliFieldOrder {
+		if k == "post_start" {
+			out = append(out, "pre_start")
+		}
+		out = append(out, k)
+	}
+	return append(out, "pull_refresh_after")
+}()
+
+// v5JSON encodes a service as docker compose v5 does for the hash: the
+// plain JSON of each value, the top-level keys in v5FieldOrder.
+func v5JSON(s types.ServiceConfig) ([]byte, error) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	return orderedJSON(fields, v5FieldOrder), nil
+}
 
 // Older encodings of the two types whose empty-value rules changed.
 type cliBind struct {
@@ -149,6 +207,12 @@ func cliJSON(s types.ServiceConfig) ([]byte, error) {
 			return nil, err
 		}
 	}
+	return orderedJSON(fields, cliFieldOrder), nil
+}
+
+// orderedJSON writes a JSON object of fields, the keys in order first,
+// then the others sorted.
+func orderedJSON(fields map[string]json.RawMessage, order []string) []byte {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	emit := func(k string) {
@@ -159,23 +223,26 @@ func cliJSON(s types.ServiceConfig) ([]byte, error) {
 		buf.Write(kb)
 		buf.WriteByte(':')
 		buf.Write(fields[k])
-		delete(fields, k)
 	}
-	for _, k := range cliFieldOrder {
-		if _, ok := fields[k]; ok {
+	seen := map[string]bool{}
+	for _, k := range order {
+		if _, ok := fields[k]; ok && !seen[k] {
+			seen[k] = true
 			emit(k)
 		}
 	}
 	rest := make([]string, 0, len(fields))
 	for k := range fields {
-		rest = append(rest, k)
+		if !seen[k] {
+			rest = append(rest, k)
+		}
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
 		emit(k)
 	}
 	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return buf.Bytes()
 }
 
 // networkHash is the CLI's hash of a network's configuration.

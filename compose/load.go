@@ -113,6 +113,10 @@ func WithoutOSEnv() LoadOption {
 // name: or the project directory's name (normalised). An invalid file
 // fails with compose-go's message, which names the file and the key.
 //
+// A key Dockhand does not support fails Load with an error naming the
+// service and the key, wrapping lifecycle.ErrInvalid (see the package
+// documentation): nothing in the file is silently ignored.
+//
 // The services carry the labels the CLI records on containers
 // (ServiceConfig.CustomLabels), so a Stack made from this project is
 // recognised by docker compose ps/down.
@@ -181,6 +185,10 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 	for name, s := range p.DisabledServices {
 		s.CustomLabels = cliLabels(p, name, cfg.envFiles)
 		p.DisabledServices[name] = s
+	}
+	// No key silently ignored: what Dockhand cannot do fails here.
+	if err := checkKeys(p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

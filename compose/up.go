@@ -40,6 +40,12 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := checkKeys(p); err != nil {
+		return err
+	}
+	if err := precheck(p, convertOptions{apiVersion: s.api.ClientVersion()}); err != nil {
+		return err
+	}
 	if set.waitTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, set.waitTimeout)

@@ -1,13 +1,15 @@
 // Command composebench measures compose.Stack against the docker compose
-// v2 CLI on the local engine, with Dockhand's offline stand-in images:
+// CLIs (v2.40 plugin, v5 standalone docker-compose-v5; see
+// scripts/install-compose-cli) on the local engine, with Dockhand's
+// offline stand-in images:
 //
 //	go run ./internal/bench/composebench [-rounds 5]
 //
 // (1) a 5-service stack with healthchecks, Up(WithWait) and Down, rounds
 // times, medians; (2) 20 independent services against 3, to show the
-// services are created in parallel; (3) when `docker compose version`
-// reports v2+, the same file with `docker compose up -d --wait` / `down`,
-// interleaved with ours, and the ratio of medians.
+// services are created in parallel; (3) for each CLI release installed,
+// the same file with `up -d --wait` / `down`, interleaved with ours in
+// every round, and the ratio of medians.
 package main
 
 import (
@@ -119,11 +121,20 @@ func run(rounds int) error {
 	if err != nil {
 		return err
 	}
-	cliVersion, cli := composeCLI(ctx)
-	fmt.Printf("engine API %s, %d rounds; compose CLI: %s\n\n", c.APIVersion(), rounds, cliVersion)
+	clis, missing := composeCLIs(ctx)
+	fmt.Printf("engine API %s, %d rounds; compose CLIs:", c.APIVersion(), rounds)
+	for _, cli := range clis {
+		fmt.Printf(" %s (%s)", cli.version, strings.Join(cli.argv, " "))
+	}
+	for _, m := range missing {
+		fmt.Printf(" [%s]", m)
+	}
+	fmt.Print("\n\n")
 
-	// (1) and (3): the 5-service stack, ours and the CLI's interleaved.
-	var upOurs, downOurs, upCLI, downCLI []time.Duration
+	// (1) and (3): the 5-service stack, ours and each CLI's interleaved.
+	var upOurs, downOurs []time.Duration
+	upCLI := make([][]time.Duration, len(clis))
+	downCLI := make([][]time.Duration, len(clis))
 	for i := range rounds {
 		name := fmt.Sprintf("bench5-%s-%d", c.Session()[:8], i)
 		u, d, err := ours(ctx, c, five, name)
@@ -131,23 +142,26 @@ func run(rounds int) error {
 			return err
 		}
 		upOurs, downOurs = append(upOurs, u), append(downOurs, d)
-		if cli {
-			u, d, err := theirs(ctx, five, name+"-cli")
+		for k, cli := range clis {
+			u, d, err := theirs(ctx, cli.argv, five, fmt.Sprintf("%s-cli%d", name, k))
 			if err != nil {
 				return err
 			}
-			upCLI, downCLI = append(upCLI, u), append(downCLI, d)
+			upCLI[k], downCLI[k] = append(upCLI[k], u), append(downCLI[k], d)
 		}
 	}
 	fmt.Println("(1) 5 services with healthchecks (postgres, redis, 3 busybox; interval 1s), up --wait + down:")
-	fmt.Printf("    ours: up median %v, down median %v   (up: %v)\n", median(upOurs), median(downOurs), rounded(upOurs))
-	if cli {
-		fmt.Printf("    CLI:  up median %v, down median %v   (up: %v)\n", median(upCLI), median(downCLI), rounded(upCLI))
-		ratio := float64(median(upOurs)+median(downOurs)) / float64(median(upCLI)+median(downCLI))
-		fmt.Printf("(3) ours/CLI (up+down medians): %.2f   up only: %.2f   down only: %.2f\n",
-			ratio, float64(median(upOurs))/float64(median(upCLI)), float64(median(downOurs))/float64(median(downCLI)))
-	} else {
-		fmt.Println("(3) skipped: docker compose v2 CLI not available")
+	fmt.Printf("    ours:        up median %v, down median %v   (up: %v)\n", median(upOurs), median(downOurs), rounded(upOurs))
+	for k, cli := range clis {
+		fmt.Printf("    CLI %-8s up median %v, down median %v   (up: %v)\n", cli.version+":", median(upCLI[k]), median(downCLI[k]), rounded(upCLI[k]))
+	}
+	for k, cli := range clis {
+		ratio := float64(median(upOurs)+median(downOurs)) / float64(median(upCLI[k])+median(downCLI[k]))
+		fmt.Printf("(3) ours/CLI %s (up+down medians): %.2f   up only: %.2f   down only: %.2f\n", cli.version,
+			ratio, float64(median(upOurs))/float64(median(upCLI[k])), float64(median(downOurs))/float64(median(downCLI[k])))
+	}
+	if len(clis) == 0 {
+		fmt.Println("(3) skipped: no docker compose CLI available (scripts/install-compose-cli)")
 	}
 
 	// (2) 20 independent services against 3.
@@ -189,28 +203,52 @@ func ours(ctx context.Context, c *lifecycle.Client, dir, name string) (up, down 
 	return up, time.Since(start), nil
 }
 
-// theirs does the same with the docker compose CLI.
-func theirs(ctx context.Context, dir, name string) (up, down time.Duration, err error) {
+// theirs does the same with a docker compose CLI (argv: the command
+// before the compose arguments).
+func theirs(ctx context.Context, argv []string, dir, name string) (up, down time.Duration, err error) {
+	cmd := func(args ...string) *exec.Cmd {
+		full := append(append(slices.Clone(argv[1:]), "--project-directory", dir, "-p", name), args...)
+		return exec.CommandContext(ctx, argv[0], full...)
+	}
 	start := time.Now()
-	if out, err := exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "up", "-d", "--wait").CombinedOutput(); err != nil {
-		_ = exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").Run()
-		return 0, 0, fmt.Errorf("docker compose up: %v\n%s", err, out)
+	if out, err := cmd("up", "-d", "--wait").CombinedOutput(); err != nil {
+		_ = cmd("down", "-v").Run()
+		return 0, 0, fmt.Errorf("%s up: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 	up = time.Since(start)
 	start = time.Now()
-	if out, err := exec.CommandContext(ctx, "docker", "compose", "--project-directory", dir, "-p", name, "down", "-v").CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("docker compose down: %v\n%s", err, out)
+	if out, err := cmd("down", "-v").CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("%s down: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 	return up, time.Since(start), nil
 }
 
-func composeCLI(ctx context.Context) (string, bool) {
-	out, err := exec.CommandContext(ctx, "docker", "compose", "version", "--short").Output()
-	if err != nil {
-		return "not installed", false
+type composeCLI struct {
+	version string
+	argv    []string
+}
+
+// composeCLIs finds the CLI releases scripts/install-compose-cli installs:
+// the `docker compose` plugin (v2.40) and docker-compose-v5 (v5; or
+// COMPOSE_V5_BIN); missing says which were not found.
+func composeCLIs(ctx context.Context) (found []composeCLI, missing []string) {
+	v5 := os.Getenv("COMPOSE_V5_BIN")
+	if v5 == "" {
+		v5 = "docker-compose-v5"
+		if _, err := exec.LookPath(v5); err != nil {
+			v5 = "/usr/local/bin/docker-compose-v5"
+		}
 	}
-	v := strings.TrimSpace(string(out))
-	return v, !strings.HasPrefix(strings.TrimPrefix(v, "v"), "1.")
+	for _, argv := range [][]string{{"docker", "compose"}, {v5}} {
+		out, err := exec.CommandContext(ctx, argv[0], append(slices.Clone(argv[1:]), "version", "--short")...).Output()
+		v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+		if err != nil || strings.HasPrefix(v, "1.") {
+			missing = append(missing, strings.Join(argv, " ")+" not installed")
+			continue
+		}
+		found = append(found, composeCLI{version: v, argv: argv})
+	}
+	return found, missing
 }
 
 func median(d []time.Duration) time.Duration {
