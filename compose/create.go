@@ -177,9 +177,13 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 }
 
 func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertOptions {
+	bindIP := ""
+	if !allInterfaces {
+		bindIP = s.c.PublishAddress(ctx)
+	}
 	return convertOptions{
-		allInterfaces: allInterfaces,
-		apiVersion:    s.api.ClientVersion(),
+		bindIP:     bindIP,
+		apiVersion: s.api.ClientVersion(),
 		networkContainer: func(service string) (string, error) {
 			cts, err := s.containers(ctx, false, false)
 			if err != nil {
