@@ -1,0 +1,384 @@
+package testbench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Remote engines: a client in a network namespace of its own, whose
+// 127.0.0.1 is not the engine's, reaching the engine of this machine over a
+// veth pair (host side 10.231.N.1, client side 10.231.N.2):
+//
+//   - "tcp": the engine's socket exposed with socat on 10.231.N.1:2375,
+//     DOCKER_HOST=tcp://10.231.N.1:2375;
+//   - "ssh": an sshd on 10.231.N.1:2222 with a key made for the run,
+//     DOCKER_HOST=ssh://root@10.231.N.1:2222 (the client's ssh finds the key
+//     and the host key through a wrapper first in PATH).
+//
+// The test body runs in a child process: the test binary again, under
+// `ip netns exec`, running only this test. Everything is torn down when the
+// test ends, failed or not: the child's processes in the namespace, socat,
+// sshd, the namespace and the veth pair.
+
+// RemoteKinds are the kinds of remote engine InRemote sets up.
+var RemoteKinds = []string{"tcp", "ssh"}
+
+const remoteChildEnv = "DOCKHAND_REMOTE_CHILD"
+
+// InRemoteChild reports whether this process is the child InRemote started
+// (the test body runs here), and the kind of remote engine.
+func InRemoteChild() (kind string, ok bool) {
+	v := os.Getenv(remoteChildEnv)
+	if v == "" {
+		return "", false
+	}
+	kind, _, _ = strings.Cut(v, ":")
+	return kind, true
+}
+
+// RemoteHost is the engine host's address as the child sees it (10.231.N.1),
+// or "" outside a child.
+func RemoteHost() string { return os.Getenv("DOCKHAND_REMOTE_ENGINE_IP") }
+
+// InRemote runs body with the client in a fresh network namespace reaching
+// this machine's engine over kind ("tcp" or "ssh"). In the parent it sets
+// up the bench, runs the test binary again inside the namespace for this
+// test only, relays its output and fails t if the child did not pass. It
+// needs root and the ip, socat and sshd commands: without them the test
+// skips (fails under CI=true).
+func InRemote(t *testing.T, kind string, body func(t *testing.T)) {
+	t.Helper()
+	if v := os.Getenv(remoteChildEnv); v != "" {
+		if v != kind+":"+t.Name() {
+			t.Skipf("not this child's test (%s)", v)
+		}
+		body(t)
+		return
+	}
+	b := NewRemoteBench(t, kind)
+	b.runChild(t)
+}
+
+// RemoteBench is one set-up remote engine for a test.
+type RemoteBench struct {
+	Kind      string
+	NS        string // network namespace name
+	HostIP    string // the engine host's end of the veth: 10.231.N.1
+	ClientIP  string // the client's end: 10.231.N.2
+	Host      string // DOCKER_HOST for the client
+	hostLink  string
+	dir       string   // keys, configs, the ssh wrapper
+	env       []string // extra environment of the child
+	procs     []*exec.Cmd
+	sshdPort  int
+	sshConfig string
+}
+
+var benchSeq atomic.Int32
+
+// NewRemoteBench sets up the namespace, veth pair and the engine's endpoint
+// of kind, and registers their teardown with t.
+func NewRemoteBench(t *testing.T, kind string) *RemoteBench {
+	t.Helper()
+	if kind != "tcp" && kind != "ssh" {
+		t.Fatalf("remote bench: unknown kind %q (want tcp or ssh)", kind)
+	}
+	need := []string{"ip", "socat"}
+	if kind == "ssh" {
+		need = append(need, "sshd", "ssh", "ssh-keygen", "docker")
+	}
+	if os.Geteuid() != 0 {
+		Unavailable(t, "the remote engine bench needs root (network namespaces)")
+	}
+	for _, n := range need {
+		if _, err := lookPath(n); err != nil {
+			Unavailable(t, "the remote engine bench needs %s (apt-get install iproute2 socat openssh-server openssh-client)", n)
+		}
+	}
+	sweepStaleBenches(t)
+	b := &RemoteBench{Kind: kind, dir: t.TempDir()}
+	t.Cleanup(b.teardown(t))
+	var err error
+	for try := 0; try < 20; try++ {
+		n := (os.Getpid()*7 + int(benchSeq.Add(1))) % 250
+		b.NS = fmt.Sprintf("dhnet-%d-%d", os.Getpid(), n)
+		b.hostLink, b.HostIP, b.ClientIP = fmt.Sprintf("dhv%d", n), fmt.Sprintf("10.231.%d.1", n), fmt.Sprintf("10.231.%d.2", n)
+		if err = b.network(); err == nil {
+			break
+		}
+		b.removeNetwork()
+	}
+	if err != nil {
+		t.Fatalf("remote bench: network: %v", err)
+	}
+	sock := "/var/run/docker.sock"
+	if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "unix://") {
+		sock = strings.TrimPrefix(h, "unix://")
+	}
+	switch kind {
+	case "tcp":
+		b.start(t, "socat", fmt.Sprintf("TCP-LISTEN:2375,bind=%s,reuseaddr,fork", b.HostIP), "UNIX-CONNECT:"+sock)
+		b.waitListen(t, b.HostIP+":2375")
+		b.Host = "tcp://" + b.HostIP + ":2375"
+	case "ssh":
+		b.sshd(t)
+		b.Host = fmt.Sprintf("ssh://root@%s:%d", b.HostIP, b.sshdPort)
+	}
+	b.env = append(b.env, "DOCKER_HOST="+b.Host, "DOCKER_CONTEXT=", "DOCKHAND_REMOTE_ENGINE_IP="+b.HostIP)
+	return b
+}
+
+func lookPath(n string) (string, error) {
+	if p, err := exec.LookPath(n); err == nil {
+		return p, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		if _, err := os.Stat(filepath.Join(d, n)); err == nil {
+			return filepath.Join(d, n), nil
+		}
+	}
+	return "", fmt.Errorf("%s not found", n)
+}
+
+func run(args ...string) error {
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+func (b *RemoteBench) network() error {
+	peer := strings.Replace(b.hostLink, "dhv", "dhc", 1)
+	for _, c := range [][]string{
+		{"ip", "netns", "add", b.NS},
+		{"ip", "link", "add", b.hostLink, "type", "veth", "peer", "name", peer},
+		{"ip", "link", "set", peer, "netns", b.NS},
+		{"ip", "addr", "add", b.HostIP + "/24", "dev", b.hostLink},
+		{"ip", "link", "set", b.hostLink, "up"},
+		{"ip", "-n", b.NS, "addr", "add", b.ClientIP + "/24", "dev", peer},
+		{"ip", "-n", b.NS, "link", "set", peer, "up"},
+		{"ip", "-n", b.NS, "link", "set", "lo", "up"},
+	} {
+		if err := run(c...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *RemoteBench) removeNetwork() {
+	_ = run("ip", "link", "del", b.hostLink) // also removes the peer
+	_ = run("ip", "netns", "del", b.NS)
+}
+
+// start runs a helper process in its own process group (socat forks per
+// connection), killed with its parent if this process dies.
+func (b *RemoteBench) start(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	p, err := lookPath(name)
+	if err != nil {
+		t.Fatalf("remote bench: %v", err)
+	}
+	cmd := exec.Command(p, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("remote bench: start %s: %v", name, err)
+	}
+	b.procs = append(b.procs, cmd)
+	return cmd
+}
+
+func (b *RemoteBench) waitListen(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("remote bench: nothing listens on %s: %v", addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (b *RemoteBench) sshd(t *testing.T) {
+	t.Helper()
+	d := b.dir
+	for _, k := range []string{"host", "id"} {
+		if err := run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockhand-bench", "-f", filepath.Join(d, k)); err != nil {
+			t.Fatalf("remote bench: %v", err)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(d, "id.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPub, err := os.ReadFile(filepath.Join(d, "host.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.sshdPort = 2222
+	write := func(name, content string, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("authorized_keys", string(pub), 0o600)
+	write("known_hosts", fmt.Sprintf("[%s]:%d %s", b.HostIP, b.sshdPort, hostPub), 0o600)
+	write("sshd_config", fmt.Sprintf(`Port %d
+ListenAddress %s
+HostKey %s
+AuthorizedKeysFile %s
+PidFile %s
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+MaxSessions 100
+MaxStartups 100
+LogLevel ERROR
+`, b.sshdPort, b.HostIP, filepath.Join(d, "host"), filepath.Join(d, "authorized_keys"), filepath.Join(d, "sshd.pid")), 0o600)
+	b.sshConfig = filepath.Join(d, "ssh_config")
+	write("ssh_config", fmt.Sprintf(`Host *
+  IdentityFile %s
+  IdentitiesOnly yes
+  UserKnownHostsFile %s
+  StrictHostKeyChecking yes
+  LogLevel ERROR
+`, filepath.Join(d, "id"), filepath.Join(d, "known_hosts")), 0o600)
+	sshPath, err := lookPath("ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(d, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("bin/ssh", fmt.Sprintf("#!/bin/sh\nexec %s -F %s \"$@\"\n", sshPath, b.sshConfig), 0o755)
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sshd, err := lookPath("sshd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.start(t, sshd, "-D", "-e", "-f", filepath.Join(d, "sshd_config"))
+	b.waitListen(t, fmt.Sprintf("%s:%d", b.HostIP, b.sshdPort))
+	b.env = append(b.env, "PATH="+filepath.Join(d, "bin")+":"+os.Getenv("PATH"))
+}
+
+// SSHCommand returns the ssh command line (the wrapper with the bench's key)
+// for kind "ssh", for tests that measure the forward.
+func (b *RemoteBench) SSHCommand() string { return filepath.Join(b.dir, "bin", "ssh") }
+
+// Env is the environment a client in the namespace needs (DOCKER_HOST, PATH
+// with the ssh wrapper, ...), to append to os.Environ().
+func (b *RemoteBench) Env() []string { return append([]string(nil), b.env...) }
+
+// Command returns cmd to run inside the namespace with the bench's environment.
+func (b *RemoteBench) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", b.NS, name}, args...)...)
+	cmd.Env = append(os.Environ(), b.env...)
+	return cmd
+}
+
+func (b *RemoteBench) runChild(t *testing.T) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := b.Command(ctx, exe, "-test.run", strings.Join(parts, "/"), "-test.count", "1", "-test.v")
+	cmd.Env = append(cmd.Env, remoteChildEnv+"="+b.Kind+":"+t.Name())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Run()
+	t.Logf("child in %s over %s (%s), %s:\n%s", b.NS, b.Kind, b.Host, time.Since(start).Round(time.Millisecond), out.String())
+	if err != nil {
+		t.Fatalf("the test failed with the client in namespace %s over %s: %v", b.NS, b.Kind, err)
+	}
+	if !strings.Contains(out.String(), "--- PASS: "+t.Name()) {
+		t.Fatalf("the child did not run and pass %s", t.Name())
+	}
+}
+
+// teardown ends every process in the namespace and the helpers, then
+// removes the namespace and the veth pair.
+func (b *RemoteBench) teardown(t *testing.T) func() {
+	return func() {
+		if b.NS != "" {
+			if out, err := exec.Command("ip", "netns", "pids", b.NS).Output(); err == nil {
+				for _, f := range strings.Fields(string(out)) {
+					if pid, err := strconv.Atoi(f); err == nil {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}
+		}
+		for _, p := range b.procs {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			_ = p.Wait()
+		}
+		if b.NS != "" {
+			b.removeNetwork()
+			if err := run("ip", "link", "show", b.hostLink); err == nil {
+				t.Errorf("remote bench: veth %s still exists after teardown", b.hostLink)
+			}
+			if out, _ := exec.Command("ip", "netns", "list").Output(); regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(b.NS) + `\b`).Match(out) {
+				t.Errorf("remote bench: namespace %s still exists after teardown", b.NS)
+			}
+		}
+	}
+}
+
+// sweepStaleBenches removes the namespaces and veths of benches whose test
+// process is gone (killed before its cleanup ran): dhnet-PID-N.
+func sweepStaleBenches(t *testing.T) {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	re := regexp.MustCompile(`(?m)^dhnet-(\d+)-(\d+)\b`)
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		pid, _ := strconv.Atoi(m[1])
+		if pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		t.Logf("remote bench: removing namespace %s of dead process %d", m[0], pid)
+		if pids, err := exec.Command("ip", "netns", "pids", m[0]).Output(); err == nil {
+			for _, f := range strings.Fields(string(pids)) {
+				if p, err := strconv.Atoi(f); err == nil {
+					_ = syscall.Kill(p, syscall.SIGKILL)
+				}
+			}
+		}
+		_ = run("ip", "link", "del", "dhv"+m[2])
+		_ = run("ip", "netns", "del", m[0])
+	}
+}

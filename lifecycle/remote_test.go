@@ -1,0 +1,108 @@
+package lifecycle_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+// TestRemoteEngine runs the seed cycle and the waits with the client in a
+// network namespace whose 127.0.0.1 is not the engine's, over tcp:// and
+// ssh:// (see testbench.InRemote).
+func TestRemoteEngine(t *testing.T) {
+	for _, kind := range testbench.RemoteKinds {
+		t.Run(kind, func(t *testing.T) { testbench.InRemote(t, kind, remoteCycle) })
+	}
+}
+
+func remoteCycle(t *testing.T) {
+	kind, _ := testbench.InRemoteChild()
+	c := testbench.Client(t)
+	require.True(t, strings.HasPrefix(c.Host(), kind+"://"), "client on %s, want a %s engine", c.Host(), kind)
+	ctx := ctxFor(t, 3*time.Minute)
+	img := testbench.RequireImage(t, c, testbench.Busybox)
+
+	// The issue's case: a web server with a published port, a healthcheck
+	// and a log line, reached from the client's namespace.
+	script := `mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && echo serving && exec httpd -f -p 8080 -h /www`
+	ctr, err := c.Run(ctx, img, lifecycle.WithCmd("sh", "-c", script), lifecycle.WithPorts("8080"), lifecycle.WithInit(),
+		lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
+			cfg.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"},
+				Interval: 200 * time.Millisecond, Retries: 50}
+		}))
+	require.NoError(t, err)
+	require.NoError(t, waitfor.Wait(ctx, ctr.PortReady("8080"), ctr.Healthy(), ctr.LogLine(regexp.MustCompile(`^serving`), 1)))
+
+	addr, err := ctr.HostPort(ctx, "8080")
+	require.NoError(t, err)
+	host, _, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	ins, err := ctr.Inspect(ctx)
+	require.NoError(t, err)
+	bound := ins.NetworkSettings.Ports["8080/tcp"]
+	require.NotEmpty(t, bound)
+	switch kind {
+	case "tcp":
+		// Bound to the address the client reaches the engine by, not to all interfaces.
+		assert.Equal(t, testbench.RemoteHost(), bound[0].HostIP)
+		assert.Equal(t, testbench.RemoteHost(), host)
+	case "ssh":
+		// Kept on the engine host's loopback, reached through a local forward.
+		assert.Equal(t, "127.0.0.1", bound[0].HostIP)
+		assert.Equal(t, "127.0.0.1", host)
+		assert.NotEqual(t, bound[0].HostPort, addr[strings.LastIndex(addr, ":")+1:], "a local forward, not the engine's port")
+	}
+	for i := 0; i < 3; i++ { // a fresh connection each time
+		body := httpGetBody(t, ctx, "http://"+addr+"/")
+		assert.Contains(t, body, "hello from")
+	}
+
+	// exec, ps, stop, rm.
+	res, err := ctr.Exec(ctx, []string{"sh", "-c", "echo $((6*7))"})
+	require.NoError(t, err)
+	assert.Equal(t, "42\n", string(res.Stdout))
+	list, err := c.Containers(ctx, lifecycle.WithFilter("id", ctr.ID()))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.NoError(t, ctr.Stop(ctx, lifecycle.WithGracePeriod(5*time.Second)))
+	st, err := ctr.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "exited", st.Status)
+	require.NoError(t, ctr.Remove(ctx))
+
+	// A foreground run with a custom entrypoint streams its output back.
+	var out strings.Builder
+	fg, err := c.Run(ctx, img, lifecycle.WithEntrypoint("/bin/echo"), lifecycle.WithCmd("over", kind), lifecycle.WithStdout(&out))
+	require.NoError(t, err)
+	assert.Equal(t, "over "+kind+"\n", out.String())
+	require.NoError(t, fg.Remove(ctx))
+}
+
+func httpGetBody(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode, "%s", b)
+	return string(b)
+}
