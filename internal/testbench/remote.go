@@ -292,7 +292,13 @@ func (b *RemoteBench) SSHCommand() string { return filepath.Join(b.dir, "bin", "
 
 // Env is the environment a client in the namespace needs (DOCKER_HOST, PATH
 // with the ssh wrapper, ...), to append to os.Environ().
-func (b *RemoteBench) Env() []string { return append([]string(nil), b.env...) }
+// Env is empty on a nil bench.
+func (b *RemoteBench) Env() []string {
+	if b == nil {
+		return nil
+	}
+	return append([]string(nil), b.env...)
+}
 
 // Command returns cmd to run inside the namespace with the bench's environment.
 func (b *RemoteBench) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
