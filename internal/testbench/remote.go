@@ -3,6 +3,7 @@ package testbench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -89,28 +90,61 @@ type RemoteBench struct {
 var benchSeq atomic.Int32
 
 // NewRemoteBench sets up the namespace, veth pair and the engine's endpoint
-// of kind, and registers their teardown with t.
+// of kind, and tears them down when the test ends, failing it if any is
+// left. Without root or the commands it needs, the test skips (fails under
+// CI=true).
 func NewRemoteBench(t *testing.T, kind string) *RemoteBench {
 	t.Helper()
+	if err := RemoteBenchUsable(kind); err != nil {
+		Unavailable(t, "%v", err)
+	}
+	sweepStaleBenches(t.Logf)
+	b, err := SetupRemote(kind, t.TempDir())
+	if err != nil {
+		t.Fatalf("remote bench: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("remote bench: %v", err)
+		}
+	})
+	return b
+}
+
+// RemoteBenchUsable says why a remote bench of kind cannot be set up here
+// (nil when it can): it needs root and the ip and socat commands, and sshd,
+// ssh, ssh-keygen and docker for kind "ssh".
+func RemoteBenchUsable(kind string) error {
 	if kind != "tcp" && kind != "ssh" {
-		t.Fatalf("remote bench: unknown kind %q (want tcp or ssh)", kind)
+		return fmt.Errorf("unknown remote bench kind %q (want tcp or ssh)", kind)
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the remote engine bench needs root (network namespaces)")
 	}
 	need := []string{"ip", "socat"}
 	if kind == "ssh" {
 		need = append(need, "sshd", "ssh", "ssh-keygen", "docker")
 	}
-	if os.Geteuid() != 0 {
-		Unavailable(t, "the remote engine bench needs root (network namespaces)")
-	}
 	for _, n := range need {
 		if _, err := lookPath(n); err != nil {
-			Unavailable(t, "the remote engine bench needs %s (apt-get install iproute2 socat openssh-server openssh-client)", n)
+			return fmt.Errorf("the remote engine bench needs %s (apt-get install iproute2 socat openssh-server openssh-client)", n)
 		}
 	}
-	sweepStaleBenches(t)
-	b := &RemoteBench{Kind: kind, dir: t.TempDir()}
-	t.Cleanup(b.teardown(t))
-	var err error
+	return nil
+}
+
+// SetupRemote sets up a remote bench of kind with its keys and configs in
+// dir (which the caller removes). Close tears it down.
+func SetupRemote(kind, dir string) (_ *RemoteBench, err error) {
+	if err := RemoteBenchUsable(kind); err != nil {
+		return nil, err
+	}
+	b := &RemoteBench{Kind: kind, dir: dir}
+	defer func() {
+		if err != nil {
+			_ = b.Close()
+		}
+	}()
 	for try := 0; try < 20; try++ {
 		n := (os.Getpid()*7 + int(benchSeq.Add(1))) % 250
 		b.NS = fmt.Sprintf("dhnet-%d-%d", os.Getpid(), n)
@@ -121,7 +155,8 @@ func NewRemoteBench(t *testing.T, kind string) *RemoteBench {
 		b.removeNetwork()
 	}
 	if err != nil {
-		t.Fatalf("remote bench: network: %v", err)
+		b.NS = ""
+		return nil, fmt.Errorf("network: %w", err)
 	}
 	sock := "/var/run/docker.sock"
 	if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "unix://") {
@@ -129,15 +164,21 @@ func NewRemoteBench(t *testing.T, kind string) *RemoteBench {
 	}
 	switch kind {
 	case "tcp":
-		b.start(t, "socat", fmt.Sprintf("TCP-LISTEN:2375,bind=%s,reuseaddr,fork", b.HostIP), "UNIX-CONNECT:"+sock)
-		b.waitListen(t, b.HostIP+":2375")
+		if err := b.start("socat", fmt.Sprintf("TCP-LISTEN:2375,bind=%s,reuseaddr,fork", b.HostIP), "UNIX-CONNECT:"+sock); err != nil {
+			return nil, err
+		}
+		if err := waitListen(b.HostIP + ":2375"); err != nil {
+			return nil, err
+		}
 		b.Host = "tcp://" + b.HostIP + ":2375"
 	case "ssh":
-		b.sshd(t)
+		if err := b.sshd(); err != nil {
+			return nil, err
+		}
 		b.Host = fmt.Sprintf("ssh://root@%s:%d", b.HostIP, b.sshdPort)
 	}
 	b.env = append(b.env, "DOCKER_HOST="+b.Host, "DOCKER_CONTEXT=", "DOCKHAND_REMOTE_ENGINE_IP="+b.HostIP)
-	return b
+	return b, nil
 }
 
 func lookPath(n string) (string, error) {
@@ -186,64 +227,69 @@ func (b *RemoteBench) removeNetwork() {
 
 // start runs a helper process in its own process group (socat forks per
 // connection), killed with its parent if this process dies.
-func (b *RemoteBench) start(t *testing.T, name string, args ...string) *exec.Cmd {
-	t.Helper()
+func (b *RemoteBench) start(name string, args ...string) error {
 	p, err := lookPath(name)
 	if err != nil {
-		t.Fatalf("remote bench: %v", err)
+		return err
 	}
 	cmd := exec.Command(p, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("remote bench: start %s: %v", name, err)
+		return fmt.Errorf("start %s: %w", name, err)
 	}
 	b.procs = append(b.procs, cmd)
-	return cmd
+	return nil
 }
 
-func (b *RemoteBench) waitListen(t *testing.T, addr string) {
-	t.Helper()
+func waitListen(addr string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("remote bench: nothing listens on %s: %v", addr, err)
+			return fmt.Errorf("nothing listens on %s: %w", addr, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-func (b *RemoteBench) sshd(t *testing.T) {
-	t.Helper()
+func (b *RemoteBench) sshd() error {
 	d := b.dir
 	for _, k := range []string{"host", "id"} {
 		if err := run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockhand-bench", "-f", filepath.Join(d, k)); err != nil {
-			t.Fatalf("remote bench: %v", err)
+			return err
 		}
 	}
 	pub, err := os.ReadFile(filepath.Join(d, "id.pub"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	hostPub, err := os.ReadFile(filepath.Join(d, "host.pub"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	b.sshdPort = 2222
-	write := func(name, content string, mode os.FileMode) {
-		if err := os.WriteFile(filepath.Join(d, name), []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
+	sshPath, err := lookPath("ssh")
+	if err != nil {
+		return err
 	}
-	write("authorized_keys", string(pub), 0o600)
-	write("known_hosts", fmt.Sprintf("[%s]:%d %s", b.HostIP, b.sshdPort, hostPub), 0o600)
-	write("sshd_config", fmt.Sprintf(`Port %d
+	sshd, err := lookPath("sshd")
+	if err != nil {
+		return err
+	}
+	b.sshConfig = filepath.Join(d, "ssh_config")
+	files := []struct {
+		name, content string
+		mode          os.FileMode
+	}{
+		{"authorized_keys", string(pub), 0o600},
+		{"known_hosts", fmt.Sprintf("[%s]:%d %s", b.HostIP, b.sshdPort, hostPub), 0o600},
+		{"sshd_config", fmt.Sprintf(`Port %d
 ListenAddress %s
 HostKey %s
 AuthorizedKeysFile %s
@@ -257,33 +303,35 @@ AllowTcpForwarding yes
 MaxSessions 100
 MaxStartups 100
 LogLevel ERROR
-`, b.sshdPort, b.HostIP, filepath.Join(d, "host"), filepath.Join(d, "authorized_keys"), filepath.Join(d, "sshd.pid")), 0o600)
-	b.sshConfig = filepath.Join(d, "ssh_config")
-	write("ssh_config", fmt.Sprintf(`Host *
+`, b.sshdPort, b.HostIP, filepath.Join(d, "host"), filepath.Join(d, "authorized_keys"), filepath.Join(d, "sshd.pid")), 0o600},
+		{"ssh_config", fmt.Sprintf(`Host *
   IdentityFile %s
   IdentitiesOnly yes
   UserKnownHostsFile %s
   StrictHostKeyChecking yes
   LogLevel ERROR
-`, filepath.Join(d, "id"), filepath.Join(d, "known_hosts")), 0o600)
-	sshPath, err := lookPath("ssh")
-	if err != nil {
-		t.Fatal(err)
+`, filepath.Join(d, "id"), filepath.Join(d, "known_hosts")), 0o600},
+		{"bin/ssh", fmt.Sprintf("#!/bin/sh\nexec %s -F %s \"$@\"\n", sshPath, b.sshConfig), 0o755},
 	}
 	if err := os.MkdirAll(filepath.Join(d, "bin"), 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	write("bin/ssh", fmt.Sprintf("#!/bin/sh\nexec %s -F %s \"$@\"\n", sshPath, b.sshConfig), 0o755)
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(d, f.name), []byte(f.content), f.mode); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	sshd, err := lookPath("sshd")
-	if err != nil {
-		t.Fatal(err)
+	if err := b.start(sshd, "-D", "-e", "-f", filepath.Join(d, "sshd_config")); err != nil {
+		return err
 	}
-	b.start(t, sshd, "-D", "-e", "-f", filepath.Join(d, "sshd_config"))
-	b.waitListen(t, fmt.Sprintf("%s:%d", b.HostIP, b.sshdPort))
+	if err := waitListen(fmt.Sprintf("%s:%d", b.HostIP, b.sshdPort)); err != nil {
+		return err
+	}
 	b.env = append(b.env, "PATH="+filepath.Join(d, "bin")+":"+os.Getenv("PATH"))
+	return nil
 }
 
 // SSHCommand returns the ssh command line (the wrapper with the bench's key)
@@ -334,38 +382,48 @@ func (b *RemoteBench) runChild(t *testing.T) {
 	}
 }
 
-// teardown ends every process in the namespace and the helpers, then
-// removes the namespace and the veth pair.
-func (b *RemoteBench) teardown(t *testing.T) func() {
-	return func() {
-		if b.NS != "" {
-			if out, err := exec.Command("ip", "netns", "pids", b.NS).Output(); err == nil {
-				for _, f := range strings.Fields(string(out)) {
-					if pid, err := strconv.Atoi(f); err == nil {
-						_ = syscall.Kill(pid, syscall.SIGKILL)
-					}
-				}
-			}
-		}
-		for _, p := range b.procs {
-			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
-			_ = p.Wait()
-		}
-		if b.NS != "" {
-			b.removeNetwork()
-			if err := run("ip", "link", "show", b.hostLink); err == nil {
-				t.Errorf("remote bench: veth %s still exists after teardown", b.hostLink)
-			}
-			if out, _ := exec.Command("ip", "netns", "list").Output(); regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(b.NS) + `\b`).Match(out) {
-				t.Errorf("remote bench: namespace %s still exists after teardown", b.NS)
-			}
+// Close ends every process in the namespace and the helpers, removes the
+// namespace and the veth pair, and says if any of them is still there.
+func (b *RemoteBench) Close() error {
+	if b.NS != "" {
+		killNamespace(b.NS)
+	}
+	for _, p := range b.procs {
+		_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		_ = p.Wait()
+	}
+	b.procs = nil
+	if b.NS == "" {
+		return nil
+	}
+	b.removeNetwork()
+	var errs []error
+	if err := run("ip", "link", "show", b.hostLink); err == nil {
+		errs = append(errs, fmt.Errorf("veth %s still exists after teardown", b.hostLink))
+	}
+	if out, _ := exec.Command("ip", "netns", "list").Output(); regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(b.NS) + `\b`).Match(out) {
+		errs = append(errs, fmt.Errorf("namespace %s still exists after teardown", b.NS))
+	}
+	b.NS = ""
+	return errors.Join(errs...)
+}
+
+// killNamespace kills every process in the network namespace ns.
+func killNamespace(ns string) {
+	out, err := exec.Command("ip", "netns", "pids", ns).Output()
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 }
 
 // sweepStaleBenches removes the namespaces and veths of benches whose test
 // process is gone (killed before its cleanup ran): dhnet-PID-N.
-func sweepStaleBenches(t *testing.T) {
+func sweepStaleBenches(logf func(string, ...any)) {
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
 		return
@@ -376,14 +434,8 @@ func sweepStaleBenches(t *testing.T) {
 		if pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
 			continue
 		}
-		t.Logf("remote bench: removing namespace %s of dead process %d", m[0], pid)
-		if pids, err := exec.Command("ip", "netns", "pids", m[0]).Output(); err == nil {
-			for _, f := range strings.Fields(string(pids)) {
-				if p, err := strconv.Atoi(f); err == nil {
-					_ = syscall.Kill(p, syscall.SIGKILL)
-				}
-			}
-		}
+		logf("remote bench: removing namespace %s of dead process %d", m[0], pid)
+		killNamespace(m[0])
 		_ = run("ip", "link", "del", "dhv"+m[2])
 		_ = run("ip", "netns", "del", m[0])
 	}
