@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,10 +30,19 @@ func TestRemoteEngine(t *testing.T) {
 	}
 }
 
+// TestEngineFromContainer runs the same with the client in a container of
+// the engine, the engine's socket mounted: the client finds that out from
+// the engine and reaches published ports at its network's gateway.
+func TestEngineFromContainer(t *testing.T) {
+	testbench.InContainer(t, remoteCycle)
+}
+
 func remoteCycle(t *testing.T) {
 	kind, _ := testbench.InRemoteChild()
 	c := testbench.Client(t)
-	require.True(t, strings.HasPrefix(c.Host(), kind+"://"), "client on %s, want a %s engine", c.Host(), kind)
+	if kind != "container" {
+		require.True(t, strings.HasPrefix(c.Host(), kind+"://"), "client on %s, want a %s engine", c.Host(), kind)
+	}
 	ctx := ctxFor(t, 3*time.Minute)
 	img := testbench.RequireImage(t, c, testbench.Busybox)
 
@@ -65,6 +75,16 @@ func remoteCycle(t *testing.T) {
 		assert.Equal(t, "127.0.0.1", bound[0].HostIP)
 		assert.Equal(t, "127.0.0.1", host)
 		assert.NotEqual(t, bound[0].HostPort, addr[strings.LastIndex(addr, ":")+1:], "a local forward, not the engine's port")
+	case "container":
+		// Bound to and reached at the gateway of the client container's network.
+		self, err := c.API().ContainerInspect(ctx, hostname(t))
+		require.NoError(t, err)
+		var gateways []string
+		for _, ep := range self.NetworkSettings.Networks {
+			gateways = append(gateways, ep.Gateway)
+		}
+		assert.Contains(t, gateways, host)
+		assert.Equal(t, host, bound[0].HostIP)
 	}
 	for i := 0; i < 3; i++ { // a fresh connection each time
 		body := httpGetBody(t, ctx, "http://"+addr+"/")
@@ -90,6 +110,12 @@ func remoteCycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "over "+kind+"\n", out.String())
 	require.NoError(t, fg.Remove(ctx))
+}
+
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	require.NoError(t, err)
+	return h
 }
 
 func httpGetBody(t *testing.T, ctx context.Context, url string) string {

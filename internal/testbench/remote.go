@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // Remote engines: a client in a network namespace of its own, whose
@@ -361,13 +363,9 @@ func (b *RemoteBench) runChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := strings.Split(t.Name(), "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := b.Command(ctx, exe, "-test.run", strings.Join(parts, "/"), "-test.count", "1", "-test.v")
+	cmd := b.Command(ctx, exe, "-test.run", runPattern(t), "-test.count", "1", "-test.v")
 	cmd.Env = append(cmd.Env, remoteChildEnv+"="+b.Kind+":"+t.Name())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -439,4 +437,63 @@ func sweepStaleBenches(logf func(string, ...any)) {
 		_ = run("ip", "link", "del", "dhv"+m[2])
 		_ = run("ip", "netns", "del", m[0])
 	}
+}
+
+// Debian is the Debian stand-in (same C library as the build host), where
+// InContainer runs the test binary.
+const Debian = "dockhand.test/debian:bookworm"
+
+// InContainer runs body with the client in a container of this machine's
+// engine with the engine's socket mounted (a test runner in a container):
+// the test binary again, mounted into the Debian stand-in, running only this
+// test; InRemoteChild reports kind "container" there. The container is
+// removed when the child ends.
+func InContainer(t *testing.T, body func(t *testing.T)) {
+	t.Helper()
+	if v := os.Getenv(remoteChildEnv); v != "" {
+		if v != "container:"+t.Name() {
+			t.Skipf("not this child's test (%s)", v)
+		}
+		body(t)
+		return
+	}
+	c := Client(t)
+	img := RequireImage(t, c, Debian)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := "/var/run/docker.sock"
+	if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "unix://") {
+		sock = strings.TrimPrefix(h, "unix://")
+	} else if h != "" {
+		Unavailable(t, "InContainer needs a local engine socket, not DOCKER_HOST=%s", h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var out Buffer
+	start := time.Now()
+	ctr, err := c.Run(ctx, img, lifecycle.WithVolumes(exe+":/dockhand.test:ro", sock+":/var/run/docker.sock"),
+		lifecycle.WithEnv(remoteChildEnv+"=container:"+t.Name(), "CI="+os.Getenv("CI"), "DOCKER_HOST=unix:///var/run/docker.sock"),
+		lifecycle.WithEntrypoint("/dockhand.test"), lifecycle.WithCmd("-test.run", runPattern(t), "-test.count", "1", "-test.v"),
+		lifecycle.WithStdout(&out), lifecycle.WithStderr(&out))
+	if ctr != nil {
+		defer func() { _ = ctr.Remove(context.WithoutCancel(ctx), lifecycle.WithForce()) }()
+	}
+	t.Logf("child in a container with the engine socket mounted, %s:\n%s", time.Since(start).Round(time.Millisecond), out.String())
+	if err != nil {
+		t.Fatalf("the test failed with the client in a container: %v", err)
+	}
+	if !strings.Contains(out.String(), "--- PASS: "+t.Name()) {
+		t.Fatalf("the child did not run and pass %s", t.Name())
+	}
+}
+
+// runPattern is the -test.run pattern for exactly t.
+func runPattern(t *testing.T) string {
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
 }
