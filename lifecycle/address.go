@@ -161,9 +161,10 @@ func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
 // routeState holds a client's route; the in-container case of a local
 // engine is decided once, at the first need, from the engine.
 type routeState struct {
-	once  sync.Once
-	route portRoute
-	fwd   *sshForward
+	once     sync.Once
+	route    portRoute
+	fwd      *sshForward
+	bindWarn sync.Once // remotemount.go
 }
 
 // route returns the client's port rule. For a local engine it asks the

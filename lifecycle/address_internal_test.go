@@ -1,10 +1,15 @@
 package lifecycle
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
+
+	"github.com/docker/docker/api/types/mount"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,4 +130,30 @@ func TestBindErrNamesTheWayOut(t *testing.T) {
 	assert.Same(t, error(boom), c.bindErr(context.Background(), boom, false), "no ports, nothing to explain")
 	local := &Client{ports: &routeState{route: portRoute{routeLocal, "127.0.0.1", "127.0.0.1"}}}
 	assert.Same(t, error(boom), local.bindErr(context.Background(), boom, true))
+}
+
+func TestBindMountHintsOnlyWhereTheEngineHostIsAnotherFileSystem(t *testing.T) {
+	boom := &classified{msg: "create container: bind source path does not exist: /src", class: ErrInvalid}
+	binds := []mount.Mount{{Type: mount.TypeBind, Source: "/src", Target: "/data"}}
+	vols := []mount.Mount{{Type: mount.TypeVolume, Source: "data", Target: "/data"}}
+	for _, k := range []routeKind{routeLocal, routeOverride, routeTCP, routeSSH, routeContainer} {
+		t.Run(k.String(), func(t *testing.T) {
+			var logs bytes.Buffer
+			c := &Client{ports: &routeState{route: portRoute{kind: k}}, addr: "engine", logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			foreign := k == routeTCP || k == routeSSH || k == routeContainer
+			err := c.bindMountErr(context.Background(), boom, binds)
+			assert.ErrorIs(t, err, ErrInvalid)
+			assert.Equal(t, foreign, strings.Contains(err.Error(), "bind mount source /src is a path on the engine host engine"), err.Error())
+			assert.Same(t, error(boom), c.bindMountErr(context.Background(), boom, vols), "a volume is not a path")
+			for i := 0; i < 3; i++ {
+				c.warnRemoteBinds(context.Background(), vols)
+				c.warnRemoteBinds(context.Background(), binds)
+			}
+			want := 0
+			if foreign {
+				want = 1
+			}
+			assert.Equal(t, want, strings.Count(logs.String(), "CopyTo"), logs.String())
+		})
+	}
 }

@@ -150,9 +150,10 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
 		return nil, err
 	}
+	c.warnRemoteBinds(ctx, hc.Mounts)
 	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, nil, s.name)
 	if err != nil {
-		return nil, c.opErr(err, "run %s: create container", image)
+		return nil, c.bindMountErr(ctx, c.opErr(err, "run %s: create container", image), hc.Mounts)
 	}
 	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c}
 	started := false

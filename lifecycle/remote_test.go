@@ -1,11 +1,16 @@
 package lifecycle_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -110,6 +115,56 @@ func remoteCycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "over "+kind+"\n", out.String())
 	require.NoError(t, fg.Remove(ctx))
+
+	remoteBindMounts(t, ctx, kind, img)
+}
+
+// remoteBindMounts: a client reaching the engine through a Docker context
+// (tcp:// or ssh:// endpoint, read from the CLI's configuration as the CLI
+// does) works as with DOCKER_HOST; bind mounts on an engine whose file
+// system is not the client's warn once and a refused one says whose path it
+// names and what to do instead.
+func remoteBindMounts(t *testing.T, ctx context.Context, kind, img string) {
+	var opts []lifecycle.ClientOption
+	if kind != "container" {
+		dir := t.TempDir()
+		host := os.Getenv("DOCKER_HOST")
+		sum := sha256.Sum256([]byte("remote-" + kind))
+		meta := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]))
+		require.NoError(t, os.MkdirAll(meta, 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(meta, "meta.json"),
+			[]byte(`{"Name":"remote-`+kind+`","Metadata":{},"Endpoints":{"docker":{"Host":"`+host+`","SkipTLSVerify":false}}}`), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"remote-`+kind+`"}`), 0o600))
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONFIG", dir)
+	}
+	var logs bytes.Buffer
+	opts = append(opts, lifecycle.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	c := testbench.Client(t, opts...)
+	if kind != "container" {
+		assert.True(t, strings.HasPrefix(c.Host(), kind+"://"), "through the context: %s", c.Host())
+	}
+	missing := "/nonexistent-dockhand-" + c.Session()
+	_, err := c.Run(ctx, img, lifecycle.WithVolumes(missing+":/data"), lifecycle.WithCmd("true"))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "bind mount source "+missing+" is a path on the engine host")
+	assert.ErrorContains(t, err, "CopyTo")
+	for i := 0; i < 2; i++ {
+		ctr, err := c.Run(ctx, img, lifecycle.WithVolumes("/etc:/data:ro"), lifecycle.WithCmd("true"), lifecycle.WithStdout(io.Discard))
+		require.NoError(t, err)
+		require.NoError(t, ctr.Remove(ctx))
+	}
+	assert.Equal(t, 1, strings.Count(logs.String(), "bind mounts name paths on the engine host"), "one warning per client:\n%s", logs.String())
+
+	// Published ports through the context's client follow the same rule.
+	web, err := c.Run(ctx, img, lifecycle.WithCmd("sh", "-c", "mkdir -p /www && echo ctx > /www/index.html && exec httpd -f -p 8080 -h /www"),
+		lifecycle.WithPorts("8080"), lifecycle.WithInit())
+	require.NoError(t, err)
+	defer func() { _ = web.Remove(ctx, lifecycle.WithForce()) }()
+	require.NoError(t, waitfor.Wait(ctx, web.PortReady("8080")))
+	addr, err := web.HostPort(ctx, "8080")
+	require.NoError(t, err)
+	assert.Equal(t, "ctx\n", httpGetBody(t, ctx, "http://"+addr+"/"))
 }
 
 func hostname(t *testing.T) string {
