@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/docker/docker/api/types/network"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // HostOverrideEnv names the environment variable that forces the address
@@ -96,6 +98,7 @@ func decideRoute(ctx context.Context, host, override string, lookup func(context
 		return r, nil
 	}
 	u, err := url.Parse(host)
+	host = redact.URL(host) // for messages: a URL may hold a password
 	if err != nil || u.Scheme == "" {
 		return portRoute{}, invalidf("invalid engine host %q: want unix:///path, tcp://host:port or ssh://[user@]host[:port]", host)
 	}

@@ -80,6 +80,14 @@ func TestDecideRouteBadInput(t *testing.T) {
 	_, err = decideRoute(context.Background(), "tcp://nowhere.invalid:2375", "", fakeLookup)
 	assert.ErrorIs(t, err, ErrUnavailable)
 	assert.ErrorIs(t, WithHostOverride("http://x")(&clientConfig{}), ErrInvalid)
+	for _, h := range []string{"tcp://dev:s3cr%2Ft@nowhere.invalid:2375", "fd://dev:s3cr%2Ft@x", "ssh://dev:s3cr%2Ft@x"} {
+		_, err = decideRoute(context.Background(), h, "", fakeLookup)
+		if err == nil {
+			_, _, err = newSSHForward(h, slog.Default())
+		}
+		require.Error(t, err, h)
+		assert.NotContains(t, err.Error(), "s3cr", "a password in the engine URL stays out of errors")
+	}
 }
 
 func TestReachAddress(t *testing.T) {

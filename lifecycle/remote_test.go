@@ -187,3 +187,38 @@ func httpGetBody(t *testing.T, ctx context.Context, url string) string {
 	require.Equal(t, 200, resp.StatusCode, "%s", b)
 	return string(b)
 }
+
+// TestHostOverride: the override is where ports are reached and, being an
+// IP address, where they are bound. One the engine host does not own fails
+// the start with an error naming the ways out, and leaves nothing behind.
+func TestHostOverride(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	t.Setenv(lifecycle.HostOverrideEnv, "192.0.2.1") // TEST-NET-1: no host owns it
+	c := testbench.Client(t)
+	img := testbench.RequireImage(t, c, testbench.Busybox)
+	assert.Equal(t, "192.0.2.1", c.PublishAddress(ctx))
+	_, err := c.Run(ctx, img, lifecycle.WithCmd("sleep", "30"), lifecycle.WithPorts("8080"))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "WithAllInterfaces")
+	assert.ErrorContains(t, err, lifecycle.HostOverrideEnv)
+	var re *lifecycle.RunError
+	require.ErrorAs(t, err, &re)
+	assert.True(t, re.Removed, "a failed run leaves nothing behind")
+
+	// The option wins over the variable; a loopback override binds 127.0.0.1.
+	c2 := testbench.Client(t, lifecycle.WithHostOverride("localhost"))
+	assert.Equal(t, "127.0.0.1", c2.PublishAddress(ctx))
+	ctr, err := c2.Run(ctx, img, lifecycle.WithCmd("sh", "-c", "mkdir -p /www && echo over > /www/index.html && exec httpd -f -p 8080 -h /www"),
+		lifecycle.WithPorts("8080"), lifecycle.WithInit())
+	require.NoError(t, err)
+	defer func() { _ = ctr.Remove(ctx, lifecycle.WithForce()) }()
+	require.NoError(t, waitfor.Wait(ctx, ctr.PortReady("8080")))
+	addr, err := ctr.HostPort(ctx, "8080")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(addr, "localhost:"), addr)
+	assert.Equal(t, "over\n", httpGetBody(t, ctx, "http://"+addr+"/"))
+
+	_, err = lifecycle.New(ctx, lifecycle.WithHostOverride("tcp://10.0.0.1:2375"))
+	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.ErrorContains(t, err, `invalid host override "tcp://10.0.0.1:2375"`)
+}

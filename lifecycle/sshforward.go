@@ -16,6 +16,8 @@ import (
 	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/cli/cli/connhelper/commandconn"
 	"github.com/docker/cli/cli/connhelper/ssh"
+
+	"github.com/dockhand/dockhand/internal/redact"
 )
 
 // sshForward serves ssh:// engines. The engine API goes through the docker
@@ -40,23 +42,24 @@ type sshForward struct {
 // newSSHForward prepares an ssh:// engine: the SDK dialer and the forwarder.
 func newSSHForward(host string, logger *slog.Logger) (*sshForward, *connhelper.ConnectionHelper, error) {
 	u, err := url.Parse(host)
+	shown := redact.URL(host) // for messages: a URL may hold a password
 	if err != nil {
-		return nil, nil, invalidf("invalid engine host %q: want ssh://[user@]host[:port]", host)
+		return nil, nil, invalidf("invalid engine host %q: want ssh://[user@]host[:port]", shown)
 	}
 	sp, err := ssh.NewSpec(u)
 	if err != nil {
-		return nil, nil, invalidf("invalid engine host %q: %v", host, err)
+		return nil, nil, invalidf("invalid engine host %q: %v", shown, redact.Error(err))
 	}
 	dir, err := os.MkdirTemp("", "dockhand-ssh-")
 	if err != nil {
-		return nil, nil, fmt.Errorf("ssh engine %s: control directory: %w", host, err)
+		return nil, nil, fmt.Errorf("ssh engine %s: control directory: %w", shown, err)
 	}
 	f := &sshForward{spec: sp, dir: dir, logger: logger, ls: map[string]net.Listener{},
 		flags: []string{"-o", "ControlMaster=auto", "-o", "ControlPath=" + filepath.Join(dir, "c"), "-o", "ControlPersist=30", "-o", "BatchMode=yes"}}
 	h, err := connhelper.GetConnectionHelperWithSSHOpts(host, f.flags)
 	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, nil, invalidf("invalid engine host %q: %v", host, err)
+		return nil, nil, invalidf("invalid engine host %q: %v", shown, redact.Error(err))
 	}
 	return f, h, nil
 }
