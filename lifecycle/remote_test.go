@@ -156,6 +156,23 @@ func remoteBindMounts(t *testing.T, ctx context.Context, kind, img string) {
 	}
 	assert.Equal(t, 1, strings.Count(logs.String(), "bind mounts name paths on the engine host"), "one warning per client:\n%s", logs.String())
 
+	// A build uploads its context and says so.
+	bctx := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(bctx, "Dockerfile"), []byte("FROM "+img+"\nCOPY note /note\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(bctx, "note"), []byte("built "+kind+"\n"), 0o644))
+	var said []string
+	id, err := c.Build(ctx, bctx, lifecycle.WithProgressFunc(func(p lifecycle.Progress) { said = append(said, p.Status) }))
+	require.NoError(t, err)
+	defer func() { _ = c.RemoveImage(ctx, id, lifecycle.WithForce()) }()
+	require.NotEmpty(t, said)
+	assert.Equal(t, "Sending build context "+bctx+" to the engine at "+c.Host(), said[0])
+	assert.Regexp(t, `^Sent build context: [1-9]\d* bytes$`, said[1])
+	var note strings.Builder
+	nr, err := c.Run(ctx, id, lifecycle.WithCmd("cat", "/note"), lifecycle.WithStdout(&note))
+	require.NoError(t, err)
+	require.NoError(t, nr.Remove(ctx))
+	assert.Equal(t, "built "+kind+"\n", note.String())
+
 	// Published ports through the context's client follow the same rule.
 	web, err := c.Run(ctx, img, lifecycle.WithCmd("sh", "-c", "mkdir -p /www && echo ctx > /www/index.html && exec httpd -f -p 8080 -h /www"),
 		lifecycle.WithPorts("8080"), lifecycle.WithInit())

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/docker/docker/api/types/mount"
@@ -56,4 +57,29 @@ func (c *Client) bindMountErr(ctx context.Context, err error, mounts []mount.Mou
 	}
 	return fmt.Errorf("%w (bind mount source %s is a path on the engine host %s, not on this machine; copy files into the container with CopyTo, or use a volume)",
 		err, strings.Join(src, ", "), c.addr)
+}
+
+// contextUpload counts the bytes of a build context sent to an engine
+// whose file system is not the client's, and says so in the progress
+// (the context is always uploaded; there it is worth knowing).
+type contextUpload struct {
+	r io.Reader
+	n int64
+}
+
+func (u *contextUpload) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	u.n += int64(n)
+	return n, err
+}
+
+// sayUpload reports the context upload to the build's progress.
+func (c *Client) sayUpload(s *imageSettings, msg string, n int64) {
+	p := Progress{Status: msg, Current: n, Total: n}
+	if s.progress != nil {
+		fmt.Fprintln(s.progress, msg)
+	}
+	if s.progressFunc != nil {
+		s.progressFunc(p)
+	}
 }
