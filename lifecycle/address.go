@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 
@@ -235,31 +234,24 @@ func (c *Client) bindErr(ctx context.Context, err error, bindings bool) error {
 
 // detectContainer reports whether this process runs in a container of the
 // engine, and the gateway of that container's network. It asks the engine,
-// not /.dockerenv (which ordinary VMs have too): a container whose address
-// on one of the engine's networks is one of this process's addresses. The
-// usual hostname (the container's short id) is tried first.
+// not /.dockerenv (which ordinary VMs have too): one of this process's
+// addresses lies in a bridge network of the engine without being its
+// gateway (the engine host's own address there), and the engine lists a
+// container with that address on that network. On the engine host itself
+// this costs one network list.
 func (c *Client) detectContainer(ctx context.Context) (string, bool) {
-	mine := map[string]bool{}
+	var mine []net.IP
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
 		return "", false
 	}
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() {
-			mine[n.IP.String()] = true
+			mine = append(mine, n.IP)
 		}
 	}
 	if len(mine) == 0 {
 		return "", false
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		if ins, err := c.api.ContainerInspect(ctx, h); err == nil && ins.NetworkSettings != nil {
-			for _, ep := range ins.NetworkSettings.Networks {
-				if ep != nil && mine[ep.IPAddress] && ep.Gateway != "" {
-					return ep.Gateway, true
-				}
-			}
-		}
 	}
 	nets, err := c.api.NetworkList(ctx, network.ListOptions{})
 	if err != nil {
@@ -269,18 +261,45 @@ func (c *Client) detectContainer(ctx context.Context) (string, bool) {
 		if n.Driver != "bridge" {
 			continue
 		}
-		ins, err := c.api.NetworkInspect(ctx, n.ID, network.InspectOptions{})
-		if err != nil {
+		for _, cfg := range n.IPAM.Config {
+			_, subnet, err := net.ParseCIDR(cfg.Subnet)
+			if err != nil {
+				continue
+			}
+			for _, ip := range mine {
+				// The engine host's own address on a bridge is its gateway
+				// (not listed for the default bridge: then the inspection
+				// below finds no container with it).
+				if !subnet.Contains(ip) || ip.String() == cfg.Gateway {
+					continue
+				}
+				if gw, ok := c.containerGateway(ctx, n.ID, ip.String()); ok {
+					return gw, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// containerGateway finds the container with address ip on the network and
+// returns its gateway there.
+func (c *Client) containerGateway(ctx context.Context, networkID, ip string) (string, bool) {
+	ins, err := c.api.NetworkInspect(ctx, networkID, network.InspectOptions{})
+	if err != nil {
+		return "", false
+	}
+	for id, ep := range ins.Containers {
+		if a, _, _ := strings.Cut(ep.IPv4Address, "/"); a != ip {
 			continue
 		}
-		for _, ep := range ins.Containers {
-			ip, _, _ := strings.Cut(ep.IPv4Address, "/")
-			if mine[ip] {
-				for _, cfg := range ins.IPAM.Config {
-					if cfg.Gateway != "" {
-						return cfg.Gateway, true
-					}
-				}
+		ct, err := c.api.ContainerInspect(ctx, id)
+		if err != nil || ct.NetworkSettings == nil {
+			return "", false
+		}
+		for _, e := range ct.NetworkSettings.Networks {
+			if e != nil && e.NetworkID == ins.ID && e.Gateway != "" {
+				return e.Gateway, true
 			}
 		}
 	}
