@@ -79,6 +79,7 @@ func run(ctx context.Context, image string, port int, keep bool) error {
 	ex.Say("answer: %s", strings.TrimSpace(body))
 	ex.Look("`docker ps` shows %s:%s->8080/tcp in the PORTS column", c.PublishAddress(ctx), addr[strings.LastIndex(addr, ":")+1:])
 	if keep {
+		ex.ForwardNote(c)
 		ex.Look("open %s in a browser", url)
 	}
 	return nil
