@@ -120,8 +120,8 @@ func remoteCycle(t *testing.T) {
 }
 
 // remoteBindMounts: a client reaching the engine through a Docker context
-// (tcp:// or ssh:// endpoint, read from the CLI's configuration as the CLI
-// does) works as with DOCKER_HOST; bind mounts on an engine whose file
+// (a tcp:// endpoint with TLS, or ssh://, read from the CLI's configuration
+// as the CLI does) works as with DOCKER_HOST; bind mounts on an engine whose file
 // system is not the client's warn once and a refused one says whose path it
 // names and what to do instead.
 func remoteBindMounts(t *testing.T, ctx context.Context, kind, img string) {
@@ -132,6 +132,18 @@ func remoteBindMounts(t *testing.T, ctx context.Context, kind, img string) {
 		sum := sha256.Sum256([]byte("remote-" + kind))
 		meta := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]))
 		require.NoError(t, os.MkdirAll(meta, 0o700))
+		if kind == "tcp" {
+			// tcp:// with TLS, the certificates in the context's store, as
+			// `docker context create --docker host=...,ca=...,cert=...,key=...` keeps them.
+			host = testbench.RemoteTLSHost()
+			tlsDir := filepath.Join(dir, "contexts", "tls", hex.EncodeToString(sum[:]), "docker")
+			require.NoError(t, os.MkdirAll(tlsDir, 0o700))
+			for _, f := range []string{"ca.pem", "cert.pem", "key.pem"} {
+				b, err := os.ReadFile(filepath.Join(testbench.RemoteTLSDir(), f))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(tlsDir, f), b, 0o600))
+			}
+		}
 		require.NoError(t, os.WriteFile(filepath.Join(meta, "meta.json"),
 			[]byte(`{"Name":"remote-`+kind+`","Metadata":{},"Endpoints":{"docker":{"Host":"`+host+`","SkipTLSVerify":false}}}`), 0o600))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"remote-`+kind+`"}`), 0o600))
@@ -141,8 +153,11 @@ func remoteBindMounts(t *testing.T, ctx context.Context, kind, img string) {
 	var logs bytes.Buffer
 	opts = append(opts, lifecycle.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	c := testbench.Client(t, opts...)
-	if kind != "container" {
-		assert.True(t, strings.HasPrefix(c.Host(), kind+"://"), "through the context: %s", c.Host())
+	switch kind {
+	case "tcp":
+		assert.Equal(t, testbench.RemoteTLSHost(), c.Host(), "through the TLS context")
+	case "ssh":
+		assert.True(t, strings.HasPrefix(c.Host(), "ssh://"), "through the context: %s", c.Host())
 	}
 	missing := "/nonexistent-dockhand-" + c.Session()
 	_, err := c.Run(ctx, img, lifecycle.WithVolumes(missing+":/data"), lifecycle.WithCmd("true"))

@@ -173,6 +173,9 @@ func SetupRemote(kind, dir string) (_ *RemoteBench, err error) {
 			return nil, err
 		}
 		b.Host = "tcp://" + b.HostIP + ":2375"
+		if err := b.tlsEndpoint(sock); err != nil {
+			return nil, fmt.Errorf("tls endpoint: %w", err)
+		}
 	case "ssh":
 		if err := b.sshd(); err != nil {
 			return nil, err
