@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/dockhand/dockhand/internal/redact"
@@ -163,7 +164,8 @@ func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
 // routeState holds a client's route; the in-container case of a local
 // engine is decided once, at the first need, from the engine.
 type routeState struct {
-	once     sync.Once
+	mu       sync.Mutex
+	decided  bool // the in-container question is answered
 	route    portRoute
 	fwd      *sshForward
 	bindWarn sync.Once // remotemount.go
@@ -175,15 +177,22 @@ type routeState struct {
 // container network's gateway, the engine host's address on it.
 func (c *Client) route(ctx context.Context) portRoute {
 	rs := c.ports
-	rs.once.Do(func() {
-		if rs.route.kind != routeLocal || !c.unixEngine {
-			return
-		}
-		if gw, ok := c.detectContainer(ctx); ok {
-			rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
-			c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
-		}
-	})
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.decided || rs.route.kind != routeLocal || !c.unixEngine {
+		return rs.route
+	}
+	gw, ok, err := c.detectContainer(ctx)
+	if err != nil {
+		// Not decided: asked again next time (the engine or ctx failed).
+		c.logger.Debug("could not tell whether this client runs in a container of its engine", "error", err)
+		return rs.route
+	}
+	rs.decided = true
+	if ok {
+		rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
+		c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
+	}
 	return rs.route
 }
 
@@ -239,11 +248,11 @@ func (c *Client) bindErr(ctx context.Context, err error, bindings bool) error {
 // gateway (the engine host's own address there), and the engine lists a
 // container with that address on that network. On the engine host itself
 // this costs one network list.
-func (c *Client) detectContainer(ctx context.Context) (string, bool) {
+func (c *Client) detectContainer(ctx context.Context) (string, bool, error) {
 	var mine []net.IP
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
-		return "", false
+		return "", false, nil // no addresses to tell by: as a local client
 	}
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() {
@@ -251,11 +260,11 @@ func (c *Client) detectContainer(ctx context.Context) (string, bool) {
 		}
 	}
 	if len(mine) == 0 {
-		return "", false
+		return "", false, nil
 	}
 	nets, err := c.api.NetworkList(ctx, network.ListOptions{})
 	if err != nil {
-		return "", false
+		return "", false, err
 	}
 	for _, n := range nets {
 		if n.Driver != "bridge" {
@@ -273,35 +282,41 @@ func (c *Client) detectContainer(ctx context.Context) (string, bool) {
 				if !subnet.Contains(ip) || ip.String() == cfg.Gateway {
 					continue
 				}
-				if gw, ok := c.containerGateway(ctx, n.ID, ip.String()); ok {
-					return gw, true
+				gw, ok, err := c.containerGateway(ctx, n.ID, ip.String())
+				if err != nil || ok {
+					return gw, ok, err
 				}
 			}
 		}
 	}
-	return "", false
+	return "", false, nil
 }
 
 // containerGateway finds the container with address ip on the network and
 // returns its gateway there.
-func (c *Client) containerGateway(ctx context.Context, networkID, ip string) (string, bool) {
+func (c *Client) containerGateway(ctx context.Context, networkID, ip string) (string, bool, error) {
 	ins, err := c.api.NetworkInspect(ctx, networkID, network.InspectOptions{})
-	if err != nil {
-		return "", false
+	if cerrdefs.IsNotFound(err) {
+		return "", false, nil // removed since the list
+	} else if err != nil {
+		return "", false, err
 	}
 	for id, ep := range ins.Containers {
 		if a, _, _ := strings.Cut(ep.IPv4Address, "/"); a != ip {
 			continue
 		}
 		ct, err := c.api.ContainerInspect(ctx, id)
-		if err != nil || ct.NetworkSettings == nil {
-			return "", false
+		if err != nil {
+			return "", false, err
+		}
+		if ct.NetworkSettings == nil {
+			return "", false, nil
 		}
 		for _, e := range ct.NetworkSettings.Networks {
 			if e != nil && e.NetworkID == ins.ID && e.Gateway != "" {
-				return e.Gateway, true
+				return e.Gateway, true, nil
 			}
 		}
 	}
-	return "", false
+	return "", false, nil
 }
