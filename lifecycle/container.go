@@ -189,7 +189,7 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	}
 	code, err := ctr.attachAndStart(ctx, &s.io, s.autoRemove, &started)
 	if err != nil {
-		return fail(err)
+		return fail(c.bindErr(ctx, err, !started && len(hc.PortBindings) > 0))
 	}
 	if code != 0 {
 		e := &ExitError{Container: ctr.String(), Status: "exited", ExitCode: code}

@@ -236,6 +236,12 @@ func TestHostOverride(t *testing.T) {
 	var re *lifecycle.RunError
 	require.ErrorAs(t, err, &re)
 	assert.True(t, re.Removed, "a failed run leaves nothing behind")
+	// A foreground run says the same.
+	_, err = c.Run(ctx, img, lifecycle.WithCmd("true"), lifecycle.WithPorts("8080"), lifecycle.WithStdout(io.Discard))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "WithAllInterfaces")
+	require.ErrorAs(t, err, &re)
+	assert.True(t, re.Removed, "a failed run leaves nothing behind")
 
 	// The option wins over the variable; a loopback override binds 127.0.0.1.
 	c2 := testbench.Client(t, lifecycle.WithHostOverride("localhost"))
