@@ -62,8 +62,10 @@ type extraNet struct {
 }
 
 type convertOptions struct {
-	allInterfaces bool
-	apiVersion    string
+	// bindIP is the host address of ports without host_ip: the client's
+	// (lifecycle.Client.PublishAddress), or "" for all interfaces.
+	bindIP     string
+	apiVersion string
 	// networkContainer resolves network_mode: service:NAME to a container id
 	// (Up resolves service references before, see resolveServiceRefs).
 	networkContainer func(service string) (string, error)
@@ -89,7 +91,7 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		return nil, err
 	}
 	var spec0 createSpec
-	exposed, bindings, err := ports(svc, o.allInterfaces)
+	exposed, bindings, err := ports(svc, o.bindIP)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
 	}
@@ -336,8 +338,9 @@ func resources(svc types.ServiceConfig) container.Resources {
 }
 
 // ports publishes ports: and exposes expose:. A port without host_ip binds
-// to 127.0.0.1 (Dockhand's default) unless allInterfaces.
-func ports(svc types.ServiceConfig, allInterfaces bool) (nat.PortSet, nat.PortMap, error) {
+// to bindIP (the client's publish address; "" leaves it to the engine: all
+// interfaces).
+func ports(svc types.ServiceConfig, bindIP string) (nat.PortSet, nat.PortMap, error) {
 	exposed := nat.PortSet{}
 	bindings := nat.PortMap{}
 	for _, p := range svc.Ports {
@@ -351,8 +354,8 @@ func ports(svc types.ServiceConfig, allInterfaces bool) (nat.PortSet, nat.PortMa
 		}
 		exposed[port] = struct{}{}
 		ip := p.HostIP
-		if ip == "" && !allInterfaces {
-			ip = "127.0.0.1"
+		if ip == "" {
+			ip = bindIP
 		}
 		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: ip, HostPort: p.Published})
 	}

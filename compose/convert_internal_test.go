@@ -40,17 +40,17 @@ func TestPortsBindLoopbackUnlessAHostIPOrAllInterfacesIsGiven(t *testing.T) {
 	svc.Expose = []string{"9000", "9001/udp", "80"}
 	exposed := nat.PortSet{"80/tcp": {}, "53/udp": {}, "443/tcp": {}, "22/tcp": {}, "9000/tcp": {}, "9001/udp": {}}
 	cases := []struct {
-		name          string
-		allInterfaces bool
-		want          nat.PortMap
+		name   string
+		bindIP string
+		want   nat.PortMap
 	}{
-		{"default: loopback", false, nat.PortMap{
+		{"default: loopback", "127.0.0.1", nat.PortMap{
 			"80/tcp":  {{HostIP: "127.0.0.1"}, {HostIP: "127.0.0.1", HostPort: "8080"}},
 			"53/udp":  {{HostIP: "127.0.0.1"}},
 			"443/tcp": {{HostIP: "0.0.0.0", HostPort: "8443"}},
 			"22/tcp":  {{HostIP: "::1"}},
 		}},
-		{"all interfaces: as the CLI", true, nat.PortMap{
+		{"all interfaces: as the CLI", "", nat.PortMap{
 			"80/tcp":  {{}, {HostPort: "8080"}},
 			"53/udp":  {{}},
 			"443/tcp": {{HostIP: "0.0.0.0", HostPort: "8443"}},
@@ -59,7 +59,7 @@ func TestPortsBindLoopbackUnlessAHostIPOrAllInterfacesIsGiven(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e, b, err := ports(svc, tc.allInterfaces)
+			e, b, err := ports(svc, tc.bindIP)
 			require.NoError(t, err)
 			assert.Equal(t, exposed, e)
 			assert.Equal(t, tc.want, b)
@@ -68,13 +68,13 @@ func TestPortsBindLoopbackUnlessAHostIPOrAllInterfacesIsGiven(t *testing.T) {
 }
 
 func TestPortsWithoutAnyAreNilAndBadExposeFails(t *testing.T) {
-	e, b, err := ports(types.ServiceConfig{}, false)
+	e, b, err := ports(types.ServiceConfig{}, "127.0.0.1")
 	require.NoError(t, err)
 	assert.Nil(t, e)
 	assert.Nil(t, b)
 	var svc types.ServiceConfig
 	svc.Expose = []string{"web"}
-	_, _, err = ports(svc, false)
+	_, _, err = ports(svc, "127.0.0.1")
 	assert.ErrorContains(t, err, `invalid expose "web"`)
 }
 
@@ -264,7 +264,7 @@ networks:
   back:
 `)
 	labels := map[string]string{"k": "v"}
-	spec, err := toCreate(p, p.Services["app"], 1, labels, convertOptions{apiVersion: "1.41"})
+	spec, err := toCreate(p, p.Services["app"], 1, labels, convertOptions{apiVersion: "1.41", bindIP: "127.0.0.1"})
 	require.NoError(t, err)
 	cfg, host := spec.cfg, spec.host
 
@@ -315,8 +315,8 @@ networks:
 	assert.Len(t, spec.net.EndpointsConfig, 2)
 	assert.Empty(t, spec.extra)
 
-	// allInterfaces: a port without host_ip is left to the engine (all interfaces).
-	spec, err = toCreate(p, p.Services["app"], 1, labels, convertOptions{allInterfaces: true})
+	// No bind address (WithAllInterfaces): a port without host_ip is left to the engine (all interfaces).
+	spec, err = toCreate(p, p.Services["app"], 1, labels, convertOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []nat.PortBinding{{}}, spec.host.PortBindings["80/tcp"])
 

@@ -182,8 +182,12 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 }
 
 func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertOptions {
+	bindIP := ""
+	if !allInterfaces {
+		bindIP = s.c.PublishAddress(ctx)
+	}
 	return convertOptions{
-		allInterfaces:         allInterfaces,
+		bindIP:                bindIP,
 		apiVersion:            s.api.ClientVersion(),
 		serviceContainerNames: s.linksFunc(ctx),
 		networkContainer: func(service string) (string, error) {

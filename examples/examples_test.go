@@ -84,6 +84,9 @@ type ex struct {
 	c     *lifecycle.Client
 	label string // value of testLabel
 	env   []string
+	// remote, when set, runs the examples with the client in its network
+	// namespace, on its engine endpoint (remote_test.go).
+	remote *testbench.RemoteBench
 }
 
 func newEx(t *testing.T) *ex {
@@ -112,8 +115,11 @@ func (e *ex) try(stdin io.Reader, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
+	if e.remote != nil {
+		cmd = e.remote.Command(ctx, path, args...)
+	}
 	cmd.Dir = testbench.Root(e.t)
-	cmd.Env = append(os.Environ(), "DOCKHAND_LABELS="+testLabel+"="+e.label)
+	cmd.Env = append(append(os.Environ(), e.remote.Env()...), "DOCKHAND_LABELS="+testLabel+"="+e.label)
 	cmd.Env = append(cmd.Env, e.env...)
 	cmd.Stdin = stdin
 	var out bytes.Buffer

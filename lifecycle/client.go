@@ -39,6 +39,10 @@ type Client struct {
 	logger  *slog.Logger
 	addr    string // engine address, for error messages
 	cfgDir  string
+	// ports is where published ports are bound and reached (address.go);
+	// unixEngine: the engine is reached over a local socket.
+	ports      *routeState
+	unixEngine bool
 }
 
 // ClientOption configures New.
@@ -57,6 +61,7 @@ type clientConfig struct {
 	logger                 *slog.Logger
 	attempts               int // WithRetry
 	extra                  []client.Opt
+	hostOverride           string // WithHostOverride
 }
 
 // WithDockerHost connects to the engine at host, as DOCKER_HOST does (unix:///var/run/docker.sock,
@@ -154,8 +159,25 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	}
 	// Our own http.Client, so that its transport can be wrapped below:
 	// the SDK keeps this pointer and sends every call through it.
+	route, err := decideRoute(ctx, ep.host, firstNonEmpty(cfg.hostOverride, os.Getenv(HostOverrideEnv)), lookupIP)
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	hc := &http.Client{Transport: &http.Transport{}, CheckRedirect: client.CheckRedirect}
 	sdkOpts := []client.Opt{client.WithHTTPClient(hc), client.WithHost(ep.host)}
+	var fwd *sshForward
+	if strings.HasPrefix(ep.host, "ssh://") {
+		f, helper, err := newSSHForward(ep.host, logger)
+		if err != nil {
+			return nil, err
+		}
+		fwd = f
+		sdkOpts = []client.Opt{client.WithHTTPClient(hc), client.WithHost(helper.Host), client.WithDialContext(helper.Dialer)}
+	}
 	if ep.tls {
 		sdkOpts = append(sdkOpts, client.WithTLSClientConfig(ep.ca, ep.cert, ep.key))
 	}
@@ -167,14 +189,13 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 	sdkOpts = append(sdkOpts, cfg.extra...)
 	api, err := client.NewClientWithOpts(sdkOpts...)
 	if err != nil {
+		if fwd != nil {
+			_ = fwd.close()
+		}
 		return nil, invalidf("engine %s: %v", redact.URL(ep.host), redact.Error(err))
 	}
 	if cfg.attempts == 0 {
 		cfg.attempts = defaultAttempts
-	}
-	logger := cfg.logger
-	if logger == nil {
-		logger = slog.Default()
 	}
 	hc.Transport = &retryTransport{next: hc.Transport, attempts: cfg.attempts, backoff: retryBackoff, logger: logger}
 	c := &Client{
@@ -188,16 +209,19 @@ func New(ctx context.Context, opts ...ClientOption) (*Client, error) {
 		logger:  logger,
 		addr:    redact.URL(ep.host),
 		cfgDir:  cfg.configDir,
+		ports:   &routeState{route: route, fwd: fwd},
+
+		unixEngine: strings.HasPrefix(ep.host, "unix://") || strings.HasPrefix(ep.host, "npipe://"),
 	}
 	ping, err := api.Ping(ctx)
 	if err != nil {
-		_ = api.Close()
+		_ = c.Close()
 		return nil, c.engineErr(err)
 	}
 	if cfg.apiVersion == "" && os.Getenv("DOCKER_API_VERSION") == "" {
 		api.NegotiateAPIVersionPing(ping) // from the ping above: no second round trip
 	}
-	c.logger.Debug("connected to engine", "host", redact.URL(ep.host), "api", api.ClientVersion(), "session", c.session)
+	c.logger.Debug("connected to engine", "host", redact.URL(ep.host), "api", api.ClientVersion(), "session", c.session, "ports", route.kind.String())
 	return c, nil
 }
 
@@ -240,7 +264,13 @@ func isDialError(err error) bool {
 
 // Close releases the client's connections. It does not remove anything:
 // call Cleanup first for that.
-func (c *Client) Close() error { return c.api.Close() }
+func (c *Client) Close() error {
+	err := c.api.Close()
+	if c.ports != nil && c.ports.fwd != nil {
+		err = errors.Join(err, c.ports.fwd.close())
+	}
+	return err
+}
 
 // API returns the Docker SDK client underneath, for what this package does not wrap.
 func (c *Client) API() *client.Client { return c.api }

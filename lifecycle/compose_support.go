@@ -49,3 +49,10 @@ func (c *Client) WatchContainer(ctx context.Context, id string, judge func(conta
 	err := ct.watchEvents(ctx, []string{"start", "restart", "health_status", "die", "oom", "destroy"}, decide, nil)
 	return last, err
 }
+
+// PublishAddress is the host address this client binds published ports to
+// when their spec names none (see WithPorts and WithHostOverride): 127.0.0.1
+// for a local engine, the address the client reaches a tcp:// engine by,
+// the remote loopback of an ssh:// engine. The compose package gives it to
+// ports without host_ip.
+func (c *Client) PublishAddress(ctx context.Context) string { return c.bindAddress(ctx) }

@@ -140,7 +140,7 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	if err != nil {
 		return nil, err
 	}
-	cfg, hc, nc, extraNets, err := c.containerConfig(image, s)
+	cfg, hc, nc, extraNets, err := c.containerConfig(ctx, image, s)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +150,10 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
 		return nil, err
 	}
+	c.warnRemoteBinds(ctx, hc.Mounts)
 	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, nil, s.name)
 	if err != nil {
-		return nil, c.opErr(err, "run %s: create container", image)
+		return nil, c.bindMountErr(ctx, c.opErr(err, "run %s: create container", image), hc.Mounts)
 	}
 	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c}
 	started := false
@@ -181,14 +182,14 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	foreground := s.io.stdin != nil || s.io.stdout != nil || s.io.stderr != nil
 	if !foreground {
 		if err := c.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-			return fail(c.opErr(err, "start container"))
+			return fail(c.bindErr(ctx, c.opErr(err, "start container"), len(hc.PortBindings) > 0))
 		}
 		c.logger.Debug("container started", "id", short(resp.ID), "name", ctr.name, "image", image)
 		return ctr, nil
 	}
 	code, err := ctr.attachAndStart(ctx, &s.io, s.autoRemove, &started)
 	if err != nil {
-		return fail(err)
+		return fail(c.bindErr(ctx, err, !started && len(hc.PortBindings) > 0))
 	}
 	if code != 0 {
 		e := &ExitError{Container: ctr.String(), Status: "exited", ExitCode: code}
@@ -203,8 +204,8 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 }
 
 // containerConfig turns settings into the engine's create request.
-func (c *Client) containerConfig(image string, s *runSettings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
-	hostIP := "127.0.0.1"
+func (c *Client) containerConfig(ctx context.Context, image string, s *runSettings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
+	hostIP := c.bindAddress(ctx)
 	if s.allInterfaces {
 		hostIP = ""
 	}
@@ -523,25 +524,21 @@ func (ct *Container) HostPort(ctx context.Context, port string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return hostPortOf(ins, p, ct.String())
+	return ct.c.hostPortOf(ctx, ins, p, ct.String())
 }
 
-func hostPortOf(ins container.InspectResponse, p nat.Port, name string) (string, error) {
+// hostPortOf is the address this client dials for port p of a container,
+// from its inspection (see reachAddress).
+func (c *Client) hostPortOf(ctx context.Context, ins container.InspectResponse, p nat.Port, name string) (string, error) {
 	if ins.NetworkSettings != nil {
 		for _, b := range ins.NetworkSettings.Ports[p] {
 			if b.HostPort == "" {
 				continue
 			}
-			ip := b.HostIP
-			if ip == "" || ip == "0.0.0.0" {
-				ip = "127.0.0.1"
-			} else if ip == "::" {
-				ip = "::1"
-			}
-			if strings.Contains(ip, ":") && b.HostIP != "::" {
+			if strings.Contains(b.HostIP, ":") && b.HostIP != "::" {
 				continue // prefer the IPv4 binding; IPv6 ones are listed separately
 			}
-			return net.JoinHostPort(ip, b.HostPort), nil
+			return c.reachAddress(ctx, b.HostIP, b.HostPort)
 		}
 	}
 	return "", &classified{msg: fmt.Sprintf("container %s: port %s is not published (is the container running?)", name, p), class: ErrNotFound}

@@ -39,7 +39,34 @@
 // does not serve does not compile. WithContainerConfig hands the raw
 // container.Config, HostConfig and NetworkingConfig to a func, for what the
 // options do not cover. Ports published without a host address bind to
-// 127.0.0.1 only (see WithPorts).
+// 127.0.0.1 only (see WithPorts) on a local engine.
+//
+// # Engines on other machines
+//
+// One rule per client decides where published ports are bound and at which
+// address the client reaches them (HostPort, PortReady, compose's Port):
+//
+//   - a local engine (unix socket, npipe, tcp:// to a loopback address):
+//     bound to and reached at 127.0.0.1;
+//   - a tcp:// engine at another address: bound to and reached at the
+//     address the client reaches the engine by (a name is resolved), never
+//     all interfaces; when the engine host does not own that address (NAT, a
+//     name resolving differently there) the start fails with an error naming
+//     WithAllInterfaces and DOCKHAND_HOST_OVERRIDE;
+//   - an ssh:// engine (ssh://[user@]host[:port], through the docker CLI's
+//     connection helper: `ssh … docker system dial-stdio`): bound to the
+//     remote 127.0.0.1, reached through a listener on the local 127.0.0.1
+//     that forwards each connection over SSH while the Client is open;
+//   - a client in a container of its local engine, the socket mounted
+//     (found from the engine: a container with one of this process's
+//     addresses): bound to and reached at that network's gateway;
+//   - WithHostOverride or DOCKHAND_HOST_OVERRIDE: reached at the given
+//     address, bound to it when it is an IP address.
+//
+// Docker contexts with tcp:// (and TLS) or ssh:// endpoints work as
+// DOCKER_HOST does. A bind mount names a path on the engine host: when that
+// is not this machine's file system, the first Run with one logs a warning,
+// and a refused one says whose path it was and suggests CopyTo or a volume.
 //
 // # Containers
 //

@@ -231,7 +231,14 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 	}
 	defer tarball.Close()
 	c.logger.Debug("building image", "context", contextDir, "tags", s.tags)
-	resp, err := c.api.ImageBuild(ctx, tarball, build.ImageBuildOptions{
+	var body io.Reader = tarball
+	var upload *contextUpload
+	if c.foreignFS(ctx) {
+		upload = &contextUpload{r: tarball}
+		body = upload
+		c.sayUpload(&s.image, fmt.Sprintf("Sending build context %s to the engine at %s", contextDir, c.addr), 0)
+	}
+	resp, err := c.api.ImageBuild(ctx, body, build.ImageBuildOptions{
 		Tags: s.tags, Dockerfile: filepath.ToSlash(dockerfile), BuildArgs: s.buildArgs, Target: s.target,
 		NoCache: s.noCache, Remove: true, ForceRemove: true, Labels: c.buildLabels(s.labels, s.tags),
 		Platform: s.image.platform, Version: build.BuilderV1,
@@ -240,6 +247,9 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 		return "", c.opErr(err, "build %s", contextDir)
 	}
 	defer resp.Body.Close()
+	if upload != nil {
+		c.sayUpload(&s.image, fmt.Sprintf("Sent build context: %d bytes", upload.n), upload.n)
+	}
 	var id string
 	aux := func(m jsonmessage.JSONMessage) {
 		var aux struct{ ID string }

@@ -62,7 +62,7 @@ func (p portReadyCond) Check(ctx context.Context) error {
 	if ins.HostConfig != nil && len(ins.HostConfig.PortBindings[p.l.port]) == 0 && !ins.HostConfig.PublishAllPorts {
 		return waitfor.Permanent(invalidf("container %s does not publish port %s", ct, p.l.port))
 	}
-	addr, err := hostPortOf(ins, p.l.port, ct.String())
+	addr, err := ct.c.hostPortOf(ctx, ins, p.l.port, ct.String())
 	if err != nil {
 		return err
 	}

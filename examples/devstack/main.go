@@ -182,6 +182,7 @@ func up(ctx context.Context, o options) error {
 	if o.services {
 		ex.Step("The services are ready: now run the app on your machine", "")
 		fmt.Printf("\n  export DATABASE_URL='%s'\n  export REDIS_URL='%s'\n  go run ./examples/devstack/app\n\n", dbURL, redisURL)
+		ex.ForwardNote(c)
 		ex.Say("edit the code, stop the app with Ctrl-C, run it again: the data stays in PostgreSQL")
 	} else {
 		app, err := st.Port(ctx, "app", "8080")

@@ -43,7 +43,7 @@ func run(ctx context.Context, image string, port int, keep bool) error {
 		hostPort = fmt.Sprint(port)
 		spec = hostPort + ":8080" // host port : container port
 	}
-	ex.Step("Start a web server in a container, publishing its port 8080", "docker run -d -p 127.0.0.1:"+hostPort+":8080 "+image+" httpd ...")
+	ex.Step("Start a web server in a container, publishing its port 8080", "docker run -d -p "+c.PublishAddress(ctx)+":"+hostPort+":8080 "+image+" httpd ...")
 	script := `mkdir -p /www && echo "hello from container $(hostname)" > /www/index.html && exec httpd -f -v -p 8080 -h /www`
 	ctr, err := c.Run(ctx, image, lifecycle.WithCmd("sh", "-c", script), lifecycle.WithPorts(spec),
 		lifecycle.WithInit(), lifecycle.WithProgress(os.Stdout))
@@ -77,8 +77,9 @@ func run(ctx context.Context, image string, port int, keep bool) error {
 		return err
 	}
 	ex.Say("answer: %s", strings.TrimSpace(body))
-	ex.Look("`docker ps` shows 127.0.0.1:%s->8080/tcp in the PORTS column", addr[strings.LastIndex(addr, ":")+1:])
+	ex.Look("`docker ps` shows %s:%s->8080/tcp in the PORTS column", c.PublishAddress(ctx), addr[strings.LastIndex(addr, ":")+1:])
 	if keep {
+		ex.ForwardNote(c)
 		ex.Look("open %s in a browser", url)
 	}
 	return nil

@@ -146,3 +146,11 @@ func Get(ctx context.Context, url string) (string, error) {
 		}
 	}
 }
+
+// ForwardNote says, for an ssh:// engine, that the printed addresses are
+// local ends of SSH forwards that last only while this program runs.
+func ForwardNote(c *lifecycle.Client) {
+	if strings.HasPrefix(c.Host(), "ssh://") {
+		Say("the engine is reached over SSH (%s): the ports stay on its loopback, and these addresses forward to them only while this program runs", c.Host())
+	}
+}
