@@ -245,6 +245,10 @@ func (c *Client) Close() error { return c.api.Close() }
 // API returns the Docker SDK client underneath, for what this package does not wrap.
 func (c *Client) API() *client.Client { return c.api }
 
+// bindIP is the host address a published port binds to when its spec
+// names none: the one place that decides it (see WithPorts).
+func (c *Client) bindIP() string { return "127.0.0.1" }
+
 // Session returns the session id recorded on every resource the client creates.
 func (c *Client) Session() string { return c.session }
 
