@@ -60,15 +60,14 @@ type extraNet struct {
 }
 
 type convertOptions struct {
-	allInterfaces bool
-	apiVersion    string
+	apiVersion string
 	// networkContainer resolves network_mode: service:NAME to a container id.
 	networkContainer func(service string) (string, error)
 }
 
 // toCreate turns a service into the engine's create request for replica n.
 func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[string]string, o convertOptions) (*createSpec, error) {
-	exposed, bindings, err := ports(svc, o.allInterfaces)
+	exposed, bindings, err := ports(svc)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
 	}
@@ -266,9 +265,10 @@ func resources(svc types.ServiceConfig) container.Resources {
 	return r
 }
 
-// ports publishes ports: and exposes expose:. A port without host_ip binds
-// to 127.0.0.1 (Dockhand's default) unless allInterfaces.
-func ports(svc types.ServiceConfig, allInterfaces bool) (nat.PortSet, nat.PortMap, error) {
+// ports publishes ports: and exposes expose:. A port without host_ip is
+// left without one: lifecycle gives it the client's bind address (or all
+// interfaces, with WithAllInterfaces) when it creates the container.
+func ports(svc types.ServiceConfig) (nat.PortSet, nat.PortMap, error) {
 	exposed := nat.PortSet{}
 	bindings := nat.PortMap{}
 	for _, p := range svc.Ports {
@@ -281,11 +281,7 @@ func ports(svc types.ServiceConfig, allInterfaces bool) (nat.PortSet, nat.PortMa
 			return nil, nil, fmt.Errorf("invalid port %d/%s: %w", p.Target, proto, err)
 		}
 		exposed[port] = struct{}{}
-		ip := p.HostIP
-		if ip == "" && !allInterfaces {
-			ip = "127.0.0.1"
-		}
-		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: ip, HostPort: p.Published})
+		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: p.HostIP, HostPort: p.Published})
 	}
 	for _, e := range svc.Expose {
 		proto := "tcp"
