@@ -72,17 +72,19 @@ func (ct *Container) valid(verb string) error {
 	return nil
 }
 
-// RunError is the error of a Run that created the container but failed
-// after that: it could not connect a network, start the container, or
-// attach to its streams, or the streams failed while it ran in the
-// foreground. Run removed the container before returning (a failed Run
-// leaves nothing behind); Removed says whether that removal succeeded.
+// RunError is the error of a Run (or Create) that created the container
+// but failed after that: it could not connect a network, start the
+// container, or attach to its streams, or the streams failed while it ran
+// in the foreground. Run removed the container before returning (a failed
+// Run leaves nothing behind); Removed says whether that removal succeeded.
 type RunError struct {
 	Image       string
 	ContainerID string
 	Started     bool  // the container had started
 	Removed     bool  // Run removed it again
 	Err         error // the cause
+
+	verb string // "create" for Create; "run" otherwise
 }
 
 func (e *RunError) Error() string {
@@ -94,7 +96,7 @@ func (e *RunError) Error() string {
 	if !e.Removed {
 		gone = "could not be removed"
 	}
-	return fmt.Sprintf("run %s: container %s was %s, then failed (it %s): %v", e.Image, short(e.ContainerID), what, gone, e.Err)
+	return fmt.Sprintf("%s %s: container %s was %s, then failed (it %s): %v", firstNonEmpty(e.verb, "run"), e.Image, short(e.ContainerID), what, gone, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -267,7 +269,7 @@ func (c *Client) create(ctx context.Context, verb, image string, s *runSettings)
 		if !removed {
 			c.logger.Warn(verb+": could not remove the container of a failed "+verb, "id", short(resp.ID), "error", rerr)
 		}
-		return nil, &RunError{Image: image, ContainerID: resp.ID, Started: started, Removed: removed, Err: err}
+		return nil, &RunError{Image: image, ContainerID: resp.ID, Started: started, Removed: removed, Err: err, verb: verb}
 	}
 	if ctr.name == "" {
 		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil {

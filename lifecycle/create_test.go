@@ -145,6 +145,7 @@ func TestCreateFailedConnectLeavesNothing(t *testing.T) {
 	assert.True(t, re.Removed)
 	assert.False(t, re.Started)
 	assert.Contains(t, err.Error(), "connect network "+n2.Name)
+	assert.True(t, strings.HasPrefix(err.Error(), "create "+img+": container "), err.Error())
 	list, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
 	require.NoError(t, err)
 	assert.Empty(t, list)
