@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Container is a handle on one container, as *exec.Cmd is on a process:
@@ -254,7 +255,7 @@ func (c *Client) create(ctx context.Context, verb, image string, s *runSettings)
 	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
 		return nil, nil, err
 	}
-	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, nil, s.name)
+	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, createPlatform(s.image.platform), s.name)
 	if err != nil {
 		return nil, nil, c.opErr(err, "%s %s: create container", verb, image)
 	}
@@ -283,6 +284,24 @@ func (c *Client) create(ctx context.Context, verb, image string, s *runSettings)
 		}
 	}
 	return ctr, fail, nil
+}
+
+// createPlatform is the platform of WithPlatform ("os/arch[/variant]") for
+// the engine's create, which then runs the image's variant for it (as
+// docker run --platform); nil without one.
+func createPlatform(p string) *ocispec.Platform {
+	if p == "" {
+		return nil
+	}
+	parts := strings.SplitN(p, "/", 3)
+	pl := &ocispec.Platform{OS: parts[0]}
+	if len(parts) > 1 {
+		pl.Architecture = parts[1]
+	}
+	if len(parts) > 2 {
+		pl.Variant = parts[2]
+	}
+	return pl
 }
 
 // containerConfig turns settings into the engine's create request.

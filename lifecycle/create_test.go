@@ -229,3 +229,27 @@ func TestComposeConditions(t *testing.T) {
 	require.NoError(t, oneShot.Remove(ctx))
 	require.NoError(t, failing.Remove(ctx))
 }
+
+// WithPlatform reaches the engine's create: the local image's own
+// platform runs, another one is refused (as docker run --platform).
+func TestCreateWithPlatform(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := ctxFor(t, time.Minute)
+	img := testbench.BusyboxImage(t, c)
+	ii, err := c.API().ImageInspect(ctx, img)
+	require.NoError(t, err)
+	own := ii.Os + "/" + ii.Architecture
+	ct, err := c.Create(ctx, img, lifecycle.WithCmd("true"), lifecycle.WithPlatform(own), lifecycle.WithPull(lifecycle.PullNever))
+	require.NoError(t, err, own)
+	require.NoError(t, ct.Remove(ctx))
+	other := "linux/s390x"
+	if own == other {
+		other = "linux/amd64"
+	}
+	_, err = c.Create(ctx, img, lifecycle.WithCmd("true"), lifecycle.WithPlatform(other), lifecycle.WithPull(lifecycle.PullNever))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrNotFound)
+	list, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", lifecycle.LabelSession+"="+c.Session()))
+	require.NoError(t, err)
+	assert.Empty(t, list)
+}

@@ -624,7 +624,10 @@ func imageOpt(name string, f func(*imageSettings) error) *option {
 		build: func(s *buildSettings) error { return f(&s.image) }}
 }
 
-// WithPlatform selects the image platform, e.g. "linux/arm64".
+// WithPlatform selects the image platform, e.g. "linux/arm64": what Pull
+// and Build fetch or make, and for Run and Create also the platform the
+// engine creates the container for (docker run --platform): an image of
+// another platform fails the create with ErrNotFound.
 func WithPlatform(p string) PlatformOption {
 	o := imageOpt("WithPlatform", func(s *imageSettings) error {
 		if strings.Count(p, "/") < 1 {
