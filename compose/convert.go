@@ -62,9 +62,6 @@ type extraNet struct {
 }
 
 type convertOptions struct {
-	// bindIP is the host address of ports without host_ip: the client's
-	// (lifecycle.Client.PublishAddress), or "" for all interfaces.
-	bindIP     string
 	apiVersion string
 	// networkContainer resolves network_mode: service:NAME to a container id
 	// (Up resolves service references before, see resolveServiceRefs).
@@ -91,7 +88,7 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		return nil, err
 	}
 	var spec0 createSpec
-	exposed, bindings, err := ports(svc, o.bindIP)
+	exposed, bindings, err := ports(svc)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
 	}
@@ -337,10 +334,10 @@ func resources(svc types.ServiceConfig) container.Resources {
 	return r
 }
 
-// ports publishes ports: and exposes expose:. A port without host_ip binds
-// to bindIP (the client's publish address; "" leaves it to the engine: all
-// interfaces).
-func ports(svc types.ServiceConfig, bindIP string) (nat.PortSet, nat.PortMap, error) {
+// ports publishes ports: and exposes expose:. A port without host_ip is
+// left without one: lifecycle gives it the client's bind address (or all
+// interfaces, with WithAllInterfaces) when it creates the container.
+func ports(svc types.ServiceConfig) (nat.PortSet, nat.PortMap, error) {
 	exposed := nat.PortSet{}
 	bindings := nat.PortMap{}
 	for _, p := range svc.Ports {
@@ -353,11 +350,7 @@ func ports(svc types.ServiceConfig, bindIP string) (nat.PortSet, nat.PortMap, er
 			return nil, nil, fmt.Errorf("invalid port %d/%s: %w", p.Target, proto, err)
 		}
 		exposed[port] = struct{}{}
-		ip := p.HostIP
-		if ip == "" {
-			ip = bindIP
-		}
-		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: ip, HostPort: p.Published})
+		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: p.HostIP, HostPort: p.Published})
 	}
 	for _, e := range svc.Expose {
 		proto := "tcp"

@@ -28,7 +28,12 @@ func loadYAML(t *testing.T, yaml string) *types.Project {
 	return p
 }
 
-func TestPortsBindLoopbackUnlessAHostIPOrAllInterfacesIsGiven(t *testing.T) {
+// compose leaves a port without host_ip without one: lifecycle, the one
+// place of the rule, gives it the client's bind address when it creates
+// the container (or leaves it for all interfaces with WithAllInterfaces;
+// see lifecycle's TestCreateConnectRenameStartList and compose's
+// TestUpPortsBindLoopbackUnlessAllInterfaces).
+func TestPortsKeepTheServicesHostIPOnly(t *testing.T) {
 	var svc types.ServiceConfig
 	svc.Ports = []types.ServicePortConfig{
 		{Target: 80},
@@ -39,42 +44,25 @@ func TestPortsBindLoopbackUnlessAHostIPOrAllInterfacesIsGiven(t *testing.T) {
 	}
 	svc.Expose = []string{"9000", "9001/udp", "80"}
 	exposed := nat.PortSet{"80/tcp": {}, "53/udp": {}, "443/tcp": {}, "22/tcp": {}, "9000/tcp": {}, "9001/udp": {}}
-	cases := []struct {
-		name   string
-		bindIP string
-		want   nat.PortMap
-	}{
-		{"default: loopback", "127.0.0.1", nat.PortMap{
-			"80/tcp":  {{HostIP: "127.0.0.1"}, {HostIP: "127.0.0.1", HostPort: "8080"}},
-			"53/udp":  {{HostIP: "127.0.0.1"}},
-			"443/tcp": {{HostIP: "0.0.0.0", HostPort: "8443"}},
-			"22/tcp":  {{HostIP: "::1"}},
-		}},
-		{"all interfaces: as the CLI", "", nat.PortMap{
-			"80/tcp":  {{}, {HostPort: "8080"}},
-			"53/udp":  {{}},
-			"443/tcp": {{HostIP: "0.0.0.0", HostPort: "8443"}},
-			"22/tcp":  {{HostIP: "::1"}},
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e, b, err := ports(svc, tc.bindIP)
-			require.NoError(t, err)
-			assert.Equal(t, exposed, e)
-			assert.Equal(t, tc.want, b)
-		})
-	}
+	e, b, err := ports(svc)
+	require.NoError(t, err)
+	assert.Equal(t, exposed, e)
+	assert.Equal(t, nat.PortMap{
+		"80/tcp":  {{}, {HostPort: "8080"}},
+		"53/udp":  {{}},
+		"443/tcp": {{HostIP: "0.0.0.0", HostPort: "8443"}},
+		"22/tcp":  {{HostIP: "::1"}},
+	}, b)
 }
 
 func TestPortsWithoutAnyAreNilAndBadExposeFails(t *testing.T) {
-	e, b, err := ports(types.ServiceConfig{}, "127.0.0.1")
+	e, b, err := ports(types.ServiceConfig{})
 	require.NoError(t, err)
 	assert.Nil(t, e)
 	assert.Nil(t, b)
 	var svc types.ServiceConfig
 	svc.Expose = []string{"web"}
-	_, _, err = ports(svc, "127.0.0.1")
+	_, _, err = ports(svc)
 	assert.ErrorContains(t, err, `invalid expose "web"`)
 }
 
@@ -264,7 +252,7 @@ networks:
   back:
 `)
 	labels := map[string]string{"k": "v"}
-	spec, err := toCreate(p, p.Services["app"], 1, labels, convertOptions{apiVersion: "1.41", bindIP: "127.0.0.1"})
+	spec, err := toCreate(p, p.Services["app"], 1, labels, convertOptions{apiVersion: "1.41"})
 	require.NoError(t, err)
 	cfg, host := spec.cfg, spec.host
 
@@ -283,9 +271,9 @@ networks:
 	assert.Equal(t, nat.PortSet{"80/tcp": {}, "8080/tcp": {}}, cfg.ExposedPorts)
 
 	assert.Equal(t, nat.PortMap{
-		"80/tcp":   {{HostIP: "127.0.0.1"}},
+		"80/tcp":   {{}},
 		"8080/tcp": {{HostIP: "127.0.0.2", HostPort: "8080"}},
-	}, host.PortBindings, "a port without host_ip binds 127.0.0.1")
+	}, host.PortBindings, "a port without host_ip is left to lifecycle's rule")
 	assert.Equal(t, container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 2}, host.RestartPolicy)
 	require.NotNil(t, host.Init)
 	assert.True(t, *host.Init)
@@ -314,11 +302,6 @@ networks:
 	require.NoError(t, err)
 	assert.Len(t, spec.net.EndpointsConfig, 2)
 	assert.Empty(t, spec.extra)
-
-	// No bind address (WithAllInterfaces): a port without host_ip is left to the engine (all interfaces).
-	spec, err = toCreate(p, p.Services["app"], 1, labels, convertOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, []nat.PortBinding{{}}, spec.host.PortBindings["80/tcp"])
 
 	// A build-only service runs the CLI's default image name; entrypoint: [] clears the image's.
 	spec, err = toCreate(p, p.Services["built"], 1, nil, convertOptions{})

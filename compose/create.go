@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // converge makes the service's containers match its configuration and
@@ -38,22 +40,25 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	image := r.images[svc.Name]
 	have := r.existing[svc.Name]
 	sort.Slice(have, func(i, j int) bool { return number(have[i]) < number(have[j]) })
-	keep := map[int]container.Summary{}
-	var remove []container.Summary
+	keep := map[int]lifecycle.Summary{}
+	replace := map[int]lifecycle.Summary{} // to recreate
+	var remove []lifecycle.Summary
 	for _, ct := range have {
 		n := number(ct)
 		_, dup := keep[n]
+		_, dup2 := replace[n]
 		switch {
-		case n < 1 || n > want || dup:
+		case n < 1 || n > want || dup || dup2:
 			remove = append(remove, ct)
 		case r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image):
-			remove = append(remove, ct)
+			replace[n] = ct
 		default:
 			keep[n] = ct
 		}
 	}
 	if r.startOnly {
-		keep = map[int]container.Summary{}
+		keep = map[int]lifecycle.Summary{}
+		replace = map[int]lifecycle.Summary{}
 		remove = nil
 		want = len(have)
 		for i, ct := range have {
@@ -74,13 +79,17 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	var wg sync.WaitGroup
 	for n := 1; n <= want; n++ {
 		if ct, ok := keep[n]; ok {
-			refs[n-1] = ctRef{id: ct.ID, name: ctName(ct)}
+			refs[n-1] = ctRef{h: ct.Container(), name: ctName(ct)}
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image)
+			if old, ok := replace[n]; ok {
+				refs[n-1], errs[n-1] = r.recreate(ctx, svc, n, hash, image, old)
+			} else {
+				refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image)
+			}
 			fresh[n-1] = errs[n-1] == nil
 		}()
 	}
@@ -103,13 +112,13 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 				}
 				// A one-shot service (others wait for it to complete) that
 				// completed is done: it is not run again.
-				if ct.State == "exited" && r.isOneShot(svc.Name) && exitCode(ct) == 0 {
+				if ct.State == "exited" && r.isOneShot(svc.Name) && ct.ExitCode == 0 {
 					r.prog.event("Container", ref.name, "Exited")
 					return
 				}
 			}
-			if err := r.s.api.ContainerStart(ctx, ref.id, container.StartOptions{}); err != nil {
-				errs[n-1] = r.failed(ctx, svc.Name, ref, fmt.Errorf("start %s: %w", ref.name, err))
+			if err := ref.h.Start(ctx); err != nil {
+				errs[n-1] = r.failed(ctx, svc.Name, ref, err)
 				return
 			}
 			r.prog.event("Container", ref.name, "Started")
@@ -122,21 +131,14 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	return refs, nil
 }
 
-func exitCode(ct container.Summary) int {
-	if m := exitRE.FindStringSubmatch(ct.Status); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return -1
-}
-
-func number(ct container.Summary) int {
+func number(ct lifecycle.Summary) int {
 	n, _ := strconv.Atoi(ct.Labels[LabelContainerNumber])
 	return n
 }
 
-// containerLabels are the labels of replica n: the service's own, the
-// CLI's, and Dockhand's session labels.
+// containerLabels are the labels of replica n: the service's own and the
+// CLI's. lifecycle adds Dockhand's ownership labels when it creates the
+// container.
 func (s *Stack) containerLabels(p *types.Project, svc types.ServiceConfig, n int, hash, image string, oneoff bool) map[string]string {
 	l := map[string]string{}
 	for k, v := range svc.Labels {
@@ -167,28 +169,56 @@ func (s *Stack) containerLabels(p *types.Project, svc types.ServiceConfig, n int
 		l[LabelOneoff] = "False"
 		l[LabelContainerNumber] = strconv.Itoa(n)
 	}
-	return s.c.Labels(l)
+	return l
 }
 
 // create creates replica n of svc (not started).
 func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string) (ctRef, error) {
 	labels := r.s.containerLabels(r.p, svc, n, hash, image, false)
-	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx, r.set.allInterfaces))
+	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx))
 	if err != nil {
 		return ctRef{}, err
 	}
 	name := containerName(r.p, svc, n)
-	return r.s.createContainer(ctx, spec, name, r.prog)
+	return r.s.createContainer(ctx, spec, name, r.set.allInterfaces, r.prog)
 }
 
-func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertOptions {
-	bindIP := ""
-	if !allInterfaces {
-		bindIP = s.c.PublishAddress(ctx)
+// recreate replaces old, replica n of svc, as the CLI does: it stops old,
+// renames it out of the way (<short id>_<name>), creates the new container
+// under the name, then removes old. If the create fails, old gets its name
+// back.
+func (r *runner) recreate(ctx context.Context, svc types.ServiceConfig, n int, hash, image string, old lifecycle.Summary) (ctRef, error) {
+	name := ctName(old)
+	h := old.Container()
+	r.prog.event("Container", name, "Recreate")
+	if old.State == "running" || old.State == "restarting" || old.State == "paused" {
+		if err := h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+			return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
+		}
 	}
+	if err := h.Rename(ctx, old.ID[:12]+"_"+name); err != nil {
+		return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	ref, err := r.create(ctx, svc, n, hash, image)
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := h.Rename(rctx, name); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return ctRef{}, err
+	}
+	if err := h.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes()); err != nil &&
+		!errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
+		return ref, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	r.prog.event("Container", name, "Recreated")
+	return ref, nil
+}
+
+func (s *Stack) convertOptions(ctx context.Context) convertOptions {
 	return convertOptions{
-		bindIP:                bindIP,
-		apiVersion:            s.api.ClientVersion(),
+		apiVersion:            s.c.APIVersion(),
 		serviceContainerNames: s.linksFunc(ctx),
 		networkContainer: func(service string) (string, error) {
 			cts, err := s.containers(ctx, false, false)
@@ -205,51 +235,85 @@ func (s *Stack) convertOptions(ctx context.Context, allInterfaces bool) convertO
 	}
 }
 
-// createContainer creates the container and connects its extra networks;
-// on failure it removes what it created.
-func (s *Stack) createContainer(ctx context.Context, spec *createSpec, name string, prog *progress) (ctRef, error) {
-	resp, err := s.api.ContainerCreate(ctx, spec.cfg, spec.host, spec.net, spec.platform, name)
+// createContainer creates the container through lifecycle (which labels
+// it as ours, gives ports without a host address the client's bind
+// address unless allInterfaces, and connects the extra networks before it
+// returns); on failure lifecycle removes what it created.
+func (s *Stack) createContainer(ctx context.Context, spec *createSpec, name string, allInterfaces bool, prog *progress) (ctRef, error) {
+	ct, err := s.c.Create(ctx, spec.cfg.Image, s.createOptions(spec, name, allInterfaces)...)
 	if err != nil {
 		return ctRef{}, fmt.Errorf("service %q: create container %s: %w", spec.cfg.Labels[LabelService], name, err)
 	}
-	for _, en := range spec.extra {
-		if err := s.api.NetworkConnect(ctx, en.name, resp.ID, en.ep); err != nil {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			_ = s.api.ContainerRemove(rctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-			cancel()
-			return ctRef{}, fmt.Errorf("service %q: container %s: connect network %s: %w", spec.cfg.Labels[LabelService], name, en.name, err)
-		}
-	}
 	prog.event("Container", name, "Created")
-	return ctRef{id: resp.ID, name: name}, nil
+	return ctRef{h: ct, name: name}, nil
+}
+
+// createOptions hands the converted service to lifecycle: its labels by
+// WithLabels, the rest as the raw configuration.
+func (s *Stack) createOptions(spec *createSpec, name string, allInterfaces bool) []lifecycle.RunOption {
+	opts := []lifecycle.RunOption{
+		lifecycle.WithName(name),
+		lifecycle.WithPull(lifecycle.PullNever), // Up pulled and built what it runs
+		lifecycle.WithLabels(spec.cfg.Labels),
+		lifecycle.WithContainerConfig(func(cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) {
+			// lifecycle's own: the labels of WithLabels, and the
+			// streams of a foreground Run.
+			keep := *cfg
+			*cfg = *spec.cfg
+			cfg.Labels = keep.Labels
+			cfg.AttachStdin, cfg.AttachStdout, cfg.AttachStderr = keep.AttachStdin, keep.AttachStdout, keep.AttachStderr
+			if keep.OpenStdin {
+				cfg.OpenStdin, cfg.StdinOnce = true, keep.StdinOnce
+			}
+			*hc = *spec.host
+			if spec.net != nil {
+				*nc = *spec.net
+			}
+			for _, en := range spec.extra {
+				if nc.EndpointsConfig == nil {
+					nc.EndpointsConfig = map[string]*network.EndpointSettings{}
+				}
+				nc.EndpointsConfig[en.name] = en.ep
+			}
+		}),
+	}
+	if allInterfaces {
+		opts = append(opts, lifecycle.WithAllInterfaces())
+	}
+	if pl := spec.platform; pl != nil {
+		opts = append(opts, lifecycle.WithPlatform(strings.TrimSuffix(pl.OS+"/"+pl.Architecture+"/"+pl.Variant, "/")))
+	}
+	return opts
 }
 
 // removeContainer stops (with the timeout, else the container's own stop
 // timeout) and removes a container with its anonymous volumes.
-func (s *Stack) removeContainer(ctx context.Context, ct container.Summary, timeout *time.Duration, prog *progress) error {
+func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeout *time.Duration, prog *progress) error {
 	name := ctName(ct)
+	h := ct.Container()
 	if ct.State == "running" || ct.State == "restarting" || ct.State == "paused" {
 		prog.event("Container", name, "Stopping")
-		if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(timeout)); err != nil && !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("stop %s: %w", name, err)
+		if err := h.Stop(ctx, stopOptions(timeout)...); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+			return err
 		}
 		prog.event("Container", name, "Stopped")
 	}
 	prog.event("Container", name, "Removing")
-	err := s.api.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	err := h.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
 	// With Force, the engine's only conflict (409) is a removal already in
 	// progress: someone else is removing it.
-	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
-		return fmt.Errorf("remove %s: %w", name, err)
+	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
+		return err
 	}
 	prog.event("Container", name, "Removed")
 	return nil
 }
 
-func stopOptions(timeout *time.Duration) container.StopOptions {
+// stopOptions is the grace period of a stop: lifecycle's rule (whole
+// seconds, rounded up), or the container's own when timeout is nil.
+func stopOptions(timeout *time.Duration) []lifecycle.StopOption {
 	if timeout == nil {
-		return container.StopOptions{}
+		return nil
 	}
-	secs := int(timeout.Round(time.Second) / time.Second)
-	return container.StopOptions{Timeout: &secs}
+	return []lifecycle.StopOption{lifecycle.WithGracePeriod(*timeout)}
 }

@@ -26,14 +26,23 @@
 // service_completed_successfully, required: false). Health and exit
 // waits follow the engine's event stream; nothing polls or sleeps.
 //
-// Every container, network and volume also carries the creating
-// lifecycle.Client's dev.dockhand.* session labels, so Client.Cleanup and
-// Sweep remove a stack a crashed program left behind.
+// compose is a layer over package lifecycle, not beside it: it creates,
+// starts, stops, removes, lists and waits for containers, and creates,
+// lists and removes networks and volumes, through a lifecycle.Client. Its
+// waits are lifecycle's conditions (Container.Healthy with
+// WithFailUnhealthy, Exited(0), Ready), its stop grace periods follow
+// lifecycle's rule (whole seconds, rounded up), and its errors wrap
+// lifecycle's classes (errors.Is(err, lifecycle.ErrNotFound)) and
+// *lifecycle.ExitError (exit code, OOM kill, last log lines), naming the
+// service. Every container, network and volume carries the creating
+// lifecycle.Client's dev.dockhand.* session labels, written by lifecycle,
+// so Client.Cleanup and Sweep remove a stack a crashed program left behind.
 //
 // Differences from docker compose, on purpose:
-//   - Ports without a host IP are published on 127.0.0.1, not 0.0.0.0, so
-//     a development database is not opened to the network by accident;
-//     WithAllInterfaces behaves like the CLI.
+//   - Ports without a host IP are published on the lifecycle.Client's bind
+//     address (127.0.0.1 for a local engine), not 0.0.0.0, so a development
+//     database is not opened to the network by accident; WithAllInterfaces
+//     behaves like the CLI.
 //   - Down removes anonymous volumes with their containers (the CLI keeps
 //     them without -v); named volumes still need WithRemoveVolumes.
 //   - A second Up does not re-run a one-shot service (one that others

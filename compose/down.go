@@ -9,11 +9,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // Down stops and removes the project's containers, dependants before
@@ -36,8 +33,8 @@ func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 		return err
 	}
 	var errs []error
-	byService := map[string][]container.Summary{}
-	var loose []container.Summary // one-off and orphan containers
+	byService := map[string][]lifecycle.Summary{}
+	var loose []lifecycle.Summary // one-off and orphan containers
 	orphans := 0
 	for _, ct := range cts {
 		svc := ct.Labels[LabelService]
@@ -55,7 +52,7 @@ func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 			byService[svc] = append(byService[svc], ct)
 		}
 	}
-	remove := func(ct container.Summary) error { return s.removeContainer(ctx, ct, set.timeout, prog) }
+	remove := func(ct lifecycle.Summary) error { return s.removeContainer(ctx, ct, set.timeout, prog) }
 	errs = append(errs, eachParallel(loose, remove)...)
 	errs = append(errs, s.inReverseOrder(byService, remove)...)
 	errs = append(errs, s.removeNetworks(ctx, prog, orphans > 0)...)
@@ -72,7 +69,7 @@ func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 }
 
 // eachParallel runs f on every container at once and returns the errors.
-func eachParallel(cts []container.Summary, f func(container.Summary) error) []error {
+func eachParallel(cts []lifecycle.Summary, f func(lifecycle.Summary) error) []error {
 	errs := make([]error, len(cts))
 	var wg sync.WaitGroup
 	for i, ct := range cts {
@@ -104,7 +101,7 @@ func (s *Stack) allDeps() map[string][]string {
 // inReverseOrder runs f on each service's containers, in parallel, once
 // every service depending on it is done. A cycle cannot block it:
 // services left waiting on one another are handled together at the end.
-func (s *Stack) inReverseOrder(byService map[string][]container.Summary, f func(container.Summary) error) []error {
+func (s *Stack) inReverseOrder(byService map[string][]lifecycle.Summary, f func(lifecycle.Summary) error) []error {
 	deps := s.allDeps()
 	users := dependents(deps)
 	var errs []error
@@ -131,7 +128,7 @@ func (s *Stack) inReverseOrder(byService map[string][]container.Summary, f func(
 			}
 		}
 		sort.Strings(ready)
-		var batch []container.Summary
+		var batch []lifecycle.Summary
 		for _, name := range ready {
 			batch = append(batch, byService[name]...)
 			delete(pending, name)
@@ -144,9 +141,9 @@ func (s *Stack) inReverseOrder(byService map[string][]container.Summary, f func(
 // removeNetworks removes the project's networks (found by label, plus the
 // declared non-external ones by name).
 func (s *Stack) removeNetworks(ctx context.Context, prog *progress, orphansLeft bool) []error {
-	list, err := s.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))})
+	list, err := s.c.Networks(ctx, lifecycle.WithFilter("label", LabelProject+"="+s.p.Name))
 	if err != nil {
-		return []error{fmt.Errorf("list networks: %w", err)}
+		return []error{err}
 	}
 	names := map[string]string{}
 	for _, n := range list {
@@ -155,7 +152,7 @@ func (s *Stack) removeNetworks(ctx context.Context, prog *progress, orphansLeft 
 	for _, nw := range s.p.Networks {
 		if nw.Name != "" && !bool(nw.External) {
 			if _, ok := names[nw.Name]; !ok {
-				if ins, err := s.api.NetworkInspect(ctx, nw.Name, network.InspectOptions{}); err == nil && ins.Labels[LabelProject] == s.p.Name {
+				if ins, err := s.c.Network(ctx, nw.Name); err == nil && ins.Labels[LabelProject] == s.p.Name {
 					names[nw.Name] = ins.ID
 				}
 			}
@@ -164,31 +161,31 @@ func (s *Stack) removeNetworks(ctx context.Context, prog *progress, orphansLeft 
 	var errs []error
 	for name, id := range names {
 		prog.event("Network", name, "Removing")
-		err := s.api.NetworkRemove(ctx, id)
+		err := s.c.RemoveNetwork(ctx, id)
 		switch {
-		case err == nil || cerrdefs.IsNotFound(err):
+		case err == nil || errors.Is(err, lifecycle.ErrNotFound):
 			prog.event("Network", name, "Removed")
 		case orphansLeft && cerrdefs.IsPermissionDenied(err):
 			// 403: the engine refuses to remove a network with active
 			// endpoints (a project network is never a predefined one).
 			prog.printf(" Network %s  Resource is still in use (orphan containers)", name)
 		default:
-			errs = append(errs, fmt.Errorf("remove network %s: %w", name, err))
+			errs = append(errs, err)
 		}
 	}
 	return errs
 }
 
 func (s *Stack) removeVolumes(ctx context.Context, prog *progress) []error {
-	list, err := s.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))})
+	list, err := s.c.Volumes(ctx, lifecycle.WithFilter("label", LabelProject+"="+s.p.Name))
 	if err != nil {
-		return []error{fmt.Errorf("list volumes: %w", err)}
+		return []error{err}
 	}
 	var errs []error
-	for _, v := range list.Volumes {
+	for _, v := range list {
 		prog.event("Volume", v.Name, "Removing")
-		if err := s.api.VolumeRemove(ctx, v.Name, false); err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+		if err := s.c.RemoveVolume(ctx, v.Name); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+			errs = append(errs, err)
 			continue
 		}
 		prog.event("Volume", v.Name, "Removed")
@@ -211,9 +208,9 @@ func (s *Stack) removeImages(ctx context.Context, prog *progress) []error {
 				continue
 			}
 			seen[img] = true
-			_, err := s.api.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true})
-			if err != nil && !cerrdefs.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("remove image %s: %w", img, err))
+			err := s.c.RemoveImage(ctx, img, lifecycle.WithForce())
+			if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+				errs = append(errs, err)
 				continue
 			}
 			if err == nil {

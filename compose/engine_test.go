@@ -197,9 +197,14 @@ func TestStackUpWaitIdempotentDown(t *testing.T) {
 	// A changed service is recreated; the others are kept.
 	p2, err := Load(ctx, WithWorkingDir("testdata/stack"), WithProjectName(name), WithVariables(append(stackEnv(t, c, true), "GREETING=changed")...))
 	require.NoError(t, err)
-	require.NoError(t, New(c, p2).Up(ctx, WithWait()))
+	var prog3 testbench.Buffer
+	require.NoError(t, New(c, p2).Up(ctx, WithWait(), WithProgress(&prog3)))
+	// As the CLI: the old container steps aside (renamed), the new one
+	// takes the name, then the old one is removed.
+	testbench.InOrder(t, prog3.String(), name+"-app-1  Recreate", name+"-app-1  Created", name+"-app-1  Recreated")
 	changed, err := s.Ps(ctx, WithAll())
 	require.NoError(t, err)
+	require.Len(t, changed, len(before), "the old app container is gone")
 	for _, sc := range changed {
 		if sc.Service == "app" {
 			assert.NotEqual(t, before[sc.Name][:64], sc.ID, "app should be recreated")

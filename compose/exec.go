@@ -29,7 +29,7 @@ func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycl
 	if best < 0 {
 		return nil, fmt.Errorf("compose %s: service %q has no running container", s.p.Name, service)
 	}
-	return s.c.Container(ctx, cts[best].ID)
+	return cts[best].Container(), nil
 }
 
 // Exec runs cmd in the service's first running container (docker

@@ -16,11 +16,7 @@ import (
 
 // lastLogs returns a container's last n log lines (stdout and stderr),
 // each indented as a quote, read by lifecycle's one capped reader.
-func (s *Stack) lastLogs(ctx context.Context, id string, n int) string {
-	ct, err := s.c.Container(ctx, id)
-	if err != nil {
-		return ""
-	}
+func (s *Stack) lastLogs(ctx context.Context, ct *lifecycle.Container, n int) string {
 	lines, _ := ct.LastLogLines(ctx, n)
 	for i := range lines {
 		lines[i] = "  | " + redact.Text(lines[i]) // a log may print the environment

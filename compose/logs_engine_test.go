@@ -55,7 +55,7 @@ func TestLogsCapGiantLine(t *testing.T) {
 	assert.LessOrEqual(t, dropped+maxLogLine, barBytes)
 	assert.Equal(t, "bar-1  | done", lines[1])
 
-	got := s.lastLogs(ctx, ct.ID(), 10)
+	got := s.lastLogs(ctx, ct, 10)
 	quoted := strings.Split(got, "\n")
 	require.Len(t, quoted, 2)
 	assert.Len(t, quoted[0], len("  | ")+300+len("..."), "the giant line quoted on its first 300 bytes")

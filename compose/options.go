@@ -281,8 +281,9 @@ func WithRemoveOrphans() UpDownOption {
 }
 
 // WithAllInterfaces publishes ports that give no host IP on all
-// interfaces (0.0.0.0), as docker compose does. By default Dockhand binds
-// them to 127.0.0.1 only.
+// interfaces (0.0.0.0), as docker compose does (lifecycle's
+// WithAllInterfaces). By default lifecycle binds them to the client's bind
+// address, 127.0.0.1 for a local engine.
 func WithAllInterfaces() UpRunOption {
 	return &option{name: "WithAllInterfaces", verbs: up | run,
 		up:  func(s *upSettings) error { s.allInterfaces = true; return nil },

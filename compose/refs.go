@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // A service may name another service's container: network_mode, ipc and
@@ -90,8 +91,8 @@ func (s *Stack) resolveServiceRefs(ctx context.Context, svc types.ServiceConfig)
 }
 
 // serviceContainers are a service's containers (not one-off) by number.
-func serviceContainers(cts []container.Summary, service string) []container.Summary {
-	var out []container.Summary
+func serviceContainers(cts []lifecycle.Summary, service string) []lifecycle.Summary {
+	var out []lifecycle.Summary
 	for _, ct := range cts {
 		if ct.Labels[LabelService] == service && ct.Labels[LabelOneoff] != "True" {
 			out = append(out, ct)

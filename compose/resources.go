@@ -2,14 +2,14 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // ensureNetworks creates the project's networks (labelled as the CLI
@@ -22,12 +22,12 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 			name = p.Name + "_" + key
 		}
 		if bool(nw.External) {
-			if _, err := s.api.NetworkInspect(ctx, name, network.InspectOptions{}); err != nil {
+			if _, err := s.c.Network(ctx, name); err != nil {
 				return fmt.Errorf("compose %s: external network %q not found: %w", p.Name, name, err)
 			}
 			continue
 		}
-		list, err := s.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+		list, err := s.c.Networks(ctx, lifecycle.WithFilter("name", name))
 		if err != nil {
 			return fmt.Errorf("compose %s: network %s: %w", p.Name, name, err)
 		}
@@ -41,21 +41,22 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 			continue
 		}
 		h, _ := networkHash(nw)
-		req := network.CreateOptions{
-			Driver: nw.Driver, Options: nw.DriverOpts, Internal: nw.Internal, Attachable: nw.Attachable,
-			Labels: s.resourceLabels(p, nw.Labels, LabelNetwork, key, h), EnableIPv6: nw.EnableIPv6,
-		}
-		if nw.Ipam.Driver != "" || len(nw.Ipam.Config) > 0 {
-			req.IPAM = &network.IPAM{Driver: nw.Ipam.Driver, Options: nw.Ipam.Options}
-			for _, pool := range nw.Ipam.Config {
-				req.IPAM.Config = append(req.IPAM.Config, network.IPAMConfig{
-					Subnet: pool.Subnet, Gateway: pool.Gateway, IPRange: pool.IPRange, AuxAddress: pool.AuxiliaryAddresses,
-				})
+		spec := func(req *network.CreateOptions) {
+			req.Driver, req.Options, req.Internal, req.Attachable = nw.Driver, nw.DriverOpts, nw.Internal, nw.Attachable
+			req.EnableIPv6 = nw.EnableIPv6
+			if nw.Ipam.Driver != "" || len(nw.Ipam.Config) > 0 {
+				req.IPAM = &network.IPAM{Driver: nw.Ipam.Driver, Options: nw.Ipam.Options}
+				for _, pool := range nw.Ipam.Config {
+					req.IPAM.Config = append(req.IPAM.Config, network.IPAMConfig{
+						Subnet: pool.Subnet, Gateway: pool.Gateway, IPRange: pool.IPRange, AuxAddress: pool.AuxiliaryAddresses,
+					})
+				}
 			}
 		}
 		prog.event("Network", name, "Creating")
-		if _, err := s.api.NetworkCreate(ctx, name, req); err != nil && !cerrdefs.IsConflict(err) {
-			return fmt.Errorf("compose %s: create network %s: %w", p.Name, name, err)
+		_, err = s.c.CreateNetwork(ctx, name, lifecycle.WithLabels(s.resourceLabels(p, nw.Labels, LabelNetwork, key, h)), lifecycle.WithNetworkConfig(spec))
+		if err != nil && !errors.Is(err, lifecycle.ErrConflict) {
+			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 		prog.event("Network", name, "Created")
 	}
@@ -71,12 +72,12 @@ func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progr
 		if name == "" {
 			name = p.Name + "_" + key
 		}
-		_, err := s.api.VolumeInspect(ctx, name)
+		_, err := s.c.Volume(ctx, name)
 		if err == nil {
 			continue
 		}
-		if !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("compose %s: volume %s: %w", p.Name, name, err)
+		if !errors.Is(err, lifecycle.ErrNotFound) {
+			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 		if bool(v.External) {
 			return fmt.Errorf("compose %s: external volume %q not found", p.Name, name)
@@ -84,8 +85,15 @@ func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progr
 		h, _ := volumeHash(v)
 		labels := s.resourceLabels(p, v.Labels, LabelVolume, key, h)
 		prog.event("Volume", name, "Creating")
-		if _, err := s.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
-			return fmt.Errorf("compose %s: create volume %s: %w", p.Name, name, err)
+		opts := []lifecycle.VolumeOption{lifecycle.WithLabels(labels)}
+		if v.Driver != "" {
+			opts = append(opts, lifecycle.WithDriver(v.Driver))
+		}
+		if len(v.DriverOpts) > 0 {
+			opts = append(opts, lifecycle.WithDriverOpts(v.DriverOpts))
+		}
+		if _, err := s.c.CreateVolume(ctx, name, opts...); err != nil {
+			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 		prog.event("Volume", name, "Created")
 	}
@@ -93,9 +101,9 @@ func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progr
 }
 
 // resourceLabels are the labels of a network or volume the project
-// creates: its own, the CLI's (kind is LabelNetwork or LabelVolume, key
-// the name in the compose file; hash, when not empty, the config hash)
-// and Dockhand's session labels.
+// creates: its own and the CLI's (kind is LabelNetwork or LabelVolume, key
+// the name in the compose file; hash, when not empty, the config hash).
+// lifecycle adds Dockhand's ownership labels when it creates it.
 func (s *Stack) resourceLabels(p *types.Project, own types.Labels, kind, key, hash string) map[string]string {
 	labels := maps.Clone(map[string]string(own))
 	if labels == nil {
@@ -107,5 +115,5 @@ func (s *Stack) resourceLabels(p *types.Project, own types.Labels, kind, key, ha
 	if hash != "" {
 		labels[LabelConfigHash] = hash
 	}
-	return s.c.Labels(labels)
+	return labels
 }

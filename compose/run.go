@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,8 +12,8 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // withOnly is a shallow copy of p holding only svc.
@@ -84,6 +85,14 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	if err != nil {
 		return -1, err
 	}
+	// Its networks and volumes, as the CLI creates them (Up did, when
+	// there were dependencies to start).
+	if err := s.ensureNetworks(ctx, p, prog); err != nil {
+		return -1, err
+	}
+	if err := s.ensureVolumes(ctx, p, prog); err != nil {
+		return -1, err
+	}
 	hash, err := ServiceHash(one)
 	if err != nil {
 		return -1, err
@@ -93,29 +102,11 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	slug := hex.EncodeToString(slugb)
 	labels := s.containerLabels(p, one, 0, hash, images[service], true)
 	labels[LabelSlug] = slug
-	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx, set.allInterfaces))
+	spec, err := toCreate(p, one, 0, labels, s.convertOptions(ctx))
 	if err != nil {
 		return -1, err
 	}
-	spec.cfg.AttachStdout, spec.cfg.AttachStderr = true, true
 	name := fmt.Sprintf("%s-%s-run-%s", p.Name, service, slug[:12])
-	ref, err := s.createContainer(ctx, spec, name, prog)
-	if err != nil {
-		return -1, err
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_ = s.api.ContainerRemove(rctx, ref.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		prog.event("Container", name, "Removed")
-	}()
-	hj, err := s.api.ContainerAttach(ctx, ref.id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
-	if err != nil {
-		return -1, fmt.Errorf("run %s: attach: %w", service, err)
-	}
-	defer hj.Close()
-	waitC, waitErr := s.api.ContainerWait(ctx, ref.id, container.WaitConditionNextExit)
-	copied := make(chan error, 1)
 	stdout, stderr := set.stdout, set.stderr
 	if stdout == nil {
 		stdout = io.Discard
@@ -123,32 +114,30 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	go func() {
-		var err error
-		if spec.cfg.Tty {
-			_, err = io.Copy(stdout, hj.Reader)
-		} else {
-			_, err = stdcopy.StdCopy(stdout, stderr, hj.Reader)
-		}
-		copied <- err
-	}()
-	if err := s.api.ContainerStart(ctx, ref.id, container.StartOptions{}); err != nil {
-		return -1, fmt.Errorf("run %s: start: %w", service, err)
+	// lifecycle's foreground run: attach, start, stream until the exit.
+	runOpts := append(s.createOptions(spec, name, set.allInterfaces), lifecycle.WithStdout(stdout), lifecycle.WithStderr(stderr))
+	if spec.cfg.Tty {
+		runOpts = append(runOpts, lifecycle.WithTTY())
 	}
-	prog.event("Container", name, "Started")
-	select {
-	case res := <-waitC:
-		select {
-		case <-copied: // the output ends when the container does
-		case <-ctx.Done(): // the exit code stands; the output may be cut short
-		}
-		if res.Error != nil {
-			return -1, fmt.Errorf("run %s: %s", service, res.Error.Message)
-		}
-		return int(res.StatusCode), nil
-	case err := <-waitErr:
-		return -1, fmt.Errorf("run %s: wait: %w", service, err)
-	case <-ctx.Done():
-		return -1, ctx.Err()
+	prog.event("Container", name, "Starting")
+	ct, err := s.c.Run(ctx, spec.cfg.Image, runOpts...)
+	if ct != nil {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if rerr := ct.Remove(rctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes()); rerr == nil || errors.Is(rerr, lifecycle.ErrNotFound) {
+				prog.event("Container", name, "Removed")
+			}
+		}()
 	}
+	var ee *lifecycle.ExitError
+	switch {
+	case err == nil:
+		prog.event("Container", name, "Exited")
+		return 0, nil
+	case ct != nil && errors.As(err, &ee):
+		prog.event("Container", name, "Exited")
+		return ee.ExitCode, nil
+	}
+	return -1, fmt.Errorf("run %s: %w", service, err)
 }

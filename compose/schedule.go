@@ -8,7 +8,8 @@ import (
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
+
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // runner schedules one Up: a goroutine per service waits for exactly its
@@ -20,7 +21,7 @@ type runner struct {
 	set      *upSettings
 	prog     *progress
 	images   map[string]string // service -> image id
-	existing map[string][]container.Summary
+	existing map[string][]lifecycle.Summary
 	deps     map[string][]string
 	// startOnly starts existing containers and creates nothing (Start).
 	startOnly bool
@@ -33,10 +34,14 @@ type svcState struct {
 	started chan struct{} // closed when the service's containers are started (or it failed)
 	err     error         // set before started is closed; never after
 	ids     []ctRef
-	waits   map[goal]*waitOnce
+	waits   map[string]*waitOnce // by depends_on condition
 }
 
-type ctRef struct{ id, name string }
+// ctRef is a container of a service: its handle and its name.
+type ctRef struct {
+	h    *lifecycle.Container
+	name string
+}
 
 type waitOnce struct {
 	once sync.Once
@@ -48,7 +53,7 @@ func (r *runner) run(ctx context.Context) error {
 	defer cancel()
 	r.state = map[string]*svcState{}
 	for name := range r.p.Services {
-		r.state[name] = &svcState{started: make(chan struct{}), waits: map[goal]*waitOnce{}}
+		r.state[name] = &svcState{started: make(chan struct{}), waits: map[string]*waitOnce{}}
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 0)
@@ -135,21 +140,32 @@ func (r *runner) service(ctx context.Context, name string) (err error) {
 	if !r.set.wait {
 		return nil
 	}
+	oneShot := r.isOneShot(name)
 	for _, ref := range refs {
-		ins, err := waitFor(ctx, r.s.c, ref.id, ref.name, goalReady, r.isOneShot(name))
-		if err != nil {
+		opts := []lifecycle.ReadyOption{lifecycle.WithFailUnhealthy()}
+		if oneShot {
+			opts = append(opts, lifecycle.WithExitZero())
+		}
+		if err := watch(ctx, ref.h.Ready(opts...)); err != nil {
 			return r.failed(ctx, name, ref, err)
 		}
 		switch {
 		case hasHealthcheck(svc):
 			r.prog.event("Container", ref.name, "Healthy")
-		case ins.State != nil && ins.State.Status == "exited":
+		case oneShot && exited(ctx, ref.h):
 			r.prog.event("Container", ref.name, "Exited")
 		default:
 			r.prog.event("Container", ref.name, "Running")
 		}
 	}
 	return nil
+}
+
+// exited reports whether the container has exited (for the progress line
+// of a one-shot service that Ready let exit with code 0).
+func exited(ctx context.Context, h *lifecycle.Container) bool {
+	st, err := h.State(ctx)
+	return err == nil && st.Status == "exited"
 }
 
 // isOneShot: a service others wait on to complete may exit 0 under --wait.
@@ -178,30 +194,24 @@ func (r *runner) waitDependency(ctx context.Context, d, condition string) error 
 	if st.err != nil {
 		return st.err
 	}
-	var g goal
-	switch condition {
-	case types.ServiceConditionHealthy:
-		g = goalHealthy
-	case types.ServiceConditionCompletedSuccessfully:
-		g = goalCompleted
-	default:
-		return nil
+	if condition != types.ServiceConditionHealthy && condition != types.ServiceConditionCompletedSuccessfully {
+		return nil // service_started: its containers are started
 	}
 	r.mu.Lock()
-	w := st.waits[g]
+	w := st.waits[condition]
 	if w == nil {
 		w = &waitOnce{}
-		st.waits[g] = w
+		st.waits[condition] = w
 	}
 	r.mu.Unlock()
 	w.once.Do(func() {
 		for _, ref := range st.ids {
-			if _, err := waitFor(ctx, r.s.c, ref.id, ref.name, g, false); err != nil {
+			if err := watch(ctx, dependencyCondition(ref.h, condition)); err != nil {
 				w.err = r.failed(ctx, d, ref, err)
 				return
 			}
 			state := "Healthy"
-			if g == goalCompleted {
+			if condition == types.ServiceConditionCompletedSuccessfully {
 				state = "Exited"
 			}
 			r.prog.event("Container", ref.name, state)
@@ -210,13 +220,17 @@ func (r *runner) waitDependency(ctx context.Context, d, condition string) error 
 	return w.err
 }
 
-// failed names the service and quotes the container's last log lines.
+// failed names the service and, unless the error is an *ExitError that
+// carries them, quotes the container's last log lines.
 func (r *runner) failed(ctx context.Context, service string, ref ctRef, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("service %q: %w", service, err)
 	}
 	r.prog.event("Container", ref.name, "Error")
-	logs := r.s.lastLogs(ctx, ref.id, 10)
+	if ee := (*lifecycle.ExitError)(nil); errors.As(err, &ee) {
+		return fmt.Errorf("service %q: %w", service, err)
+	}
+	logs := r.s.lastLogs(ctx, ref.h, 10)
 	if logs == "" {
 		return fmt.Errorf("service %q: %w", service, err)
 	}

@@ -4,16 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
 
 	"github.com/dockhand/dockhand/lifecycle"
 )
@@ -22,14 +17,13 @@ import (
 // safe for concurrent use, though running Up and Down of one project at
 // the same time makes little sense.
 type Stack struct {
-	c   *lifecycle.Client
-	api *client.Client
-	p   *types.Project
+	c *lifecycle.Client
+	p *types.Project
 }
 
 // New binds a loaded project (see Load) to the engine c talks to.
 func New(c *lifecycle.Client, p *types.Project) *Stack {
-	return &Stack{c: c, api: c.API(), p: p}
+	return &Stack{c: c, p: p}
 }
 
 // Project returns the project the stack was made from.
@@ -72,15 +66,12 @@ func (s *Stack) Ps(ctx context.Context, opts ...PsOption) ([]ServiceContainer, e
 		if len(want) > 0 && !want[svc] {
 			continue
 		}
-		sc := ServiceContainer{Service: svc, Number: number(ct), ID: ct.ID, State: ct.State, Name: ctName(ct), Health: healthOf(ct.Status)}
-		if m := exitRE.FindStringSubmatch(ct.Status); m != nil {
-			sc.ExitCode, _ = strconv.Atoi(m[1])
-		}
+		sc := ServiceContainer{Service: svc, Number: number(ct), ID: ct.ID, State: ct.State, Name: ctName(ct), Health: ct.Health,
+			ExitCode: max(ct.ExitCode, 0)}
 		for _, p := range ct.Ports {
-			if p.PublicPort == 0 {
-				continue
+			if strings.Contains(p, "->") { // published, not only exposed
+				sc.Ports = append(sc.Ports, p)
 			}
-			sc.Ports = append(sc.Ports, fmt.Sprintf("%s:%d->%d/%s", p.IP, p.PublicPort, p.PrivatePort, p.Type))
 		}
 		sort.Strings(sc.Ports)
 		out = append(out, sc)
@@ -94,37 +85,26 @@ func (s *Stack) Ps(ctx context.Context, opts ...PsOption) ([]ServiceContainer, e
 	return out, nil
 }
 
-var exitRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
-
-func healthOf(status string) string {
-	switch {
-	case strings.Contains(status, "(healthy)"):
-		return "healthy"
-	case strings.Contains(status, "(unhealthy)"):
-		return "unhealthy"
-	case strings.Contains(status, "(health: starting)"):
-		return "starting"
-	}
-	return ""
-}
-
-func ctName(ct container.Summary) string {
-	if len(ct.Names) > 0 {
-		return strings.TrimPrefix(ct.Names[0], "/")
+func ctName(ct lifecycle.Summary) string {
+	if ct.Name != "" {
+		return ct.Name
 	}
 	return ct.ID[:12]
 }
 
 // containers lists the project's containers by its label, as the CLI
 // finds them: those Up started and those docker compose started alike.
-func (s *Stack) containers(ctx context.Context, all, oneoff bool) ([]container.Summary, error) {
-	f := filters.NewArgs(filters.Arg("label", LabelProject+"="+s.p.Name))
+func (s *Stack) containers(ctx context.Context, all, oneoff bool) ([]lifecycle.Summary, error) {
+	opts := []lifecycle.ListOption{lifecycle.WithFilter("label", LabelProject+"="+s.p.Name)}
 	if !oneoff {
-		f.Add("label", LabelOneoff+"=False")
+		opts = append(opts, lifecycle.WithFilter("label", LabelOneoff+"=False"))
 	}
-	cts, err := s.api.ContainerList(ctx, container.ListOptions{All: all, Filters: f})
+	if all {
+		opts = append(opts, lifecycle.WithAll())
+	}
+	cts, err := s.c.Containers(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compose %s: list containers: %w", s.p.Name, err)
+		return nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
 	}
 	return cts, nil
 }

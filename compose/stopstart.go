@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // Stop stops the stack's containers (WithServices: those services'),
@@ -30,17 +29,17 @@ func (s *Stack) stop(ctx context.Context, set *cycleSettings) error {
 		return err
 	}
 	want := toSet(set.services)
-	byService := map[string][]container.Summary{}
+	byService := map[string][]lifecycle.Summary{}
 	for _, ct := range cts {
 		svc := ct.Labels[LabelService]
 		if s.knownService(svc) && (len(want) == 0 || want[svc]) {
 			byService[svc] = append(byService[svc], ct)
 		}
 	}
-	errs := s.inReverseOrder(byService, func(ct container.Summary) error {
+	errs := s.inReverseOrder(byService, func(ct lifecycle.Summary) error {
 		prog.event("Container", ctName(ct), "Stopping")
-		if err := s.api.ContainerStop(ctx, ct.ID, stopOptions(set.timeout)); err != nil && !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("stop %s: %w", ctName(ct), err)
+		if err := ct.Container().Stop(ctx, stopOptions(set.timeout)...); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+			return err
 		}
 		prog.event("Container", ctName(ct), "Stopped")
 		return nil
@@ -72,7 +71,7 @@ func (s *Stack) start(ctx context.Context, set *cycleSettings) error {
 	if err != nil {
 		return err
 	}
-	byService := map[string][]container.Summary{}
+	byService := map[string][]lifecycle.Summary{}
 	for _, ct := range cts {
 		svc := ct.Labels[LabelService]
 		if _, ok := p.Services[svc]; ok {

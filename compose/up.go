@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/docker/docker/api/types/container"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // Up creates what the project needs and starts its services, as docker
@@ -28,8 +28,15 @@ import (
 // service_completed_successfully may exit, with code 0. Up does not undo
 // what it did on failure: Down removes it all.
 //
-// Ports without a host IP are published on 127.0.0.1 only, unlike the
-// CLI (0.0.0.0); WithAllInterfaces restores the CLI's behaviour.
+// Ports without a host IP are published on the client's bind address
+// (127.0.0.1 for a local engine), unlike the CLI (0.0.0.0);
+// WithAllInterfaces restores the CLI's behaviour. A failure wraps
+// lifecycle's error classes and, for a container that exited or is
+// unhealthy, a *lifecycle.ExitError, and names the service.
+//
+// A changed container is recreated as the CLI does it: the old one is
+// stopped and renamed out of the way, the new one created under the name,
+// then the old one removed.
 func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Up", opts, UpOption.applyUp)
@@ -43,7 +50,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err := checkKeys(p); err != nil {
 		return err
 	}
-	if err := precheck(p, convertOptions{apiVersion: s.api.ClientVersion()}); err != nil {
+	if err := precheck(p, convertOptions{apiVersion: s.c.APIVersion()}); err != nil {
 		return err
 	}
 	if set.waitTimeout > 0 {
@@ -66,7 +73,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err != nil {
 		return err
 	}
-	byService := map[string][]container.Summary{}
+	byService := map[string][]lifecycle.Summary{}
 	for _, ct := range existing {
 		svc := ct.Labels[LabelService]
 		if !s.knownService(svc) {

@@ -320,3 +320,10 @@ func (c *Client) containerGateway(ctx context.Context, networkID, ip string) (st
 	}
 	return "", false, nil
 }
+
+// PublishAddress is the host address this client binds published ports to
+// when their spec names none (see WithPorts and WithHostOverride): 127.0.0.1
+// for a local engine, the address the client reaches a tcp:// engine by,
+// the remote loopback of an ssh:// engine. Run, Create and compose fill it
+// in themselves; it is for messages and for configuration written by hand.
+func (c *Client) PublishAddress(ctx context.Context) string { return c.bindAddress(ctx) }

@@ -3,9 +3,15 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -16,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Container is a handle on one container, as *exec.Cmd is on a process:
@@ -24,9 +31,14 @@ import (
 // value) is not a handle: its methods return an error wrapping ErrInvalid.
 type Container struct {
 	id    string
-	name  string
 	image string
 	c     *Client
+	// publishes tells that this handle created the container with port
+	// bindings, so a failed start may be the bind address (see bindErr).
+	publishes bool
+
+	mu   sync.Mutex // guards name (Rename)
+	name string
 }
 
 // ID returns the container's full id.
@@ -42,6 +54,8 @@ func (ct *Container) Name() string {
 	if ct == nil {
 		return ""
 	}
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
 	return ct.name
 }
 
@@ -62,17 +76,19 @@ func (ct *Container) valid(verb string) error {
 	return nil
 }
 
-// RunError is the error of a Run that created the container but failed
-// after that: it could not connect a network, start the container, or
-// attach to its streams, or the streams failed while it ran in the
-// foreground. Run removed the container before returning (a failed Run
-// leaves nothing behind); Removed says whether that removal succeeded.
+// RunError is the error of a Run (or Create) that created the container
+// but failed after that: it could not connect a network, start the
+// container, or attach to its streams, or the streams failed while it ran
+// in the foreground. Run removed the container before returning (a failed
+// Run leaves nothing behind); Removed says whether that removal succeeded.
 type RunError struct {
 	Image       string
 	ContainerID string
 	Started     bool  // the container had started
 	Removed     bool  // Run removed it again
 	Err         error // the cause
+
+	verb string // "create" for Create; "run" otherwise
 }
 
 func (e *RunError) Error() string {
@@ -84,7 +100,7 @@ func (e *RunError) Error() string {
 	if !e.Removed {
 		gone = "could not be removed"
 	}
-	return fmt.Sprintf("run %s: container %s was %s, then failed (it %s): %v", e.Image, short(e.ContainerID), what, gone, e.Err)
+	return fmt.Sprintf("%s %s: container %s was %s, then failed (it %s): %v", firstNonEmpty(e.verb, "run"), e.Image, short(e.ContainerID), what, gone, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -104,15 +120,45 @@ type State struct {
 
 // Summary is one line of a container listing (docker ps).
 type Summary struct {
-	ID      string
-	Name    string
-	Image   string
-	Command string
-	State   string // running, exited, ...
-	Status  string // "Up 3 seconds", "Exited (0) 2 minutes ago"
-	Labels  map[string]string
-	Ports   []string // "127.0.0.1:8080->80/tcp"
-	Created time.Time
+	ID       string
+	Name     string
+	Image    string
+	Command  string
+	State    string // created, running, restarting, paused, exited, dead, ...
+	Status   string // "Up 3 seconds", "Exited (0) 2 minutes ago"
+	Health   string // "", starting, healthy, unhealthy (read from Status)
+	ExitCode int    // of an exited container (read from Status); -1 otherwise
+	Labels   map[string]string
+	Ports    []string // published "127.0.0.1:8080->80/tcp", exposed "80/tcp"
+	Created  time.Time
+
+	c *Client // of the listing, for Container
+}
+
+// Container returns a handle on the listed container, without asking the
+// engine again. A Summary not made by Client.Containers gives a handle
+// whose methods fail with ErrInvalid.
+func (s Summary) Container() *Container {
+	return &Container{id: s.ID, name: s.Name, image: s.Image, c: s.c}
+}
+
+var exitStatusRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+
+// statusDetails reads the health and exit code docker ps shows in a status.
+func statusDetails(status string) (health string, code int) {
+	code = -1
+	if m := exitStatusRE.FindStringSubmatch(status); m != nil {
+		code, _ = strconv.Atoi(m[1])
+	}
+	switch {
+	case strings.Contains(status, "(healthy)"):
+		health = "healthy"
+	case strings.Contains(status, "(unhealthy)"):
+		health = "unhealthy"
+	case strings.Contains(status, "(health: starting)"):
+		health = "starting"
+	}
+	return health, code
 }
 
 // Run creates and starts a container from image (docker run), pulling the
@@ -136,64 +182,26 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	if err != nil {
 		return nil, err
 	}
-	named, err := parseRef(image)
+	ctr, fail, err := c.create(ctx, "run", image, s)
 	if err != nil {
 		return nil, err
-	}
-	cfg, hc, nc, extraNets, err := c.containerConfig(ctx, image, s)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.ensureImage(ctx, image, named, s); err != nil {
-		return nil, err
-	}
-	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
-		return nil, err
-	}
-	c.warnRemoteBinds(ctx, hc.Mounts)
-	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, nil, s.name)
-	if err != nil {
-		return nil, c.bindMountErr(ctx, c.opErr(err, "run %s: create container", image), hc.Mounts)
-	}
-	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c}
-	started := false
-	// fail removes the container and says so: a failed Run leaves nothing behind.
-	fail := func(err error) (*Container, error) {
-		// Undo on a context of its own: ctx may be what failed.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		rerr := c.api.ContainerRemove(cctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		removed := rerr == nil || cerrdefs.IsNotFound(rerr)
-		if !removed {
-			c.logger.Warn("run: could not remove the container of a failed run", "id", short(resp.ID), "error", rerr)
-		}
-		return nil, &RunError{Image: image, ContainerID: resp.ID, Started: started, Removed: removed, Err: err}
-	}
-	if ctr.name == "" {
-		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil {
-			ctr.name = strings.TrimPrefix(ins.Name, "/")
-		}
-	}
-	for _, n := range extraNets {
-		if err := c.api.NetworkConnect(ctx, n.name, resp.ID, &network.EndpointSettings{Aliases: n.aliases}); err != nil {
-			return fail(c.opErr(err, "connect network %s", n.name))
-		}
 	}
 	foreground := s.io.stdin != nil || s.io.stdout != nil || s.io.stderr != nil
 	if !foreground {
-		if err := c.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-			return fail(c.bindErr(ctx, c.opErr(err, "start container"), len(hc.PortBindings) > 0))
+		if err := c.api.ContainerStart(ctx, ctr.id, container.StartOptions{}); err != nil {
+			return fail(c.bindErr(ctx, c.opErr(err, "start container"), ctr.publishes), false)
 		}
-		c.logger.Debug("container started", "id", short(resp.ID), "name", ctr.name, "image", image)
+		c.logger.Debug("container started", "id", short(ctr.id), "name", ctr.name, "image", image)
 		return ctr, nil
 	}
+	started := false
 	code, err := ctr.attachAndStart(ctx, &s.io, s.autoRemove, &started)
 	if err != nil {
-		return fail(c.bindErr(ctx, err, !started && len(hc.PortBindings) > 0))
+		return fail(c.bindErr(ctx, err, !started && ctr.publishes), started)
 	}
 	if code != 0 {
 		e := &ExitError{Container: ctr.String(), Status: "exited", ExitCode: code}
-		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil && ins.ContainerJSONBase != nil && ins.State != nil {
+		if ins, err := c.api.ContainerInspect(ctx, ctr.id); err == nil && ins.ContainerJSONBase != nil && ins.State != nil {
 			e = ctr.exitErr(ctx, ins)
 		} else if s.autoRemove {
 			e.Status = "removed"
@@ -203,13 +211,106 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 	return ctr, nil
 }
 
+// Create creates a container from image without starting it (docker
+// create), pulling the image first if it is missing (see WithPull); Start
+// starts it. It takes Run's options, except the streams of a foreground
+// run (WithStdin, WithStdout, WithStderr: use Run for those). Every
+// network it names (WithNetwork, or the endpoints a WithContainerConfig
+// function adds) is connected, with its aliases, before Create returns.
+//
+// If anything fails after the container was created (a network connect),
+// Create removes it and returns a *RunError: a failed Create leaves
+// nothing behind.
+func (c *Client) Create(ctx context.Context, image string, opts ...RunOption) (*Container, error) {
+	if c == nil || c.api == nil {
+		return nil, invalidf("create %s: not a client: get one from New", image)
+	}
+	s, err := applyOpts("Create", opts, RunOption.applyRun)
+	if err != nil {
+		return nil, err
+	}
+	if s.io.stdin != nil || s.io.stdout != nil || s.io.stderr != nil {
+		return nil, invalidf("create %s: WithStdin, WithStdout and WithStderr run a container in the foreground: use Run, or Create then Start and Logs", image)
+	}
+	ct, _, err := c.create(ctx, "create", image, s)
+	return ct, err
+}
+
+// failFunc removes the container of a failed Run or Create and returns
+// the *RunError that says so.
+type failFunc func(err error, started bool) (*Container, error)
+
+// create is the part of Run and Create up to the start: check the
+// options, ensure the image and the volumes, create the container and
+// connect its extra networks.
+func (c *Client) create(ctx context.Context, verb, image string, s *runSettings) (*Container, failFunc, error) {
+	named, err := parseRef(image)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, hc, nc, extraNets, err := c.containerConfig(ctx, image, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.ensureImage(ctx, image, named, s); err != nil {
+		return nil, nil, err
+	}
+	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
+		return nil, nil, err
+	}
+	c.warnRemoteBinds(ctx, hc.Mounts)
+	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, createPlatform(s.image.platform), s.name)
+	if err != nil {
+		return nil, nil, c.bindMountErr(ctx, c.opErr(err, "%s %s: create container", verb, image), hc.Mounts)
+	}
+	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c, publishes: len(hc.PortBindings) > 0}
+	// fail removes the container and says so: a failed Run leaves nothing behind.
+	fail := func(err error, started bool) (*Container, error) {
+		// Undo on a context of its own: ctx may be what failed.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		rerr := c.api.ContainerRemove(cctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		removed := rerr == nil || cerrdefs.IsNotFound(rerr)
+		if !removed {
+			c.logger.Warn(verb+": could not remove the container of a failed "+verb, "id", short(resp.ID), "error", rerr)
+		}
+		return nil, &RunError{Image: image, ContainerID: resp.ID, Started: started, Removed: removed, Err: err, verb: verb}
+	}
+	if ctr.name == "" {
+		if ins, err := c.api.ContainerInspect(ctx, resp.ID); err == nil {
+			ctr.name = strings.TrimPrefix(ins.Name, "/")
+		}
+	}
+	for _, n := range extraNets {
+		if err := c.api.NetworkConnect(ctx, n.name, resp.ID, n.endpoint()); err != nil {
+			_, err := fail(c.opErr(err, "connect network %s", n.name), false)
+			return nil, nil, err
+		}
+	}
+	return ctr, fail, nil
+}
+
+// createPlatform is the platform of WithPlatform ("os/arch[/variant]") for
+// the engine's create, which then runs the image's variant for it (as
+// docker run --platform); nil without one.
+func createPlatform(p string) *ocispec.Platform {
+	if p == "" {
+		return nil
+	}
+	parts := strings.SplitN(p, "/", 3)
+	pl := &ocispec.Platform{OS: parts[0]}
+	if len(parts) > 1 {
+		pl.Architecture = parts[1]
+	}
+	if len(parts) > 2 {
+		pl.Variant = parts[2]
+	}
+	return pl
+}
+
 // containerConfig turns settings into the engine's create request.
 func (c *Client) containerConfig(ctx context.Context, image string, s *runSettings) (*container.Config, *container.HostConfig, *network.NetworkingConfig, []netAttach, error) {
-	hostIP := c.bindAddress(ctx)
-	if s.allInterfaces {
-		hostIP = ""
-	}
-	exposed, bindings, err := portSet(s.ports, hostIP)
+	exposed, bindings, err := portSet(s.ports, "")
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -223,7 +324,7 @@ func (c *Client) containerConfig(ctx context.Context, image string, s *runSettin
 	}
 	cfg := &container.Config{
 		Image: image, Env: s.proc.env, User: s.proc.user, WorkingDir: s.proc.workdir, Hostname: s.hostname,
-		Labels: c.sessionLabels(s.labels), ExposedPorts: exposed, Tty: s.io.tty,
+		Labels: maps.Clone(s.labels), ExposedPorts: exposed, Tty: s.io.tty,
 		OpenStdin: s.io.stdin != nil, StdinOnce: s.io.stdin != nil, AttachStdin: s.io.stdin != nil,
 		AttachStdout: s.io.stdout != nil, AttachStderr: s.io.stderr != nil,
 	}
@@ -251,24 +352,67 @@ func (c *Client) containerConfig(ctx context.Context, image string, s *runSettin
 		}
 		hc.RestartPolicy = rp
 	}
-	var nc *network.NetworkingConfig
-	var extra []netAttach
+	nc := &network.NetworkingConfig{}
+	var order []string // the networks in the order they were named
 	if len(s.networks) > 0 {
-		first := s.networks[0]
-		hc.NetworkMode = container.NetworkMode(first.name)
-		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			first.name: {Aliases: first.aliases},
-		}}
-		// API 1.41 takes one network at create; the rest connect before start.
-		extra = s.networks[1:]
+		hc.NetworkMode = container.NetworkMode(s.networks[0].name)
+		nc.EndpointsConfig = map[string]*network.EndpointSettings{}
+		for _, n := range s.networks {
+			nc.EndpointsConfig[n.name] = n.endpoint()
+			order = append(order, n.name)
+		}
 	}
 	for _, h := range s.hooks {
-		if nc == nil {
-			nc = &network.NetworkingConfig{}
-		}
 		h(cfg, hc, nc)
 	}
+	// What the hooks did, lifecycle completes: the ownership labels are
+	// ours to write (a hook may add labels but not drop or change these),
+	// and a port binding without a host address gets the client's.
+	cfg.Labels = c.sessionLabels(cfg.Labels)
+	if !s.allInterfaces {
+		ip := c.bindAddress(ctx)
+		for p, bs := range hc.PortBindings {
+			for i := range bs {
+				if bs[i].HostIP == "" {
+					bs[i].HostIP = ip
+				}
+			}
+			hc.PortBindings[p] = bs
+		}
+	}
+	extra := splitNetworks(hc, nc, order, c.api.ClientVersion())
+	if len(nc.EndpointsConfig) == 0 {
+		nc = nil
+	}
 	return cfg, hc, nc, extra, nil
+}
+
+// splitNetworks takes out of nc the endpoints an engine speaking API
+// version v cannot take at create (before 1.44: any but the network of
+// hc.NetworkMode), to be connected before the start: those named in
+// order first, in that order, then the others by name.
+func splitNetworks(hc *container.HostConfig, nc *network.NetworkingConfig, order []string, v string) []netAttach {
+	if len(nc.EndpointsConfig) <= 1 || versions.GreaterThanOrEqualTo(v, "1.44") {
+		return nil
+	}
+	primary := string(hc.NetworkMode)
+	var rest []string
+	for name := range nc.EndpointsConfig {
+		if name != primary && !slices.Contains(order, name) {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	var extra []netAttach
+	for _, name := range append(slices.Clone(order), rest...) {
+		ep, ok := nc.EndpointsConfig[name]
+		if !ok || name == primary {
+			continue
+		}
+		extra = append(extra, netAttach{name: name, ep: ep})
+		delete(nc.EndpointsConfig, name)
+	}
+	return extra
 }
 
 // ensureImage applies the pull policy.
@@ -322,6 +466,7 @@ func (c *Client) Container(ctx context.Context, nameOrID string) (*Container, er
 
 // Containers lists containers as docker ps does: running ones, or all with
 // WithAll, narrowed by WithFilter("label", "k=v"), ("name", n), ("status", s), ...
+// Summary.Container turns a line into a handle.
 func (c *Client) Containers(ctx context.Context, opts ...ListOption) ([]Summary, error) {
 	s, err := applyOpts("Containers", opts, ListOption.applyList)
 	if err != nil {
@@ -334,7 +479,8 @@ func (c *Client) Containers(ctx context.Context, opts ...ListOption) ([]Summary,
 	out := make([]Summary, 0, len(list))
 	for _, l := range list {
 		sm := Summary{ID: l.ID, Image: l.Image, Command: l.Command, State: l.State, Status: l.Status,
-			Labels: l.Labels, Created: time.Unix(l.Created, 0)}
+			Labels: l.Labels, Created: time.Unix(l.Created, 0), c: c}
+		sm.Health, sm.ExitCode = statusDetails(l.Status)
 		if len(l.Names) > 0 {
 			sm.Name = strings.TrimPrefix(l.Names[0], "/")
 		}
@@ -355,8 +501,8 @@ func (ct *Container) String() string {
 	if ct == nil {
 		return "<nil>"
 	}
-	if ct.name != "" {
-		return ct.name
+	if n := ct.Name(); n != "" {
+		return n
 	}
 	return short(ct.id)
 }
@@ -402,7 +548,7 @@ func (ct *Container) Start(ctx context.Context) error {
 		return err
 	}
 	if err := ct.c.api.ContainerStart(ctx, ct.id, container.StartOptions{}); err != nil {
-		return ct.c.opErr(err, "start container %s", ct)
+		return ct.c.bindErr(ctx, ct.c.opErr(err, "start container %s", ct), ct.publishes)
 	}
 	return nil
 }
@@ -461,6 +607,24 @@ func (ct *Container) stopWith(ctx context.Context, s *stopSettings) error {
 	if err := ct.c.api.ContainerStop(ctx, ct.id, container.StopOptions{Timeout: &zero}); err != nil {
 		return ct.c.opErr(err, "stop container %s", ct)
 	}
+	return nil
+}
+
+// Rename renames the container (docker rename); Name and String return
+// the new name afterwards.
+func (ct *Container) Rename(ctx context.Context, name string) error {
+	if err := ct.valid("rename"); err != nil {
+		return err
+	}
+	if !validName(name) {
+		return invalidf("rename container %s: invalid name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", ct, name)
+	}
+	if err := ct.c.api.ContainerRename(ctx, ct.id, name); err != nil {
+		return ct.c.lookupErr(err, "rename container %s to %s", ct, name)
+	}
+	ct.mu.Lock()
+	ct.name = name
+	ct.mu.Unlock()
 	return nil
 }
 

@@ -38,8 +38,10 @@
 // godoc lists each verb's options under it and an option given to a verb it
 // does not serve does not compile. WithContainerConfig hands the raw
 // container.Config, HostConfig and NetworkingConfig to a func, for what the
-// options do not cover. Ports published without a host address bind to
-// 127.0.0.1 only (see WithPorts) on a local engine.
+// options do not cover; lifecycle still sets its ownership labels and the
+// host address of port bindings after that func. Ports published without a
+// host address (by WithPorts or a raw HostConfig) bind to the client's bind
+// address: 127.0.0.1 for a local engine (see WithPorts, and below).
 //
 // # Engines on other machines
 //
@@ -76,6 +78,11 @@
 // a handle: its methods return an error wrapping ErrInvalid, and its
 // conditions fail at once with one, instead of crashing.
 //
+// Client.Create creates a container without starting it (docker create), with
+// Run's options; Container.Start starts it, Rename renames it. Client.Containers
+// lists containers (labels, state, health, exit code, ports) and
+// Summary.Container turns a line of it into a handle.
+//
 // Run is detached by default and returns once the container has started.
 // With WithStdin, WithStdout or WithStderr it runs in the foreground, as
 // docker run does and as exec.Cmd.Run: it returns when the container exits,
@@ -86,13 +93,16 @@
 //
 // # Conditions
 //
-// Container.Healthy, Exited, LogLine, Listening, PortReady and ExecSucceeds
-// return waitfor.Condition values, to be waited on with waitfor.Wait alone or
+// Container.Healthy, Exited, Started, Ready, LogLine, Listening, PortReady and
+// ExecSucceeds return waitfor.Condition values, to be waited on with waitfor.Wait alone or
 // with other conditions:
 //
 //	err := waitfor.Wait(ctx, ctr.Healthy(), ctr.PortReady("5432"))
 //
-// Healthy and Exited follow the engine's event stream, and LogLine the
+// Started, Ready, Healthy with WithFailUnhealthy and Exited(0) are docker
+// compose's service_started, up --wait, service_healthy and
+// service_completed_successfully; the compose package waits with them.
+// Healthy, Exited, Started and Ready follow the engine's event stream, and LogLine the
 // container's log stream, instead of polling (they implement waitfor.Watcher),
 // so they notice a change as the engine records it. Listening reads the
 // socket tables of the container's network namespace; PortReady also

@@ -16,22 +16,29 @@ import (
 const exitLogLines = 10
 
 // ExitError is the Permanent error of a wait on a container that stopped
-// for good before the condition held. errors.As finds it in the error that
-// waitfor.Wait returns.
+// for good before the condition held, or that a wait with
+// WithFailUnhealthy found unhealthy (Status "unhealthy", ExitCode -1: it
+// still runs). errors.As finds it in the error that waitfor.Wait returns.
 type ExitError struct {
 	Container string   // name, or short id
-	Status    string   // "exited", "dead", or "removed" when it is gone
+	Status    string   // "exited", "dead", "unhealthy", or "removed" when it is gone
 	ExitCode  int      // -1 when unknown (a container removed before we saw it exit)
 	OOMKilled bool     // killed by the kernel for exceeding its memory limit
 	Logs      []string // its last log lines (stdout and stderr), oldest first, secrets hidden
 
-	want string // what the condition wanted, for Exited
+	want   string // what the condition wanted, for Exited
+	detail string // the health of an unhealthy container
 }
 
 func (e *ExitError) Error() string {
 	var b strings.Builder
 	b.WriteString("container " + e.Container)
 	switch {
+	case e.Status == "unhealthy":
+		b.WriteString(" is unhealthy")
+		if e.detail != "" {
+			b.WriteString(" (" + e.detail + ")")
+		}
 	case e.OOMKilled:
 		fmt.Fprintf(&b, " was OOM-killed (out of memory; exit code %d)", e.ExitCode)
 	case e.Status == "removed" && e.ExitCode < 0:

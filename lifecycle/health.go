@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -16,16 +15,27 @@ import (
 // As a Watcher it follows the engine's event stream (health_status events)
 // instead of polling, so it returns within milliseconds of the engine
 // recording the change; it returns at once if the container already is
-// healthy. It fails at once (waitfor.Permanent) if the container has no
-// healthcheck, or exits, is OOM-killed or is removed while waiting.
-func (ct *Container) Healthy() waitfor.Condition {
+// healthy. A restarting container is waited for. It fails at once
+// (waitfor.Permanent) if the container has no healthcheck, or exits, is
+// OOM-killed or is removed while waiting; with WithFailUnhealthy also when
+// the healthcheck reports unhealthy (as docker compose's service_healthy
+// does), with an *ExitError whose Status is "unhealthy". Without it, an
+// unhealthy container is waited for: a later check may pass.
+func (ct *Container) Healthy(opts ...HealthyOption) waitfor.Condition {
 	if err := ct.valid("healthy"); err != nil {
 		return invalidCond{err}
 	}
-	return healthyCond{ct}
+	s, err := applyOpts("Healthy", opts, HealthyOption.applyHealthy)
+	if err != nil {
+		return invalidCond{err}
+	}
+	return healthyCond{ct, *s}
 }
 
-type healthyCond struct{ ct *Container }
+type healthyCond struct {
+	ct *Container
+	s  condSettings
+}
 
 func (h healthyCond) String() string { return h.ct.condName("healthy") }
 
@@ -43,15 +53,14 @@ func (h healthyCond) decide(ctx context.Context, ins container.InspectResponse) 
 	if !hasHealthcheck(ins) {
 		return true, waitfor.Permanent(fmt.Errorf("container %s has no healthcheck (give the image a HEALTHCHECK, or set Config.Healthcheck with WithContainerConfig)", h.ct))
 	}
-	hs := ins.State.Health
-	switch {
-	case hs != nil && hs.Status == container.Healthy:
-		return true, nil
-	case !ins.State.Running:
+	if hs := ins.State.Health; !ins.State.Running && (hs == nil || hs.Status != container.Healthy) {
 		return false, fmt.Errorf("container %s is %s", h.ct, ins.State.Status)
-	case hs == nil:
-		return false, fmt.Errorf("container %s has no health status yet", h.ct)
 	}
+	return healthVerdict(ctx, h.ct, ins, h.s.failUnhealthy)
+}
+
+// healthDetail says what the health status is and what the last check said.
+func healthDetail(hs *container.Health) string {
 	msg := fmt.Sprintf("health status %s", hs.Status)
 	if hs.FailingStreak > 0 {
 		msg += fmt.Sprintf(", %d failed checks in a row", hs.FailingStreak)
@@ -67,7 +76,7 @@ func (h healthyCond) decide(ctx context.Context, ins container.InspectResponse) 
 			msg += ": " + out
 		}
 	}
-	return false, errors.New(msg)
+	return msg
 }
 
 // hasHealthcheck reports whether the container (or its image, whose config

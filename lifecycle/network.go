@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"maps"
 
 	"github.com/docker/docker/api/types/network"
 )
@@ -23,14 +24,30 @@ func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Network
 	if !validName(name) {
 		return nil, invalidf("invalid network name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
-	labels := c.sessionLabels(s.labels)
-	resp, err := c.api.NetworkCreate(ctx, name, network.CreateOptions{
-		Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: labels,
-	})
+	req := network.CreateOptions{Driver: s.driver, Options: s.driverOpts, Internal: s.internal, Labels: maps.Clone(s.labels)}
+	for _, h := range s.netHooks {
+		h(&req)
+	}
+	labels := c.sessionLabels(req.Labels) // ours to write, whatever a hook did
+	req.Labels = labels
+	resp, err := c.api.NetworkCreate(ctx, name, req)
 	if err != nil {
 		return nil, c.opErr(err, "create network %s", name)
 	}
-	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(s.driver, "bridge"), Labels: labels}, nil
+	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(req.Driver, "bridge"), Labels: labels}, nil
+}
+
+// Network returns the network named nameOrID (docker network inspect); a
+// missing one is an ErrNotFound error.
+func (c *Client) Network(ctx context.Context, nameOrID string) (*Network, error) {
+	if nameOrID == "" {
+		return nil, invalidf("invalid network %q: want a network name or id", nameOrID)
+	}
+	n, err := c.api.NetworkInspect(ctx, nameOrID, network.InspectOptions{})
+	if err != nil {
+		return nil, c.lookupErr(err, "network %s", nameOrID)
+	}
+	return &Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels}, nil
 }
 
 // Networks lists networks, narrowed by WithFilter ("label", "name", "driver").

@@ -72,6 +72,18 @@ type ReadFileOption interface{ applyReadFile(*readFileSettings) error }
 // CopyFromOption configures Container.CopyFrom.
 type CopyFromOption interface{ applyCopyFrom(*copyFromSettings) error }
 
+// HealthyOption configures the Container.Healthy condition.
+type HealthyOption interface{ applyHealthy(*condSettings) error }
+
+// ReadyOption configures the Container.Ready condition.
+type ReadyOption interface{ applyReady(*condSettings) error }
+
+// UnhealthyOption is WithFailUnhealthy: it serves Healthy and Ready.
+type UnhealthyOption interface {
+	HealthyOption
+	ReadyOption
+}
+
 // ProcessOption configures the process of a container (Run) or of a
 // command in it (Exec): WithEnv, WithUser, WithWorkdir, WithTTY,
 // WithStdin, WithStdout.
@@ -238,15 +250,32 @@ type createSettings struct {
 	driver     string
 	driverOpts map[string]string
 	internal   bool
+	netHooks   []func(*network.CreateOptions)
+}
+
+// condSettings serves the conditions Healthy and Ready.
+type condSettings struct {
+	failUnhealthy bool // WithFailUnhealthy
+	exitZero      bool // WithExitZero
 }
 
 type readFileSettings struct{ maxSize int64 }
 
 type copyFromSettings struct{ keepSpecial bool }
 
+// netAttach is a network to connect: by WithNetwork (name and aliases) or
+// the endpoint a WithContainerConfig function put in the networking config.
 type netAttach struct {
 	name    string
 	aliases []string
+	ep      *network.EndpointSettings
+}
+
+func (n netAttach) endpoint() *network.EndpointSettings {
+	if n.ep != nil {
+		return n.ep
+	}
+	return &network.EndpointSettings{Aliases: n.aliases}
 }
 
 // option is the one concrete type behind every option type: a name (all
@@ -271,6 +300,8 @@ type option struct {
 	network      func(*createSettings) error
 	readFile     func(*readFileSettings) error
 	copyFrom     func(*copyFromSettings) error
+	healthy      func(*condSettings) error
+	ready        func(*condSettings) error
 }
 
 // set calls f, or fails if the option does not serve verb: reachable only
@@ -317,6 +348,11 @@ func (o *option) applyReadFile(s *readFileSettings) error {
 func (o *option) applyCopyFrom(s *copyFromSettings) error {
 	return set(o, "CopyFrom", o.copyFrom, s)
 }
+
+func (o *option) applyHealthy(s *condSettings) error {
+	return set(o, "Healthy", o.healthy, s)
+}
+func (o *option) applyReady(s *condSettings) error { return set(o, "Ready", o.ready, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an ErrInvalid error.
@@ -501,12 +537,15 @@ func WithStderr(w io.Writer) StderrOption {
 
 // WithPorts publishes container ports: "8080:80", "80" (a random host
 // port), "127.0.0.1:8080:80", "5353:53/udp", "8000-8001:80-81". A spec with
-// no host address binds to 127.0.0.1 only, so a development database is
-// not opened to the whole network by accident; see WithAllInterfaces.
+// no host address binds to the client's bind address (127.0.0.1 for a local
+// engine), so a development database is not opened to the whole network by
+// accident; see WithAllInterfaces. The same rule applies to every port
+// binding without a host address, also those a WithContainerConfig
+// function sets.
 func WithPorts(specs ...string) RunOption {
 	return runOpt("WithPorts", func(s *runSettings) error {
 		for _, p := range specs {
-			if _, err := parsePorts(p, "127.0.0.1"); err != nil {
+			if _, err := parsePorts(p, ""); err != nil {
 				return err
 			}
 		}
@@ -515,8 +554,9 @@ func WithPorts(specs ...string) RunOption {
 	})
 }
 
-// WithAllInterfaces publishes ports whose spec has no host address on all
-// interfaces (0.0.0.0), as the docker CLI does, instead of 127.0.0.1.
+// WithAllInterfaces publishes ports whose spec (or binding) has no host
+// address on all interfaces (0.0.0.0), as the docker CLI does, instead of
+// the client's bind address.
 func WithAllInterfaces() RunOption {
 	return runOpt("WithAllInterfaces", func(s *runSettings) error { s.allInterfaces = true; return nil })
 }
@@ -554,7 +594,13 @@ func WithHostname(h string) RunOption {
 }
 
 // WithContainerConfig hands the raw engine configuration to f just before
-// the container is created: the escape hatch for what this package does not wrap.
+// the container is created: the escape hatch for what this package does not
+// wrap. f may add endpoints to the networking config: those the engine
+// cannot take at create (API < 1.44: all but the one of
+// HostConfig.NetworkMode) are connected before the start. After f, the
+// ownership labels are set again over whatever f left in Config.Labels,
+// and port bindings without a host address get the client's bind address
+// (see WithPorts).
 func WithContainerConfig(f func(*container.Config, *container.HostConfig, *network.NetworkingConfig)) RunOption {
 	return runOpt("WithContainerConfig", func(s *runSettings) error { s.hooks = append(s.hooks, f); return nil })
 }
@@ -578,7 +624,10 @@ func imageOpt(name string, f func(*imageSettings) error) *option {
 		build: func(s *buildSettings) error { return f(&s.image) }}
 }
 
-// WithPlatform selects the image platform, e.g. "linux/arm64".
+// WithPlatform selects the image platform, e.g. "linux/arm64": what Pull
+// and Build fetch or make, and for Run and Create also the platform the
+// engine creates the container for (docker run --platform): an image of
+// another platform fails the create with ErrNotFound.
 func WithPlatform(p string) PlatformOption {
 	o := imageOpt("WithPlatform", func(s *imageSettings) error {
 		if strings.Count(p, "/") < 1 {
@@ -756,6 +805,36 @@ func WithDriverOpts(o map[string]string) DriverOption {
 // WithInternal makes a network with no route to the outside.
 func WithInternal() NetworkOption {
 	return &option{name: "WithInternal", network: func(s *createSettings) error { s.internal = true; return nil }}
+}
+
+// WithFailUnhealthy makes the Healthy and Ready conditions fail at once
+// (a Permanent *ExitError with Status "unhealthy") when the container's
+// healthcheck reports unhealthy, as docker compose does for service_healthy
+// and up --wait, instead of waiting for a later check to pass.
+func WithFailUnhealthy() UnhealthyOption {
+	f := func(s *condSettings) error { s.failUnhealthy = true; return nil }
+	return &option{name: "WithFailUnhealthy", healthy: f, ready: f}
+}
+
+// WithExitZero makes the Ready condition hold for a container that exited
+// with code 0: a one-shot job that did its work (docker compose up --wait
+// accepts that of a service others wait on to complete).
+func WithExitZero() ReadyOption {
+	return &option{name: "WithExitZero", ready: func(s *condSettings) error { s.exitZero = true; return nil }}
+}
+
+// WithNetworkConfig hands the raw create request of a network to f just
+// before CreateNetwork sends it (IPAM, IPv6, attachable, ...): the escape
+// hatch for what this package does not wrap. The ownership labels are set
+// again over whatever f left in Labels.
+func WithNetworkConfig(f func(*network.CreateOptions)) NetworkOption {
+	return &option{name: "WithNetworkConfig", network: func(s *createSettings) error {
+		if f == nil {
+			return invalidf("invalid WithNetworkConfig: the function is nil")
+		}
+		s.netHooks = append(s.netHooks, f)
+		return nil
+	}}
 }
 
 func validStatus(s string) bool {

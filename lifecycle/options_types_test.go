@@ -37,6 +37,9 @@ func TestOptionMisuseDoesNotCompile(t *testing.T) {
 		`_, _ = ct.ReadFile(ctx, "/x", lifecycle.WithMaxSize(1))`,
 		`_ = ct.CopyFrom(ctx, "/x", "y", lifecycle.WithSpecialFiles())`,
 		`var opts []lifecycle.RunOption; opts = append(opts, lifecycle.WithEnv("A=1"), lifecycle.WithCmd("x")); _, _ = c.Run(ctx, "x", opts...)`,
+		`_, _ = c.Create(ctx, "x", lifecycle.WithCmd("x"), lifecycle.WithNetwork("n", "a"), lifecycle.WithPorts("80"), lifecycle.WithAllInterfaces())`,
+		`_, _ = c.CreateNetwork(ctx, "n", lifecycle.WithNetworkConfig(nil))`,
+		`_, _ = ct.Healthy(lifecycle.WithFailUnhealthy()), ct.Ready(lifecycle.WithFailUnhealthy(), lifecycle.WithExitZero())`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -45,24 +48,26 @@ func TestOptionMisuseDoesNotCompile(t *testing.T) {
 	// Each of these compiled, and failed at run time, when one Option
 	// type served every verb.
 	bad := map[string]string{
-		`_ = c.Pull(ctx, "x", lifecycle.WithCmd("x"))`:                "PullOption",
-		`_, _ = c.Run(ctx, "x", lifecycle.WithFollow())`:              "RunOption",
-		`_, _ = ct.Exec(ctx, nil, lifecycle.WithPorts("80"))`:         "ExecOption",
-		`_ = ct.Stop(ctx, lifecycle.WithForce())`:                     "StopOption",
-		`_ = ct.Remove(ctx, lifecycle.WithFollow())`:                  "RemoveOption",
-		`_, _ = c.Build(ctx, ".", lifecycle.WithAuth("u", "p"))`:      "BuildOption",
-		`_ = c.Push(ctx, "x", lifecycle.WithPlatform("linux/amd64"))`: "PushOption",
-		`_, _ = c.Volumes(ctx, lifecycle.WithAll())`:                  "FilterOption",
-		`_, _ = ct.ReadFile(ctx, "/x", lifecycle.WithFollow())`:       "ReadFileOption",
-		`_ = ct.Logs(ctx, w, lifecycle.WithStdout(w))`:                "LogsOption",
-		`_, _ = c.CreateVolume(ctx, "v", lifecycle.WithInternal())`:   "VolumeOption",
-		`_ = c.RemoveImage(ctx, "x", lifecycle.WithRemoveVolumes())`:  "RemoveImageOption",
-		`_ = c.RemoveVolume(ctx, "x", lifecycle.WithRemoveVolumes())`: "RemoveVolumeOption",
-		`_ = ct.Kill(ctx, lifecycle.WithGracePeriod(time.Second))`:    "KillOption",
-		`_ = ct.Stop(ctx, lifecycle.WithAll())`:                       "StopOption",
-		`_ = ct.CopyFrom(ctx, "/x", "y", lifecycle.WithMaxSize(1))`:   "CopyFromOption",
-		`_, _ = ct.Exec(ctx, nil, lifecycle.WithLabels(nil))`:         "ExecOption",
-		`_ = c.Pull(ctx, "x", lifecycle.WithTags("x"))`:               "PullOption",
+		`_ = c.Pull(ctx, "x", lifecycle.WithCmd("x"))`:                      "PullOption",
+		`_, _ = c.Run(ctx, "x", lifecycle.WithFollow())`:                    "RunOption",
+		`_, _ = ct.Exec(ctx, nil, lifecycle.WithPorts("80"))`:               "ExecOption",
+		`_ = ct.Stop(ctx, lifecycle.WithForce())`:                           "StopOption",
+		`_ = ct.Remove(ctx, lifecycle.WithFollow())`:                        "RemoveOption",
+		`_, _ = c.Build(ctx, ".", lifecycle.WithAuth("u", "p"))`:            "BuildOption",
+		`_ = c.Push(ctx, "x", lifecycle.WithPlatform("linux/amd64"))`:       "PushOption",
+		`_, _ = c.Volumes(ctx, lifecycle.WithAll())`:                        "FilterOption",
+		`_, _ = ct.ReadFile(ctx, "/x", lifecycle.WithFollow())`:             "ReadFileOption",
+		`_ = ct.Logs(ctx, w, lifecycle.WithStdout(w))`:                      "LogsOption",
+		`_, _ = c.CreateVolume(ctx, "v", lifecycle.WithInternal())`:         "VolumeOption",
+		`_ = c.RemoveImage(ctx, "x", lifecycle.WithRemoveVolumes())`:        "RemoveImageOption",
+		`_ = c.RemoveVolume(ctx, "x", lifecycle.WithRemoveVolumes())`:       "RemoveVolumeOption",
+		`_ = ct.Healthy(lifecycle.WithExitZero())`:                          "HealthyOption",
+		`_, _ = c.CreateVolume(ctx, "v", lifecycle.WithNetworkConfig(nil))`: "VolumeOption",
+		`_ = ct.Kill(ctx, lifecycle.WithGracePeriod(time.Second))`:          "KillOption",
+		`_ = ct.Stop(ctx, lifecycle.WithAll())`:                             "StopOption",
+		`_ = ct.CopyFrom(ctx, "/x", "y", lifecycle.WithMaxSize(1))`:         "CopyFromOption",
+		`_, _ = ct.Exec(ctx, nil, lifecycle.WithLabels(nil))`:               "ExecOption",
+		`_ = c.Pull(ctx, "x", lifecycle.WithTags("x"))`:                     "PullOption",
 	}
 	for body, want := range bad {
 		err := snip.Check(body)

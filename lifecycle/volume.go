@@ -31,6 +31,19 @@ func (c *Client) CreateVolume(ctx context.Context, name string, opts ...VolumeOp
 	return &Volume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels}, nil
 }
 
+// Volume returns the named volume (docker volume inspect); a missing one
+// is an ErrNotFound error.
+func (c *Client) Volume(ctx context.Context, name string) (*Volume, error) {
+	if name == "" {
+		return nil, invalidf("invalid volume name %q: want a volume name", name)
+	}
+	v, err := c.api.VolumeInspect(ctx, name)
+	if err != nil {
+		return nil, c.lookupErr(err, "volume %s", name)
+	}
+	return &Volume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels}, nil
+}
+
 // Volumes lists volumes, narrowed by WithFilter ("label", "name", "dangling").
 func (c *Client) Volumes(ctx context.Context, opts ...FilterOption) ([]Volume, error) {
 	s, err := applyOpts("Volumes", opts, FilterOption.applyFilter)
