@@ -10,10 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,6 +119,9 @@ func NewRemoteBench(t *testing.T, kind string) *RemoteBench {
 func RemoteBenchUsable(kind string) error {
 	if kind != "tcp" && kind != "ssh" {
 		return fmt.Errorf("unknown remote bench kind %q (want tcp or ssh)", kind)
+	}
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("the remote engine bench needs Linux network namespaces, not %s", runtime.GOOS)
 	}
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("the remote engine bench needs root (network namespaces)")
@@ -238,7 +241,7 @@ func (b *RemoteBench) start(name string, args ...string) error {
 		return err
 	}
 	cmd := exec.Command(p, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = ownGroupDyingWithUs()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -390,7 +393,7 @@ func (b *RemoteBench) Close() error {
 		killNamespace(b.NS)
 	}
 	for _, p := range b.procs {
-		_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		killGroup(p.Process.Pid)
 		_ = p.Wait()
 	}
 	b.procs = nil
@@ -417,7 +420,7 @@ func killNamespace(ns string) {
 	}
 	for _, f := range strings.Fields(string(out)) {
 		if pid, err := strconv.Atoi(f); err == nil {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killPid(pid)
 		}
 	}
 }
@@ -432,7 +435,7 @@ func sweepStaleBenches(logf func(string, ...any)) {
 	re := regexp.MustCompile(`(?m)^dhnet-(\d+)-(\d+)\b`)
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		pid, _ := strconv.Atoi(m[1])
-		if pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+		if pid == os.Getpid() || pidAlive(pid) {
 			continue
 		}
 		logf("remote bench: removing namespace %s of dead process %d", m[0], pid)
