@@ -63,35 +63,49 @@ func (c *Client) Hold(ctx context.Context, key string) (*Hold, error) {
 // Holders returns the names of the holder networks of key whose owner is
 // not proven gone (this process's own included).
 func (c *Client) Holders(ctx context.Context, key string) ([]string, error) {
+	live, _, err := c.holders(ctx, key)
+	return live, err
+}
+
+// holders lists the holder networks of key: live (owner not proven gone)
+// and gone (owner proven gone, as Sweep proves it).
+func (c *Client) holders(ctx context.Context, key string) (live, gone []string, err error) {
 	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelHolds+"="+key))})
 	if err != nil {
-		return nil, c.opErr(err, "list holders of %s", key)
+		return nil, nil, c.opErr(err, "list holders of %s", key)
 	}
 	me, meErr := self()
-	var live []string
 	for _, n := range nets {
 		if n.Labels[LabelHolds] != key || n.Labels[LabelManaged] != "true" {
 			continue
 		}
-		if gone, _ := ownerVerdict(n.Labels[LabelOwner], me, meErr, probeOwner); !gone {
+		if dead, _ := ownerVerdict(n.Labels[LabelOwner], me, meErr, probeOwner); dead {
+			gone = append(gone, n.Name)
+		} else {
 			live = append(live, n.Name)
 		}
 	}
-	return live, nil
+	return live, gone, nil
 }
 
 // Release removes the hold; then, if no other holder of the key is live,
 // it returns last true: the caller, the last holder, may remove the
-// shared container. Release is idempotent.
+// shared container. The last holder also removes the holds of processes
+// proven gone (killed before they could release). Release is idempotent.
 func (h *Hold) Release(ctx context.Context) (last bool, err error) {
 	if err := h.c.api.NetworkRemove(ctx, h.name); err != nil && !cerrdefs.IsNotFound(err) {
 		return false, h.c.opErr(err, "release hold %s", h.name)
 	}
-	live, err := h.c.Holders(ctx, h.key)
-	if err != nil {
+	live, gone, err := h.c.holders(ctx, h.key)
+	if err != nil || len(live) > 0 {
 		return false, err
 	}
-	return len(live) == 0, nil
+	for _, name := range gone {
+		if err := h.c.api.NetworkRemove(ctx, name); err != nil && !cerrdefs.IsNotFound(err) {
+			h.c.logger.Debug("release: could not remove the hold of a gone process", "network", name, "error", err)
+		}
+	}
+	return true, nil
 }
 
 // sharedKept is the Sweep rule for shared containers: it returns the

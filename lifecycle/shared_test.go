@@ -39,6 +39,7 @@ func TestSweepKeepsHeldSharedContainer(t *testing.T) {
 	live, err = c.Holders(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, []string{h.Name()}, live, "a dead holder no longer counts")
+	require.Len(t, holderNets(t, ctx, c, key), 2, "its hold stays until someone removes it")
 
 	swept, err := c.Sweep(ctx)
 	require.NoError(t, err)
@@ -79,4 +80,33 @@ func holderNets(t *testing.T, ctx context.Context, c *lifecycle.Client, key stri
 	}
 	slices.Sort(out)
 	return out
+}
+
+// The last holder's Release removes the holds of processes proven gone.
+func TestReleaseRemovesGoneHolds(t *testing.T) {
+	sweepProves(t)
+	c := testbench.Client(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	img := testbench.BusyboxImage(t, c)
+	key := "releasetest-" + c.Session()
+	h, err := c.Hold(ctx, key)
+	require.NoError(t, err)
+	dead := startSweepChild(t, childOpts{img: img, shared: key})
+	t.Cleanup(func() { removeByName(c, dead.name) })
+	alive := startSweepChild(t, childOpts{img: img, shared: key})
+	t.Cleanup(func() { removeByName(c, alive.name) })
+	dead.kill()
+
+	last, err := h.Release(ctx)
+	require.NoError(t, err)
+	assert.False(t, last, "a live holder remains")
+	assert.Len(t, holderNets(t, ctx, c, key), 2, "not the last: the gone hold is left for the last holder (or Sweep)")
+
+	h2, err := c.Hold(ctx, key)
+	require.NoError(t, err)
+	alive.kill()
+	last, err = h2.Release(ctx)
+	require.NoError(t, err)
+	assert.True(t, last)
+	assert.Empty(t, holderNets(t, ctx, c, key), "the last holder removed the gone holds")
 }
