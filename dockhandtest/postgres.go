@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,9 @@ func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 			t.Logf("dockhandtest: kept the database of the failed test: %s", db.dsn)
 			return
 		}
+		if pg.released.Load() {
+			return // released before the test ended (Release in a TestMain or benchmark)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if _, err := pg.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
@@ -126,6 +130,9 @@ type pgServer struct {
 	admin *pgxpool.Pool
 	mu    sync.Mutex
 	tpls  map[string]bool // templates known to be made
+	// released is set when Release let the server go: a database left
+	// on it goes with it (or stays with a KeepAlive server).
+	released atomic.Bool
 }
 
 var pgServers struct {

@@ -181,6 +181,36 @@ func validName(n string) bool {
 // of everything else that makes the container. It is the container's
 // name and the key its holders hold.
 func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
+	// One image lookup per spec and process: every further test pays
+	// nothing for it.
+	id, _ := json.Marshal(struct {
+		Image, Name     string
+		Cmd, Env, Ports []string
+		Tmpfs           map[string]string
+		KeepAlive       bool
+	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+	keys.mu.Lock()
+	defer keys.mu.Unlock()
+	if k, ok := keys.bySpec[string(id)]; ok {
+		return k, nil
+	}
+	k, err := makeKey(ctx, c, spec)
+	if err != nil {
+		return "", err
+	}
+	if keys.bySpec == nil {
+		keys.bySpec = map[string]string{}
+	}
+	keys.bySpec[string(id)] = k
+	return k, nil
+}
+
+var keys struct {
+	mu     sync.Mutex
+	bySpec map[string]string
+}
+
+func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
 	img, err := c.InspectImage(ctx, spec.Image)
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		if perr := c.Pull(ctx, spec.Image); perr != nil {
@@ -209,6 +239,11 @@ func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 // acquire holds key, then finds or makes the container named key and
 // waits until it is ready.
 func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Server, error) {
+	if spec.KeepAlive {
+		// Persistent: neither Main nor Sweep removes it, so there is no
+		// last holder to count.
+		return find(ctx, c, spec, key)
+	}
 	// Hold first: a last holder that releases after this cannot miss us.
 	hold, err := c.Hold(ctx, key)
 	if err != nil {
@@ -395,6 +430,18 @@ func Release(ctx context.Context) error {
 	list := servers.byKey
 	servers.byKey = nil
 	servers.mu.Unlock()
+	// Forget the connections and image lookups too: the next test starts
+	// as a new process would.
+	pgServers.mu.Lock()
+	for _, pg := range pgServers.byKey {
+		pg.released.Store(true)
+		pg.admin.Close()
+	}
+	pgServers.byKey = nil
+	pgServers.mu.Unlock()
+	keys.mu.Lock()
+	keys.bySpec = nil
+	keys.mu.Unlock()
 	var errs []error
 	for _, st := range list {
 		<-st.done
@@ -409,6 +456,9 @@ func Release(ctx context.Context) error {
 }
 
 func (s *Server) release(ctx context.Context) error {
+	if s.hold == nil {
+		return nil // KeepAlive
+	}
 	last, err := s.hold.Release(ctx)
 	if err != nil || !last || s.kept {
 		return err
