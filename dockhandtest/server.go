@@ -331,22 +331,27 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 	if err != nil {
 		return false, nil
 	}
-	switch st.Status {
-	case "created", "restarting", "removing":
-		return false, nil // being made or removed by another process
-	case "running":
-		if spec.KeepAlive {
+	if spec.KeepAlive {
+		switch st.Status {
+		case "running":
 			return true, nil
+		case "created", "restarting", "removing":
+			return false, nil // being made or removed by another process
 		}
+	} else {
 		live, err := c.Holders(ctx, key)
 		if err != nil {
 			return false, err
 		}
-		if len(live) > 1 {
+		switch {
+		case len(live) > 1 && st.Status == "running":
 			return true, nil // another live process holds it
+		case len(live) > 1 && (st.Status == "created" || st.Status == "restarting" || st.Status == "removing"):
+			return false, nil // being made or removed by another process
 		}
 		// Only we hold it: a leftover of a run that died without
-		// releasing it (its data may be anything). Start afresh.
+		// releasing it (its data may be anything, it may never have
+		// started). Start afresh.
 	}
 	// exited, dead, paused or left over: ours (labelled with our key),
 	// and no use to anyone.

@@ -251,6 +251,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 		"DOCKHANDTEST_FAIL=1")
 	require.Error(t, err, "the child test fails on purpose: %s", out)
 	assert.Contains(t, out, "failing on purpose")
+	assert.Regexp(t, `last \d+ log lines of dockhandtest-postgres-\w+:\n`, out, "the server's log tail in the failed test's log")
 	m := regexp.MustCompile(`kept the database of the failed test: (postgres://\S+)`).FindStringSubmatch(out)
 	require.Len(t, m, 2, "DSN in the log: %s", out)
 	s := serversIn(out)
