@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dockhand/dockhand/dockhandtest"
@@ -49,7 +51,10 @@ func freshContainer(b *testing.B, c *lifecycle.Client) time.Duration {
 	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
 	start := time.Now()
 	ct, err := c.Run(ctx, spec.Image, lifecycle.WithCmd(spec.Cmd...), lifecycle.WithEnv(spec.Env...), lifecycle.WithPorts(spec.Ports...),
-		lifecycle.WithPull(lifecycle.PullNever))
+		lifecycle.WithPull(lifecycle.PullNever),
+		lifecycle.WithContainerConfig(func(_ *container.Config, hc *container.HostConfig, _ *network.NetworkingConfig) {
+			hc.Tmpfs = spec.Tmpfs
+		}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +101,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	bins := benchBinaries(b)
 	// Registered first, so it runs last: after the tests' own cleanups
 	// dropped their databases on the keep-alive server.
-	b.Cleanup(removeKeepAlive)
+	b.Cleanup(func() { removeKeepAlive(b) })
 	var fresh, cold, further, keep, par64cold, par64warm []time.Duration
 	for r := range rounds {
 		fresh = append(fresh, freshContainer(b, c))
@@ -190,15 +195,4 @@ func run4(b *testing.B, bins []string) time.Duration {
 		}
 	}
 	return time.Since(start)
-}
-
-func removeKeepAlive() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := lifecycle.New(ctx, lifecycle.WithSession("dockhandtest-keepalive"), lifecycle.WithPersistentSession())
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	_ = c.Cleanup(ctx)
 }

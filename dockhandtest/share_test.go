@@ -298,3 +298,38 @@ func TestMigrationsChangedBetweenRuns(t *testing.T) {
 	assert.Equal(t, "a "+v1+"\na "+v2+"\n", string(ran), "v1 once across two runs, then v2")
 	assert.Equal(t, before+2, count(t, ctx, admin, templates), "one template per version")
 }
+
+// WithKeepAlive: the server outlives the run, and the next run finds it
+// up, with its template; nothing else removes it (Main, Sweep), only its
+// persistent session's Cleanup.
+func TestKeepAliveBetweenRuns(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Postgres)
+	migrations := filepath.Join(t.TempDir(), "migrations")
+	env := []string{"DOCKHANDTEST_KEEPALIVE=1", "DOCKHANDTEST_VERSION=" + randomVersion("keep"), "DOCKHANDTEST_MIGRATIONS=" + migrations}
+	t.Cleanup(func() { removeKeepAlive(t) })
+	var ids []string
+	for range 2 {
+		out, err := runChild(t, env...)
+		require.NoError(t, err, "%s", out)
+		s := serversIn(out)
+		require.Len(t, s, 1, "%s", out)
+		ids = append(ids, s[0].id)
+		assert.True(t, containerExists(t, c, s[0].id), "kept after the run")
+	}
+	assert.Equal(t, ids[0], ids[1], "the second run found the first run's server")
+	ran, err := os.ReadFile(migrations)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(ran), "\n"), "its template too: %s", ran)
+	removeKeepAlive(t)
+	assert.False(t, containerExists(t, c, ids[0]), "its session's Cleanup removes it")
+}
+
+func removeKeepAlive(t testing.TB) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k, err := lifecycle.New(ctx, lifecycle.WithSession("dockhandtest-keepalive"), lifecycle.WithPersistentSession())
+	require.NoError(t, err)
+	defer k.Close()
+	require.NoError(t, k.Cleanup(ctx))
+}

@@ -8,6 +8,7 @@
 //	DOCKHANDTEST_BARRIER     a directory: write our name there and wait for 4 names
 //	DOCKHANDTEST_BLOCK       a file: write "ready" there, then block until killed
 //	DOCKHANDTEST_FAIL        "1": write a row, then fail
+//	DOCKHANDTEST_KEEPALIVE   "1": WithKeepAlive
 package child
 
 import (
@@ -29,7 +30,11 @@ func Run(t *testing.T, pkg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	version := os.Getenv("DOCKHANDTEST_VERSION")
-	db := dockhandtest.NewPostgres(t, dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE")),
+	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE"))}
+	if os.Getenv("DOCKHANDTEST_KEEPALIVE") == "1" {
+		opts = append(opts, dockhandtest.WithKeepAlive())
+	}
+	db := dockhandtest.NewPostgres(t, append(opts,
 		dockhandtest.WithMigrations(version, func(ctx context.Context, dsn string) error {
 			f, err := os.OpenFile(os.Getenv("DOCKHANDTEST_MIGRATIONS"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 			if err != nil {
@@ -46,7 +51,7 @@ func Run(t *testing.T, pkg string) {
 			defer conn.Close(ctx)
 			_, err = conn.Exec(ctx, "CREATE TABLE "+pgx.Identifier{"v_" + version}.Sanitize()+" (note text)")
 			return err
-		}))
+		}))...)
 	fmt.Printf("SERVER %s %s %s\n", pkg, db.Server().Container().ID(), db.Server().Key())
 	conn, err := pgx.Connect(ctx, db.DSN())
 	if err != nil {
