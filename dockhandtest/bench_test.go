@@ -155,7 +155,6 @@ func BenchmarkSideBySide(b *testing.B) {
 	row("64 parallel tests, 4 packages, cold: wall", par64cold)
 	row("64 parallel tests, 4 packages, warm: wall", par64warm)
 	fmt.Printf("ratio fresh container / further test database (p50): %.0fx\n", float64(pct(fresh, 0.5))/float64(pct(further, 0.5)))
-	fmt.Printf("64 tests as fresh containers would take about 64 x %s of container time\n", ms(pct(fresh, 0.5)))
 }
 
 // benchBinaries builds the test binaries of testdata/bench/{a,b,c,d}.
