@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/examples/repository"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // TestMain removes the shared PostgreSQL container when the last test
@@ -25,7 +28,7 @@ func newStore(t *testing.T) *repository.Store {
 	t.Helper()
 	sum := sha256.Sum256([]byte(repository.Schema))
 	db := dockhandtest.NewPostgres(t,
-		dockhandtest.WithImage(postgresImage()),
+		dockhandtest.WithImage(postgresImage(t)),
 		dockhandtest.WithMigrations(hex.EncodeToString(sum[:8]), repository.Migrate))
 	pool, err := pgxpool.New(context.Background(), db.DSN())
 	if err != nil {
@@ -36,16 +39,43 @@ func newStore(t *testing.T) *repository.Store {
 }
 
 // postgresImage is POSTGRES_IMAGE, or the offline stand-in with
-// DOCKHAND_OFFLINE=1, or the public image.
-func postgresImage() string {
+// DOCKHAND_OFFLINE=1, or the public image. Where the public image is not
+// on the machine but the stand-in is (this repository's CI, which has no
+// registry), it is the stand-in.
+func postgresImage(t *testing.T) string {
 	if img := os.Getenv("POSTGRES_IMAGE"); img != "" {
 		return img
 	}
 	if os.Getenv("DOCKHAND_OFFLINE") == "1" {
-		return "dockhand.test/postgres:15"
+		return standIn
 	}
-	return dockhandtest.DefaultPostgresImage
+	imageOnce.Do(func() {
+		image = dockhandtest.DefaultPostgresImage
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := lifecycle.New(ctx)
+		if err != nil {
+			return // NewPostgres says why
+		}
+		defer c.Close()
+		if _, err := c.InspectImage(ctx, image); errors.Is(err, lifecycle.ErrNotFound) {
+			if _, err := c.InspectImage(ctx, standIn); err == nil {
+				image = standIn
+			}
+		}
+	})
+	if image == standIn {
+		t.Logf("%s is not on this machine: using the stand-in %s", dockhandtest.DefaultPostgresImage, standIn)
+	}
+	return image
 }
+
+const standIn = "dockhand.test/postgres:15"
+
+var (
+	imageOnce sync.Once
+	image     string
+)
 
 func TestAddGet(t *testing.T) {
 	t.Parallel()
