@@ -28,10 +28,11 @@ type serviceSettings struct {
 
 type pgSettings struct {
 	serviceSettings
-	durable    bool
-	version    string
-	migrate    func(ctx context.Context, dsn string) error
-	hasMigrate bool
+	durable     bool
+	initialised bool
+	version     string
+	migrate     func(ctx context.Context, dsn string) error
+	hasMigrate  bool
 }
 
 type redisSettings struct {

@@ -55,9 +55,16 @@ func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 			t.Fatalf("dockhandtest: NewPostgres: %v", err)
 		}
 	}
-	srv := Start(t, PostgresSpec(s.image, s.durable, s.keepAlive))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	spec := PostgresSpec(s.image, s.durable, s.keepAlive)
+	if s.initialised {
+		var err error
+		if spec, err = initialisedSpec(ctx, client(t), spec); err != nil {
+			t.Fatalf("dockhandtest: %v", err)
+		}
+	}
+	srv := Start(t, spec)
 	pg, err := pgServerOf(ctx, srv)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)
