@@ -102,7 +102,13 @@ func BenchmarkSideBySide(b *testing.B) {
 	// Registered first, so it runs last: after the tests' own cleanups
 	// dropped their databases on the keep-alive server.
 	b.Cleanup(func() { removeKeepAlive(b) })
-	var fresh, cold, further, keep, par64cold, par64warm []time.Duration
+	var fresh, cold, coldInit, further, keep, par64cold, par64warm []time.Duration
+	var initImage string
+	b.Cleanup(func() { // after the tests' cleanups and Release
+		if initImage != "" {
+			_ = c.RemoveImage(context.Background(), initImage)
+		}
+	})
 	for r := range rounds {
 		fresh = append(fresh, freshContainer(b, c))
 
@@ -115,6 +121,28 @@ func BenchmarkSideBySide(b *testing.B) {
 		start := time.Now()
 		dockhandtest.NewPostgres(b, opts...)
 		cold = append(cold, time.Since(start))
+
+		// First test, cold, from the initialised image (made before the
+		// first round, not timed: it is kept between runs).
+		if err := dockhandtest.Release(ctx); err != nil {
+			b.Fatal(err)
+		}
+		iopts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithInitialisedImage(),
+			dockhandtest.WithMigrations(version, benchMigrate)}
+		if r == 0 {
+			db := dockhandtest.NewPostgres(b, iopts...)
+			initImage = db.Server().Container().Image()
+			if err := dockhandtest.Release(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start = time.Now()
+		dockhandtest.NewPostgres(b, iopts...)
+		coldInit = append(coldInit, time.Since(start))
+		if err := dockhandtest.Release(ctx); err != nil {
+			b.Fatal(err)
+		}
+		dockhandtest.NewPostgres(b, opts...) // the plain server again, for the rows below
 
 		// Further tests' databases.
 		for range 20 {
@@ -150,6 +178,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	}
 	row("fresh container per test: ready + migrated", fresh)
 	row("dockhandtest first test, cold (start+template+db)", cold)
+	row("dockhandtest first test, cold, initialised image", coldInit)
 	row("dockhandtest first test, keep-alive server", keep)
 	row("dockhandtest further test's database", further)
 	row("64 parallel tests, 4 packages, cold: wall", par64cold)
