@@ -2,7 +2,10 @@ package dockhandtest_test
 
 // Sharing across test processes, proven with real ones: the packages
 // testdata/share/{a,b,c,d} run child.Run, as `go test` of several packages,
-// or as a test binary this test builds, starts and kills.
+// or as a test binary this test builds, starts and kills. The children
+// run PostgreSQL WithDurability, a configuration no other package of a
+// `go test ./...` asks for (examples/repository runs the default one at
+// the same time), so what these tests assert is theirs alone.
 
 import (
 	"bufio"
@@ -245,7 +248,7 @@ func TestSharedKilledHolder(t *testing.T) {
 func TestFailedTestKeepsDatabase(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, false, false))
+	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, true, false))
 	version := randomVersion("fail")
 	out, err := runChild(t, "DOCKHANDTEST_VERSION="+version, "DOCKHANDTEST_MIGRATIONS="+filepath.Join(t.TempDir(), "m"),
 		"DOCKHANDTEST_FAIL=1")
@@ -275,7 +278,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 func TestMigrationsChangedBetweenRuns(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, false, false))
+	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, true, false))
 	migrations := filepath.Join(t.TempDir(), "migrations")
 	ctx := ctxFor(t, 5*time.Minute)
 	addr, err := srv.HostPort(ctx, "5432")

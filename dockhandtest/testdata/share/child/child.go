@@ -30,7 +30,9 @@ func Run(t *testing.T, pkg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	version := os.Getenv("DOCKHANDTEST_VERSION")
-	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE"))}
+	// WithDurability: a configuration no other test package uses, so
+	// that these processes alone decide the server's fate.
+	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE")), dockhandtest.WithDurability()}
 	if os.Getenv("DOCKHANDTEST_KEEPALIVE") == "1" {
 		opts = append(opts, dockhandtest.WithKeepAlive())
 	}
