@@ -190,7 +190,8 @@ func (c *Client) cleanupTargets(ctx context.Context) (targets, error) {
 // anything not made by Dockhand. Why a resource was kept is logged at
 // debug level. Removal is per owner process, never per session: one dead
 // process of a session shared with WithSession condemns only what it
-// made.
+// made. A shared container (LabelShared) also stays while any holder of
+// its key (see Hold) is not proven gone.
 func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 	me, meErr := self()
 	if meErr != nil {
@@ -222,6 +223,18 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 		return Resources{}, c.opErr(err, "sweep: list containers")
 	}
 	images := c.imageLabels()
+	liveHolders := map[string]int{} // one list per shared key and sweep
+	holders := func(key string) (int, error) {
+		if n, ok := liveHolders[key]; ok {
+			return n, nil
+		}
+		live, err := c.Holders(ctx, key)
+		if err != nil {
+			return 0, err
+		}
+		liveHolders[key] = len(live)
+		return len(live), nil
+	}
 	inUse := map[string]bool{}
 	// The networks and volumes of every container that stays (ours or
 	// not, running or stopped): a stopped container keeps its network
@@ -234,8 +247,10 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 		if ct.Labels[LabelManaged] == "true" {
 			ok, why := sweepVerdict(ct.Labels, img, known, verdict)
 			if ok {
-				ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
-				continue
+				if why = sharedKept(ct.Labels, holders); why == "" {
+					ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+					continue
+				}
 			}
 			keep("container", containerName(ct), why)
 		}

@@ -37,6 +37,7 @@ const (
 	sweepPersistentEnv = "DOCKHAND_SWEEP_PERSISTENT" // its client is WithPersistentSession
 	sweepSessionEnv    = "DOCKHAND_SWEEP_SESSION"    // its client is WithSession(this)
 	sweepBuildEnv      = "DOCKHAND_SWEEP_BUILD"      // it only builds FROM the image, with this tag
+	sweepSharedEnv     = "DOCKHAND_SWEEP_SHARED"     // it holds this key and labels its container shared by it
 )
 
 // TestMain runs the tests, or, in a test binary re-executed by a sweep
@@ -93,8 +94,16 @@ func runSweepChild(img string) {
 		if _, err := c.CreateVolume(ctx, name); err != nil {
 			fail(err)
 		}
+		var labels map[string]string
+		if key := os.Getenv(sweepSharedEnv); key != "" {
+			if _, err := c.Hold(ctx, key); err != nil {
+				fail(err)
+			}
+			labels = map[string]string{lifecycle.LabelShared: key}
+		}
 		if _, err := c.Run(ctx, img, lifecycle.WithName(name), lifecycle.WithCmd("sleep", "600"), lifecycle.WithInit(),
-			lifecycle.WithNetwork(name), lifecycle.WithVolumes(name+":/data"), lifecycle.WithPull(lifecycle.PullNever)); err != nil {
+			lifecycle.WithNetwork(name), lifecycle.WithVolumes(name+":/data"), lifecycle.WithPull(lifecycle.PullNever),
+			lifecycle.WithLabels(labels)); err != nil {
 			fail(err)
 		}
 		fmt.Printf("ready %s %s\n", c.Session(), name)
@@ -119,6 +128,7 @@ type childOpts struct {
 	session    string   // WithSession, if not ""
 	build      string   // build FROM img with this tag instead of running
 	wrap       []string // command the test binary runs under (unshare ...)
+	shared     string   // hold this key and label the container shared by it
 }
 
 // startSweepChild starts the child and waits for it to be ready.
@@ -135,6 +145,9 @@ func startSweepChild(t *testing.T, o childOpts) *sweepChild {
 	}
 	if o.build != "" {
 		cmd.Env = append(cmd.Env, sweepBuildEnv+"="+o.build)
+	}
+	if o.shared != "" {
+		cmd.Env = append(cmd.Env, sweepSharedEnv+"="+o.shared)
 	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

@@ -1,0 +1,116 @@
+package dockhandtest_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// recorder is a testing.TB that records how a fixture ended the test
+// (Fatal, Skip) instead of ending the real one.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+	cleanups    []func()
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+// run calls f with the recorder on a goroutine of its own (Fatal and Skip
+// end it), then runs the cleanups f registered.
+func (r *recorder) run(f func(tb testing.TB)) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+// Bad input fails the test with an error naming the value and what was
+// wanted, before any container is made.
+func TestBadInput(t *testing.T) {
+	c := dockhandtest.Client(t)
+	before := sharedContainers(t, c)
+	for _, tc := range []struct {
+		name string
+		f    func(tb testing.TB)
+		want string
+	}{
+		{"empty image", func(tb testing.TB) { dockhandtest.NewPostgres(tb, dockhandtest.WithImage("")) }, "WithImage: empty image reference"},
+		{"nil migrate", func(tb testing.TB) { dockhandtest.NewPostgres(tb, dockhandtest.WithMigrations("v1", nil)) }, `WithMigrations("v1"): nil migrate func`},
+		{"empty version", func(tb testing.TB) {
+			dockhandtest.NewPostgres(tb, dockhandtest.WithMigrations("", func(context.Context, string) error { return nil }))
+		}, "WithMigrations: empty version"},
+		{"spec without image", func(tb testing.TB) { dockhandtest.Start(tb, dockhandtest.Spec{Name: "web"}) }, `spec "web": empty Image`},
+		{"bad spec name", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "My Web", Image: testbench.Busybox})
+		}, `spec name "My Web"`},
+		{"bad env", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Env: []string{"A=1", "NOEQUALS"}})
+		}, "env entry 1 has no KEY="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{TB: t}
+			r.run(tc.f)
+			require.NotEmpty(t, r.fatal, "the test must fail")
+			assert.Contains(t, r.fatal, tc.want)
+			assert.Contains(t, r.fatal, "invalid argument", "wraps lifecycle.ErrInvalid")
+		})
+	}
+	assert.Equal(t, before, sharedContainers(t, c), "no container made for the bad specs")
+}
+
+func sharedContainers(t *testing.T, c *lifecycle.Client) []string {
+	t.Helper()
+	list, err := c.API().ContainerList(t.Context(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", lifecycle.LabelShared))})
+	require.NoError(t, err)
+	var names []string
+	for _, ct := range list {
+		if n := strings.Join(ct.Names, ","); strings.Contains(n, "dockhandtest-web-") {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// No engine: skipped with the reason, or failed under CI=true.
+func TestNoEngine(t *testing.T) {
+	for _, ci := range []string{"", "true"} {
+		t.Run("CI="+ci, func(t *testing.T) {
+			t.Setenv("CI", ci)
+			r := &recorder{TB: t}
+			r.run(func(tb testing.TB) { dockhandtest.Client(tb, lifecycle.WithDockerHost("tcp://127.0.0.1:1")) })
+			if ci == "true" {
+				assert.Empty(t, r.skip)
+				assert.Contains(t, r.fatal, "CI=true and no Docker engine")
+			} else {
+				assert.Empty(t, r.fatal)
+				assert.Contains(t, r.skip, "no Docker engine")
+			}
+		})
+	}
+}

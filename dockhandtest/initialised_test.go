@@ -1,0 +1,53 @@
+package dockhandtest_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/internal/testbench"
+)
+
+// WithInitialisedImage: the server starts from a committed image whose
+// cluster is initialised, so it skips initdb, and still has its data on
+// tmpfs, migrated, a database per test.
+func TestInitialisedImage(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Postgres)
+	releaseOurs(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	var runs atomic.Int32
+	var image string
+	t.Cleanup(func() {
+		releaseOurs(t)
+		if image != "" {
+			require.NoError(t, c.RemoveImage(context.Background(), image))
+		}
+	})
+	t.Run("first", func(t *testing.T) {
+		db := dockhandtest.NewPostgres(t, dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithInitialisedImage(),
+			dockhandtest.WithMigrations(randomVersion("init"), migrateNotes(&runs)))
+		image = db.Server().Container().Image()
+		require.True(t, strings.HasPrefix(image, "dockhandtest-initialised/postgres:"), image)
+		conn := connect(t, ctx, db.DSN())
+		assert.Equal(t, 1, count(t, ctx, conn, "SELECT count(*) FROM notes"), "migrated")
+		var fsync string
+		require.NoError(t, conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync))
+		assert.Equal(t, "off", fsync)
+		ins, err := db.Server().Container().Inspect(ctx)
+		require.NoError(t, err)
+		assert.Contains(t, ins.HostConfig.Tmpfs, "/var/lib/postgresql/data", "data on tmpfs")
+		lines, err := db.Server().Container().LastLogLines(ctx, 200)
+		require.NoError(t, err)
+		log := strings.Join(lines, "\n")
+		assert.Contains(t, log, "holds a cluster", "the stand-in's entrypoint skipped initdb")
+		assert.NotContains(t, log, "initializing a new cluster")
+	})
+	assert.Equal(t, int32(1), runs.Load())
+}

@@ -1,0 +1,476 @@
+package dockhandtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+// Spec describes a service container: what makes it (which decides which
+// container is shared) and when it is ready. Define a Spec to run any
+// image with the same sharing and cleanup as NewPostgres and NewRedis.
+type Spec struct {
+	// Name is a short name for the container's name ("postgres").
+	Name string
+	// Image is the image reference.
+	Image string
+	// Cmd replaces the image's command when not empty.
+	Cmd []string
+	// Env is the environment, "KEY=value".
+	Env []string
+	// Ports are the container ports to publish on the host ("5432").
+	Ports []string
+	// Tmpfs maps container paths to tmpfs mounts, with mount options
+	// ("rw,size=1g"), for data that needs no durability.
+	Tmpfs map[string]string
+	// KeepAlive keeps the container between runs: it is never removed by
+	// Main or Sweep (it belongs to a persistent session), and the next
+	// run with the same Spec finds it already up. Remove it with
+	// lifecycle: a Client WithSession("dockhandtest-keepalive") and
+	// WithPersistentSession, then Cleanup.
+	KeepAlive bool
+	// Ready returns the condition the server is ready on. Nil: every
+	// port in Ports is ready (lifecycle.Container.PortReady).
+	Ready func(s *Server) waitfor.Condition
+	// ReadyTimeout bounds the wait for Ready (default 2 minutes).
+	ReadyTimeout time.Duration
+}
+
+// Server is a running shared service container.
+type Server struct {
+	spec Spec
+	key  string
+	ct   *lifecycle.Container
+	hold *lifecycle.Hold
+	kept bool // made by the keep-alive (persistent) client
+}
+
+// Container returns the container's handle.
+func (s *Server) Container() *lifecycle.Container { return s.ct }
+
+// Key returns the hash of the Spec that names the shared container.
+func (s *Server) Key() string { return s.key }
+
+// HostPort returns the host address ("127.0.0.1:49153") a container port
+// is published on.
+func (s *Server) HostPort(ctx context.Context, port string) (string, error) {
+	return s.ct.HostPort(ctx, port)
+}
+
+// servers are this process's shared services, by key.
+var servers struct {
+	mu    sync.Mutex
+	byKey map[string]*starting
+}
+
+type starting struct {
+	done chan struct{}
+	srv  *Server
+	err  error
+}
+
+// Start returns the shared server of spec, starting it if no process has
+// yet: every test, and every test process, asking for an equal spec gets
+// the same container. No engine: t is skipped (failed under CI=true). If
+// t fails, the container's last log lines go to t.Log when it ends.
+func Start(t testing.TB, spec Spec) *Server {
+	t.Helper()
+	c := client(t)
+	srv, err := start(context.Background(), c, spec)
+	if err != nil {
+		t.Fatalf("dockhandtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logTail(t, srv)
+		}
+	})
+	return srv
+}
+
+// logTail writes the last lines of the server's log to t.
+func logTail(t testing.TB, srv *Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lines, err := srv.ct.LastLogLines(ctx, 30)
+	if err != nil {
+		t.Logf("dockhandtest: last log lines of %s: %v", srv.ct, err)
+	}
+	if len(lines) > 0 {
+		t.Logf("dockhandtest: last %d log lines of %s:\n%s", len(lines), srv.ct, strings.Join(lines, "\n"))
+	}
+}
+
+// start returns the process's server for spec, starting it once.
+func start(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, error) {
+	if err := spec.check(); err != nil {
+		return nil, err
+	}
+	key, err := specKey(ctx, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	servers.mu.Lock()
+	if servers.byKey == nil {
+		servers.byKey = map[string]*starting{}
+	}
+	st, ok := servers.byKey[key]
+	if !ok {
+		st = &starting{done: make(chan struct{})}
+		servers.byKey[key] = st
+	}
+	servers.mu.Unlock()
+	if !ok {
+		st.srv, st.err = acquire(ctx, c, spec, key)
+		if st.err != nil {
+			servers.mu.Lock()
+			delete(servers.byKey, key) // a later test may try again
+			servers.mu.Unlock()
+		}
+		close(st.done)
+	}
+	<-st.done
+	return st.srv, st.err
+}
+
+func (s Spec) check() error {
+	if s.Image == "" {
+		return fmt.Errorf("%w: spec %q: empty Image: want an image reference", lifecycle.ErrInvalid, s.Name)
+	}
+	if s.Name != "" && !validName(s.Name) {
+		return fmt.Errorf("%w: spec name %q: want [a-z0-9][a-z0-9_.-]*", lifecycle.ErrInvalid, s.Name)
+	}
+	for _, e := range s.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return fmt.Errorf("%w: spec %q: env entry %d has no KEY=: want KEY=value", lifecycle.ErrInvalid, s.Name, slices.Index(s.Env, e))
+		}
+	}
+	if s.ReadyTimeout < 0 {
+		return fmt.Errorf("%w: spec %q: negative ReadyTimeout %s", lifecycle.ErrInvalid, s.Name, s.ReadyTimeout)
+	}
+	return nil
+}
+
+func validName(n string) bool {
+	for i, r := range n {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && (r == '-' || r == '_' || r == '.')
+		if !ok {
+			return false
+		}
+	}
+	return n != ""
+}
+
+// specKey is "dockhandtest-<name>-<hash>": the hash of the image's id and
+// of everything else that makes the container. It is the container's
+// name and the key its holders hold.
+func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
+	// One image lookup per spec and process: every further test pays
+	// nothing for it.
+	id, _ := json.Marshal(struct {
+		Image, Name     string
+		Cmd, Env, Ports []string
+		Tmpfs           map[string]string
+		KeepAlive       bool
+	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+	keys.mu.Lock()
+	defer keys.mu.Unlock()
+	if k, ok := keys.bySpec[string(id)]; ok {
+		return k, nil
+	}
+	k, err := makeKey(ctx, c, spec)
+	if err != nil {
+		return "", err
+	}
+	if keys.bySpec == nil {
+		keys.bySpec = map[string]string{}
+	}
+	keys.bySpec[string(id)] = k
+	return k, nil
+}
+
+var keys struct {
+	mu     sync.Mutex
+	bySpec map[string]string
+}
+
+func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
+	img, err := c.InspectImage(ctx, spec.Image)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		if perr := c.Pull(ctx, spec.Image); perr != nil {
+			return "", fmt.Errorf("image %s: %w", spec.Image, perr)
+		}
+		img, err = c.InspectImage(ctx, spec.Image)
+	}
+	if err != nil {
+		return "", err
+	}
+	b, _ := json.Marshal(struct {
+		V               int
+		ImageID         string
+		Cmd, Env, Ports []string
+		Tmpfs           map[string]string
+		KeepAlive       bool
+	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+	sum := sha256.Sum256(b)
+	name := spec.Name
+	if name == "" {
+		name = "service"
+	}
+	return "dockhandtest-" + name + "-" + hex.EncodeToString(sum[:6]), nil
+}
+
+// acquire holds key, then finds or makes the container named key and
+// waits until it is ready.
+func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Server, error) {
+	if spec.KeepAlive {
+		// Persistent: neither Main nor Sweep removes it, so there is no
+		// last holder to count.
+		return find(ctx, c, spec, key)
+	}
+	// Hold first: a last holder that releases after this cannot miss us.
+	hold, err := c.Hold(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := find(ctx, c, spec, key)
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, _ = hold.Release(rctx)
+		return nil, err
+	}
+	srv.hold = hold
+	return srv, nil
+}
+
+func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Server, error) {
+	timeout := spec.ReadyTimeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	var lastErr error
+	for attempt := 0; attempt < 8; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		ct, err := c.Container(ctx, key)
+		switch {
+		case errors.Is(err, lifecycle.ErrNotFound):
+			ct, err = run(ctx, c, spec, key)
+			if errors.Is(err, lifecycle.ErrConflict) {
+				lastErr = err
+				continue // another process made it first: use theirs
+			}
+			if err != nil {
+				return nil, err
+			}
+		case err != nil:
+			return nil, err
+		default:
+			ok, err := usable(ctx, c, ct, spec, key)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				lastErr = fmt.Errorf("container %s is not usable yet", key)
+				continue
+			}
+		}
+		srv := &Server{spec: spec, key: key, ct: ct, kept: spec.KeepAlive}
+		ready := spec.Ready
+		if ready == nil {
+			ready = portsReady
+		}
+		w := waitfor.Waiter{Timeout: timeout, MaxInterval: 50 * time.Millisecond}
+		if err := w.Wait(ctx, ready(srv)); err != nil {
+			st, serr := ct.State(ctx)
+			if serr != nil || !st.Running {
+				lastErr = err // removed (or stopped) under us: look again
+				continue
+			}
+			lines, _ := ct.LastLogLines(ctx, 20)
+			return nil, fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
+		}
+		return srv, nil
+	}
+	return nil, fmt.Errorf("%s: gave up finding or making the shared container: %w", key, lastErr)
+}
+
+// usable decides about a container that already has the name: true when
+// it is running and may be used; false (after removing it, when it is
+// ours and dead or left over) to look again.
+func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, spec Spec, key string) (bool, error) {
+	ins, err := ct.Inspect(ctx)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if ins.Config == nil || ins.Config.Labels[lifecycle.LabelShared] != key {
+		return false, fmt.Errorf("%w: container name %s is taken by a container that is not a dockhandtest service (no %s=%s label): remove or rename it", lifecycle.ErrConflict, key, lifecycle.LabelShared, key)
+	}
+	st, err := ct.State(ctx)
+	if err != nil {
+		return false, nil
+	}
+	if spec.KeepAlive {
+		switch st.Status {
+		case "running":
+			return true, nil
+		case "created", "restarting", "removing":
+			return false, nil // being made or removed by another process
+		}
+	} else {
+		live, err := c.Holders(ctx, key)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case len(live) > 1 && st.Status == "running":
+			return true, nil // another live process holds it
+		case len(live) > 1 && (st.Status == "created" || st.Status == "restarting" || st.Status == "removing"):
+			return false, nil // being made or removed by another process
+		}
+		// Only we hold it: a leftover of a run that died without
+		// releasing it (its data may be anything, it may never have
+		// started). Start afresh.
+	}
+	// exited, dead, paused or left over: ours (labelled with our key),
+	// and no use to anyone.
+	if err := ct.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes()); err != nil && !errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
+		return false, err
+	}
+	return false, nil
+}
+
+// keepClient is the persistent client that makes KeepAlive containers.
+var keepClient struct {
+	once sync.Once
+	c    *lifecycle.Client
+	err  error
+}
+
+func run(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*lifecycle.Container, error) {
+	if spec.KeepAlive {
+		keepClient.once.Do(func() {
+			keepClient.c, keepClient.err = lifecycle.New(ctx, lifecycle.WithSession("dockhandtest-keepalive"), lifecycle.WithPersistentSession())
+		})
+		if keepClient.err != nil {
+			return nil, keepClient.err
+		}
+		c = keepClient.c
+	}
+	opts := []lifecycle.RunOption{
+		lifecycle.WithName(key),
+		lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}),
+	}
+	if len(spec.Cmd) > 0 {
+		opts = append(opts, lifecycle.WithCmd(spec.Cmd...))
+	}
+	if len(spec.Env) > 0 {
+		opts = append(opts, lifecycle.WithEnv(spec.Env...))
+	}
+	if len(spec.Ports) > 0 {
+		opts = append(opts, lifecycle.WithPorts(spec.Ports...))
+	}
+	if len(spec.Tmpfs) > 0 {
+		tmpfs := maps.Clone(spec.Tmpfs)
+		opts = append(opts, lifecycle.WithContainerConfig(func(_ *container.Config, hc *container.HostConfig, _ *network.NetworkingConfig) {
+			if hc.Tmpfs == nil {
+				hc.Tmpfs = map[string]string{}
+			}
+			maps.Copy(hc.Tmpfs, tmpfs)
+		}))
+	}
+	return c.Run(ctx, spec.Image, opts...)
+}
+
+func portsReady(s *Server) waitfor.Condition {
+	var conds []waitfor.Condition
+	for _, p := range s.spec.Ports {
+		conds = append(conds, s.ct.PortReady(p))
+	}
+	return waitfor.All(conds...)
+}
+
+// Main runs the tests (m.Run), then releases the shared services this
+// process holds: the last holder of a service removes its container
+// (unless KeepAlive). It exits with the tests' code. Call it from
+// TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := Release(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "dockhandtest:", err)
+	}
+	cancel()
+	os.Exit(code)
+}
+
+// Release releases every service this process holds; the last holder of
+// a service removes its container (unless KeepAlive). Main calls it; call
+// it yourself from a TestMain that cannot use Main. Tests of this process
+// that ask for a service afterwards start or find it again.
+func Release(ctx context.Context) error {
+	servers.mu.Lock()
+	list := servers.byKey
+	servers.byKey = nil
+	servers.mu.Unlock()
+	// Forget the connections and image lookups too: the next test starts
+	// as a new process would.
+	pgServers.mu.Lock()
+	for _, pg := range pgServers.byKey {
+		pg.released.Store(true)
+		pg.admin.Close()
+	}
+	pgServers.byKey = nil
+	pgServers.mu.Unlock()
+	keys.mu.Lock()
+	keys.bySpec = nil
+	keys.mu.Unlock()
+	var errs []error
+	for _, st := range list {
+		<-st.done
+		if st.srv == nil {
+			continue
+		}
+		if err := st.srv.release(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) release(ctx context.Context) error {
+	if s.hold == nil {
+		return nil // KeepAlive
+	}
+	last, err := s.hold.Release(ctx)
+	if err != nil || !last || s.kept {
+		return err
+	}
+	err = s.ct.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
+	if errors.Is(err, lifecycle.ErrNotFound) || errors.Is(err, lifecycle.ErrConflict) {
+		return nil // already gone, or being removed
+	}
+	return err
+}

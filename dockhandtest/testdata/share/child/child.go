@@ -1,0 +1,90 @@
+// Package child is the test that the packages a, b, c and d run as test
+// processes started by dockhandtest's own tests (share_test.go). The
+// environment says what to do:
+//
+//	DOCKHANDTEST_IMAGE       the PostgreSQL image
+//	DOCKHANDTEST_VERSION     the migrations' version; they create table v_<version>
+//	DOCKHANDTEST_MIGRATIONS  a file each migration run appends a line to
+//	DOCKHANDTEST_BARRIER     a directory: write our name there and wait for 4 names
+//	DOCKHANDTEST_BLOCK       a file: write "ready" there, then block until killed
+//	DOCKHANDTEST_FAIL        "1": write a row, then fail
+//	DOCKHANDTEST_KEEPALIVE   "1": WithKeepAlive
+package child
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dockhand/dockhand/dockhandtest"
+)
+
+// Run is the test.
+func Run(t *testing.T, pkg string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	version := os.Getenv("DOCKHANDTEST_VERSION")
+	// WithDurability: a configuration no other test package uses, so
+	// that these processes alone decide the server's fate.
+	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE")), dockhandtest.WithDurability()}
+	if os.Getenv("DOCKHANDTEST_KEEPALIVE") == "1" {
+		opts = append(opts, dockhandtest.WithKeepAlive())
+	}
+	db := dockhandtest.NewPostgres(t, append(opts,
+		dockhandtest.WithMigrations(version, func(ctx context.Context, dsn string) error {
+			f, err := os.OpenFile(os.Getenv("DOCKHANDTEST_MIGRATIONS"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := fmt.Fprintf(f, "%s %s\n", pkg, version); err != nil {
+				return err
+			}
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(ctx)
+			_, err = conn.Exec(ctx, "CREATE TABLE "+pgx.Identifier{"v_" + version}.Sanitize()+" (note text)")
+			return err
+		}))...)
+	fmt.Printf("SERVER %s %s %s\n", pkg, db.Server().Container().ID(), db.Server().Key())
+	conn, err := pgx.Connect(ctx, db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "INSERT INTO "+pgx.Identifier{"v_" + version}.Sanitize()+" VALUES ($1)", pkg); err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("DOCKHANDTEST_BARRIER"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, pkg), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			names, _ := filepath.Glob(filepath.Join(dir, "*"))
+			if len(names) >= 4 {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("barrier: only %s", strings.Join(names, ", "))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if file := os.Getenv("DOCKHANDTEST_BLOCK"); file != "" {
+		if err := os.WriteFile(file, []byte("ready"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute) // until killed
+	}
+	if os.Getenv("DOCKHANDTEST_FAIL") == "1" {
+		t.Errorf("failing on purpose, database %s", db.Database())
+	}
+}

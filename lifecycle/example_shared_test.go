@@ -1,0 +1,37 @@
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"log"
+
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// A container shared by several processes: each holds its key before it
+// looks the container up, and the last to release it removes it.
+func ExampleClient_Hold() {
+	ctx := context.Background()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	const key = "myapp-db-3f2a9c" // a hash of what makes the container
+	h, err := c.Hold(ctx, key)    // first: a last holder's release cannot miss us
+	if err != nil {
+		log.Fatal(err)
+	}
+	ct, err := c.Container(ctx, key)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		ct, err = c.Run(ctx, "redis:7", lifecycle.WithName(key),
+			lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key})) // ErrConflict: another process won, look again
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	// ... use ct ...
+	if last, err := h.Release(ctx); err == nil && last {
+		_ = ct.Remove(ctx, lifecycle.WithForce()) // no live process holds it any more
+	}
+}

@@ -1,0 +1,128 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+)
+
+// Labels of shared containers and their holders.
+//
+// A container labelled LabelShared=KEY is shared by every process that
+// holds KEY: a process holds a key by creating a small network labelled
+// LabelHolds=KEY (Hold), which carries that process's LabelOwner like
+// everything else it creates. A process registers its hold before it
+// looks up the shared container, and releases it (Hold.Release) by
+// removing its network first and only then counting the others, so a
+// last holder's removal can never race a new holder: either the new
+// holder's network is counted and the container stays, or the new
+// holder finds the container gone (or going) and makes another.
+//
+// Sweep keeps a shared container while any holder of its key is not
+// proven gone, whoever created it; the ordinary rules (persistent, live
+// owner, ...) keep it too.
+const (
+	LabelShared = "dev.dockhand.shared" // on a shared container: its key
+	LabelHolds  = "dev.dockhand.holds"  // on a holder network: the key it holds
+)
+
+// Hold is this process's registration as a holder of a shared key.
+type Hold struct {
+	c    *Client
+	key  string
+	name string
+}
+
+// Key returns the key held.
+func (h *Hold) Key() string { return h.key }
+
+// Name returns the name of the holder network.
+func (h *Hold) Name() string { return h.name }
+
+// Hold registers this process as a holder of key (a name-safe string,
+// such as a hash): it creates a network labelled LabelHolds=key, owned
+// by this process. Call it before looking up the shared container.
+func (c *Client) Hold(ctx context.Context, key string) (*Hold, error) {
+	if !validName(key) {
+		return nil, invalidf("hold: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "dockhand-hold-" + key + "-" + strconv.Itoa(c.pid) + "-" + hex.EncodeToString(b)
+	if _, err := c.CreateNetwork(ctx, name, WithLabels(map[string]string{LabelHolds: key})); err != nil {
+		return nil, err
+	}
+	return &Hold{c: c, key: key, name: name}, nil
+}
+
+// Holders returns the names of the holder networks of key whose owner is
+// not proven gone (this process's own included).
+func (c *Client) Holders(ctx context.Context, key string) ([]string, error) {
+	live, _, err := c.holders(ctx, key)
+	return live, err
+}
+
+// holders lists the holder networks of key: live (owner not proven gone)
+// and gone (owner proven gone, as Sweep proves it).
+func (c *Client) holders(ctx context.Context, key string) (live, gone []string, err error) {
+	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelHolds+"="+key))})
+	if err != nil {
+		return nil, nil, c.opErr(err, "list holders of %s", key)
+	}
+	me, meErr := self()
+	for _, n := range nets {
+		if n.Labels[LabelHolds] != key || n.Labels[LabelManaged] != "true" {
+			continue
+		}
+		if dead, _ := ownerVerdict(n.Labels[LabelOwner], me, meErr, probeOwner); dead {
+			gone = append(gone, n.Name)
+		} else {
+			live = append(live, n.Name)
+		}
+	}
+	return live, gone, nil
+}
+
+// Release removes the hold; then, if no other holder of the key is live,
+// it returns last true: the caller, the last holder, may remove the
+// shared container. The last holder also removes the holds of processes
+// proven gone (killed before they could release). Release is idempotent.
+func (h *Hold) Release(ctx context.Context) (last bool, err error) {
+	if err := h.c.api.NetworkRemove(ctx, h.name); err != nil && !cerrdefs.IsNotFound(err) {
+		return false, h.c.opErr(err, "release hold %s", h.name)
+	}
+	live, gone, err := h.c.holders(ctx, h.key)
+	if err != nil || len(live) > 0 {
+		return false, err
+	}
+	for _, name := range gone {
+		if err := h.c.api.NetworkRemove(ctx, name); err != nil && !cerrdefs.IsNotFound(err) {
+			h.c.logger.Debug("release: could not remove the hold of a gone process", "network", name, "error", err)
+		}
+	}
+	return true, nil
+}
+
+// sharedKept is the Sweep rule for shared containers: it returns the
+// reason to keep a container labelled LabelShared while a holder of its
+// key is not proven gone, or "" when none is. holders lists the live
+// holders of a key (memoised by the caller).
+func sharedKept(l map[string]string, holders func(string) (int, error)) string {
+	key := l[LabelShared]
+	if key == "" {
+		return ""
+	}
+	n, err := holders(key)
+	switch {
+	case err != nil:
+		return "shared: cannot list its holders: " + err.Error()
+	case n > 0:
+		return "shared: " + strconv.Itoa(n) + " holder(s) of " + key + " not proven gone"
+	}
+	return ""
+}
