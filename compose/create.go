@@ -88,7 +88,7 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 			if old, ok := replace[n]; ok {
 				refs[n-1], errs[n-1] = r.recreate(ctx, svc, n, hash, image, old)
 			} else {
-				refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image)
+				refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image, nil)
 			}
 			fresh[n-1] = errs[n-1] == nil
 		}()
@@ -172,12 +172,20 @@ func (s *Stack) containerLabels(p *types.Project, svc types.ServiceConfig, n int
 	return l
 }
 
-// create creates replica n of svc (not started).
-func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string) (ctRef, error) {
+// create creates replica n of svc (not started). When it replaces old (a
+// recreate), it takes over old's anonymous volumes and records the
+// replacement in com.docker.compose.replace, as the CLI does.
+func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string, old *container.InspectResponse) (ctRef, error) {
 	labels := r.s.containerLabels(r.p, svc, n, hash, image, false)
+	if old != nil {
+		labels[LabelReplace] = replaceLabel(r.p.Name, old.Name)
+	}
 	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx))
 	if err != nil {
 		return ctRef{}, err
+	}
+	if old != nil {
+		inheritVolumes(spec, *old)
 	}
 	name := containerName(r.p, svc, n)
 	return r.s.createContainer(ctx, spec, name, r.set.allInterfaces, r.prog)
@@ -185,12 +193,17 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 
 // recreate replaces old, replica n of svc, as the CLI does: it stops old,
 // renames it out of the way (<short id>_<name>), creates the new container
-// under the name, then removes old. If the create fails, old gets its name
-// back.
+// under the name, inheriting old's anonymous volumes, then removes old
+// (whose anonymous volumes the engine keeps: the new container uses them).
+// If the create fails, old gets its name back.
 func (r *runner) recreate(ctx context.Context, svc types.ServiceConfig, n int, hash, image string, old lifecycle.Summary) (ctRef, error) {
 	name := ctName(old)
 	h := old.Container()
 	r.prog.event("Container", name, "Recreate")
+	ins, err := h.Inspect(ctx)
+	if err != nil {
+		return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
 	if old.State == "running" || old.State == "restarting" || old.State == "paused" {
 		if err := h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
 			return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
@@ -199,7 +212,7 @@ func (r *runner) recreate(ctx context.Context, svc types.ServiceConfig, n int, h
 	if err := h.Rename(ctx, old.ID[:12]+"_"+name); err != nil {
 		return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
 	}
-	ref, err := r.create(ctx, svc, n, hash, image)
+	ref, err := r.create(ctx, svc, n, hash, image, &ins)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -303,6 +316,9 @@ func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeo
 	// With Force, the engine's only conflict (409) is a removal already in
 	// progress: someone else is removing it.
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
+		return err
+	}
+	if err := s.removeInheritedVolumes(ctx, ct); err != nil {
 		return err
 	}
 	prog.event("Container", name, "Removed")

@@ -1,0 +1,113 @@
+package compose
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// volumeStack is a service on an image with a VOLUME that nothing maps:
+// its first start writes the MARK it was created with into the volume.
+const volumeStack = `services:
+  db:
+    image: ${POSTGRES_IMAGE}
+    entrypoint: ["sh", "-c", "[ -f /var/lib/postgresql/data/mark ] || echo $$MARK > /var/lib/postgresql/data/mark; exec sleep 600"]
+    environment:
+      MARK: ${MARK}
+`
+
+// Recreate keeps the container's anonymous volumes, as the CLI does: the
+// data an image's VOLUME holds survives a config change, the new container
+// mounts the very same volume (no second one is made, the old one is not
+// left behind), says whom it replaced in com.docker.compose.replace, and
+// Down removes the volume with the container.
+func TestRecreateKeepsAnonymousVolumes(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(volumeStack), 0o644))
+	name := projectName(c, "anonvol")
+	load := func(mark string) *Stack {
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name),
+			WithVariables(append(stackEnv(t, c, true), "MARK="+mark)...))
+		require.NoError(t, err)
+		return New(c, p)
+	}
+	s1 := load("first")
+	downAtEnd(t, s1)
+	require.NoError(t, s1.Up(ctx, WithGracePeriod(time.Second)))
+	before := dbContainer(ctx, t, c, name)
+	vol := anonVolume(t, before)
+	require.Eventually(t, func() bool { return readMark(ctx, c, name) == "first" }, time.Minute, 200*time.Millisecond)
+
+	s2 := load("second") // environment changed: recreate
+	require.NoError(t, s2.Up(ctx, WithGracePeriod(time.Second)))
+	after := dbContainer(ctx, t, c, name)
+	require.NotEqual(t, before.ID, after.ID, "not recreated")
+	assert.Equal(t, "db-1", after.Config.Labels[LabelReplace])
+	assert.Equal(t, vol, anonVolume(t, after), "the new container mounts the old one's volume")
+	assert.Contains(t, after.Config.Env, "MARK=second")
+	require.Eventually(t, func() bool { return readMark(ctx, c, name) != "" }, time.Minute, 200*time.Millisecond)
+	assert.Equal(t, "first", readMark(ctx, c, name), "the volume's data survived the recreate")
+	_, err := c.Container(ctx, before.ID)
+	assert.ErrorIs(t, err, lifecycle.ErrNotFound, "old container left")
+
+	// A second recreate inherits it again.
+	s3 := load("third")
+	require.NoError(t, s3.Up(ctx, WithGracePeriod(time.Second)))
+	third := dbContainer(ctx, t, c, name)
+	require.NotEqual(t, after.ID, third.ID)
+	assert.Equal(t, vol, anonVolume(t, third))
+
+	require.NoError(t, s3.Down(ctx, WithGracePeriod(time.Second)))
+	_, err = c.API().VolumeInspect(ctx, vol)
+	assert.Error(t, err, "anonymous volume %s left after Down", vol)
+	if err == nil {
+		_ = c.API().VolumeRemove(ctx, vol, true)
+	}
+}
+
+func dbContainer(ctx context.Context, t *testing.T, c *lifecycle.Client, project string) container.InspectResponse {
+	t.Helper()
+	h, err := c.Container(ctx, project+"-db-1")
+	require.NoError(t, err)
+	ins, err := h.Inspect(ctx)
+	require.NoError(t, err)
+	return ins
+}
+
+// anonVolume is the one volume the container mounts at the image's VOLUME.
+func anonVolume(t *testing.T, ins container.InspectResponse) string {
+	t.Helper()
+	for _, m := range ins.Mounts {
+		if m.Destination == "/var/lib/postgresql/data" {
+			require.Equal(t, "volume", string(m.Type))
+			return m.Name
+		}
+	}
+	require.FailNow(t, "no volume at /var/lib/postgresql/data", "%+v", ins.Mounts)
+	return ""
+}
+
+func readMark(ctx context.Context, c *lifecycle.Client, project string) string {
+	h, err := c.Container(ctx, project+"-db-1")
+	if err != nil {
+		return ""
+	}
+	res, err := h.Exec(ctx, []string{"cat", "/var/lib/postgresql/data/mark"})
+	if err != nil || res.ExitCode != 0 {
+		return ""
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
