@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +111,98 @@ func readMark(ctx context.Context, c *lifecycle.Client, project string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(res.Stdout))
+}
+
+const scaleStack = `services:
+  app:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "600"]
+    deploy:
+      replicas: ${N}
+`
+
+// Scaling down removes the highest numbers and scaling up does not refill
+// a gap: the names below are what docker compose v2.40.3 gives for the
+// same steps (4 replicas, app-2 removed by hand, then 3, 2, 3).
+func TestScaleKeepsNumbersLikeCLI(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(scaleStack), 0o644))
+	name := projectName(c, "scale")
+	up := func(n string) []string {
+		t.Helper()
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "N="+n)...))
+		require.NoError(t, err)
+		s := New(c, p)
+		require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+		ps, err := s.Ps(ctx, WithAll())
+		require.NoError(t, err)
+		var names []string
+		for _, ct := range ps {
+			names = append(names, strings.TrimPrefix(ct.Name, name+"-"))
+		}
+		return names
+	}
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "N=1")...))
+	require.NoError(t, err)
+	downAtEnd(t, New(c, p))
+
+	assert.Equal(t, []string{"app-1", "app-2", "app-3", "app-4"}, up("4"))
+	h, err := c.Container(ctx, name+"-app-2")
+	require.NoError(t, err)
+	require.NoError(t, h.Remove(ctx, lifecycle.WithForce()))
+	assert.Equal(t, []string{"app-1", "app-3", "app-4"}, up("3"), "the gap at 2 is not refilled")
+	assert.Equal(t, []string{"app-1", "app-3"}, up("2"), "the highest number goes")
+	assert.Equal(t, []string{"app-1", "app-3", "app-4"}, up("3"), "a new replica takes the number after the highest")
+}
+
+// Down leaves one-off containers (Run) alone, as the CLI does, and the
+// network they use with them; WithRemoveOrphans removes them too.
+func TestDownLeavesOneOffContainers(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(scaleStack), 0o644))
+	name := projectName(c, "oneoff")
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "N=1")...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	runDone := make(chan error, 1)
+	go func() {
+		code, err := s.Run(ctx, "app", []string{"sleep", "600"})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit code %d", code)
+		}
+		runDone <- err
+	}()
+	oneoffs := func() []lifecycle.Summary {
+		cts, err := c.Containers(ctx, lifecycle.WithFilter("label", LabelProject+"="+name), lifecycle.WithFilter("label", LabelOneoff+"=True"))
+		require.NoError(t, err)
+		return cts
+	}
+	require.Eventually(t, func() bool { cts := oneoffs(); return len(cts) == 1 && cts[0].State == "running" }, time.Minute, 100*time.Millisecond)
+
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second)))
+	_, err = c.Container(ctx, name+"-app-1")
+	assert.ErrorIs(t, err, lifecycle.ErrNotFound, "the service's container is removed")
+	left := oneoffs()
+	require.Len(t, left, 1, "the running one-off container is left")
+	assert.Equal(t, "running", left[0].State)
+	_, err = c.Network(ctx, name+"_default")
+	assert.NoError(t, err, "the network the one-off uses is kept")
+
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second), WithRemoveOrphans()))
+	assert.Empty(t, oneoffs(), "WithRemoveOrphans removes the one-off")
+	select {
+	case err := <-runDone:
+		assert.Error(t, err, "Run of a removed container: not a clean exit")
+	case <-ctx.Done():
+		t.Fatal("Run did not return after its container was removed")
+	}
+	noProjectLeft(t, c, name)
 }
