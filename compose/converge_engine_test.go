@@ -206,3 +206,71 @@ func TestDownLeavesOneOffContainers(t *testing.T) {
 	}
 	noProjectLeft(t, c, name)
 }
+
+const restartStack = `services:
+  db:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "600"]
+    environment:
+      MARK: ${MARK}
+  app:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "600"]
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+  other:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "600"]
+    depends_on: [db]
+  sidecar:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "600"]
+    network_mode: service:db
+`
+
+// When db is recreated, a dependent with depends_on.restart: true is
+// restarted (same container, started again), one without it is left
+// running, and a network_mode: service:db dependent follows the new db
+// container (it is recreated into the new container's network namespace).
+func TestRecreateRestartsDependents(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(restartStack), 0o644))
+	name := projectName(c, "deprestart")
+	load := func(mark string) *Stack {
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "MARK="+mark)...))
+		require.NoError(t, err)
+		return New(c, p)
+	}
+	inspect := func(svc string) container.InspectResponse {
+		t.Helper()
+		h, err := c.Container(ctx, name+"-"+svc+"-1")
+		require.NoError(t, err)
+		ins, err := h.Inspect(ctx)
+		require.NoError(t, err)
+		return ins
+	}
+	s := load("1")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	db0, app0, other0, side0 := inspect("db"), inspect("app"), inspect("other"), inspect("sidecar")
+	assert.Equal(t, "container:"+db0.ID, string(side0.HostConfig.NetworkMode))
+
+	require.NoError(t, load("2").Up(ctx, WithGracePeriod(time.Second)))
+	db1, app1, other1, side1 := inspect("db"), inspect("app"), inspect("other"), inspect("sidecar")
+	require.NotEqual(t, db0.ID, db1.ID, "db not recreated")
+
+	assert.Equal(t, app0.ID, app1.ID, "app is restarted, not recreated")
+	assert.True(t, app1.State.Running)
+	assert.NotEqual(t, app0.State.StartedAt, app1.State.StartedAt, "app (depends_on.restart) was not restarted")
+
+	assert.Equal(t, other0.ID, other1.ID)
+	assert.Equal(t, other0.State.StartedAt, other1.State.StartedAt, "other (no restart) was restarted")
+
+	assert.True(t, side1.State.Running)
+	assert.Equal(t, "container:"+db1.ID, string(side1.HostConfig.NetworkMode), "sidecar does not follow the new db")
+}

@@ -71,14 +71,29 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if st := r.state[svc.Name]; st != nil {
+		for i, sl := range slots {
+			if sl.recreate && fresh[i] {
+				st.recreated = true
+			}
+		}
+	}
 	if err := waitDeps(); err != nil {
 		return nil, err
 	}
+	restart := r.restartDeps(svc)
 	for i, sl := range slots {
 		wg.Go(func() {
 			ref := refs[i]
 			if ct := sl.old; ct != nil && !fresh[i] {
-				if ct.State == "running" {
+				if ct.State == "running" && restart != "" {
+					// depends_on.restart: the dependency was recreated.
+					r.prog.event("Container", ref.name, "Restarting")
+					if err := ref.h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil {
+						errs[i] = fmt.Errorf("service %q: restart after %s was recreated: %w", svc.Name, restart, err)
+						return
+					}
+				} else if ct.State == "running" {
 					r.prog.event("Container", ref.name, "Running")
 					return
 				}
@@ -101,6 +116,21 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 		return nil, err
 	}
 	return refs, nil
+}
+
+// restartDeps names a dependency of svc with depends_on.restart that this
+// Up recreated ("" when none): svc's kept running containers restart, as
+// the CLI does. Read after the dependencies started.
+func (r *runner) restartDeps(svc types.ServiceConfig) string {
+	for _, d := range sortedKeys(svc.DependsOn) {
+		if !svc.DependsOn[d].Restart {
+			continue
+		}
+		if st := r.state[d]; st != nil && st.recreated {
+			return d
+		}
+	}
+	return ""
 }
 
 // slot is one replica converge wants: an existing container (kept or to
