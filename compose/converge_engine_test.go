@@ -274,3 +274,146 @@ func TestRecreateRestartsDependents(t *testing.T) {
 	assert.True(t, side1.State.Running)
 	assert.Equal(t, "container:"+db1.ID, string(side1.HostConfig.NetworkMode), "sidecar does not follow the new db")
 }
+
+const resourceStack = `services:
+  app:
+    image: ${BUSYBOX_IMAGE}
+    entrypoint: ["sh", "-c", "[ -f /data/mark ] || echo $$TIER > /data/mark; exec sleep 600"]
+    environment:
+      TIER: ${TIER}
+    networks: [back]
+    volumes: [data:/data]
+networks:
+  back:
+    labels:
+      tier: ${NTIER}
+volumes:
+  data:
+    labels:
+      tier: ${VTIER}
+`
+
+// A project network whose configuration changed is recreated and the
+// project's kept containers are reconnected to it (as the CLI does).
+func TestNetworkConfigChangeRecreatesIt(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(resourceStack), 0o644))
+	name := projectName(c, "netchange")
+	load := func(ntier string) *Stack {
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "TIER=a", "VTIER=a", "NTIER="+ntier)...))
+		require.NoError(t, err)
+		return New(c, p)
+	}
+	s := load("a")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	net0, err := c.Network(ctx, name+"_back")
+	require.NoError(t, err)
+	h, err := c.Container(ctx, name+"-app-1")
+	require.NoError(t, err)
+
+	require.NoError(t, load("b").Up(ctx, WithGracePeriod(time.Second)))
+	net1, err := c.Network(ctx, name+"_back")
+	require.NoError(t, err)
+	assert.NotEqual(t, net0.ID, net1.ID, "network not recreated")
+	assert.Equal(t, "b", net1.Labels["tier"])
+	assert.NotEqual(t, net0.Labels[LabelConfigHash], net1.Labels[LabelConfigHash])
+	ins, err := h.Inspect(ctx)
+	require.NoError(t, err, "the container was kept")
+	assert.True(t, ins.State.Running)
+	ep := ins.NetworkSettings.Networks[name+"_back"]
+	require.NotNil(t, ep, "not reconnected: %v", ins.NetworkSettings.Networks)
+	assert.Equal(t, net1.ID, ep.NetworkID)
+	assert.Contains(t, ep.Aliases, "app")
+	_, err = c.Network(ctx, net0.ID)
+	assert.ErrorIs(t, err, lifecycle.ErrNotFound, "old network left")
+
+	// Unchanged: nothing recreated.
+	require.NoError(t, load("b").Up(ctx, WithGracePeriod(time.Second)))
+	net2, err := c.Network(ctx, name+"_back")
+	require.NoError(t, err)
+	assert.Equal(t, net1.ID, net2.ID)
+}
+
+// A network with the project's name but another project's label is an
+// error, and is left as it is.
+func TestNetworkOfAnotherProjectIsNotAdopted(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(resourceStack), 0o644))
+	name := projectName(c, "netother")
+	other, err := c.CreateNetwork(ctx, name+"_back", lifecycle.WithLabels(map[string]string{LabelProject: "someone-else", LabelNetwork: "back"}))
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, c.RemoveNetwork(context.Background(), other.ID)) })
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "TIER=a", "VTIER=a", "NTIER=a")...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+	err = s.Up(ctx, WithGracePeriod(time.Second))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrConflict)
+	assert.Contains(t, err.Error(), `project "someone-else"`)
+	assert.Contains(t, err.Error(), name+"_back")
+	still, err := c.Network(ctx, name+"_back")
+	require.NoError(t, err)
+	assert.Equal(t, other.ID, still.ID)
+	assert.Equal(t, "someone-else", still.Labels[LabelProject])
+	cts, err := c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("label", LabelProject+"="+name))
+	require.NoError(t, err)
+	assert.Empty(t, cts, "containers created despite the error")
+}
+
+// A project volume whose configuration changed makes Up fail, saying what
+// changed and which option recreates it, and keeps its data; with
+// WithRecreateVolumes it is recreated (empty) with the new configuration.
+func TestVolumeConfigChange(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(resourceStack), 0o644))
+	name := projectName(c, "volchange")
+	load := func(tier, vtier string) *Stack {
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(append(stackEnv(t, c, false), "TIER="+tier, "VTIER="+vtier, "NTIER=a")...))
+		require.NoError(t, err)
+		return New(c, p)
+	}
+	mark := func() string {
+		h, err := c.Container(ctx, name+"-app-1")
+		if err != nil {
+			return ""
+		}
+		res, err := h.Exec(ctx, []string{"cat", "/data/mark"})
+		if err != nil || res.ExitCode != 0 {
+			return ""
+		}
+		return strings.TrimSpace(string(res.Stdout))
+	}
+	s := load("first", "a")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	require.Eventually(t, func() bool { return mark() == "first" }, time.Minute, 100*time.Millisecond)
+
+	err := load("second", "b").Up(ctx, WithGracePeriod(time.Second))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrConflict)
+	assert.Contains(t, err.Error(), name+"_data")
+	assert.Contains(t, err.Error(), `label tier="a", configured "b"`)
+	assert.Contains(t, err.Error(), "WithRecreateVolumes")
+	v, err := c.Volume(ctx, name+"_data")
+	require.NoError(t, err)
+	assert.Equal(t, "a", v.Labels["tier"], "volume changed despite the error")
+	assert.Equal(t, "first", mark(), "data lost despite the error")
+
+	require.NoError(t, load("second", "b").Up(ctx, WithGracePeriod(time.Second), WithRecreateVolumes()))
+	v, err = c.Volume(ctx, name+"_data")
+	require.NoError(t, err)
+	assert.Equal(t, "b", v.Labels["tier"])
+	require.Eventually(t, func() bool { return mark() != "" }, time.Minute, 100*time.Millisecond)
+	assert.Equal(t, "second", mark(), "the recreated volume is a new, empty one")
+}
