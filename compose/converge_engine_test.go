@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -416,4 +417,64 @@ func TestVolumeConfigChange(t *testing.T) {
 	assert.Equal(t, "b", v.Labels["tier"])
 	require.Eventually(t, func() bool { return mark() != "" }, time.Minute, 100*time.Millisecond)
 	assert.Equal(t, "second", mark(), "the recreated volume is a new, empty one")
+}
+
+// Recreate hands anonymous volumes over across tools, compared with the
+// CLI: a container the CLI created is recreated by Up with the same
+// volume and com.docker.compose.replace as the CLI writes it, and the CLI
+// recreating Up's container keeps that volume too.
+func TestRecreateAnonymousVolumesInterop(t *testing.T) {
+	releases, skipped := composeReleases()
+	for _, why := range skipped {
+		t.Logf("skipped: %s", why)
+	}
+	if len(releases) == 0 {
+		t.Skip(strings.Join(skipped, "; "))
+	}
+	c := testbench.Client(t)
+	for _, rel := range releases {
+		t.Run("v"+rel.version, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(volumeStack), 0o644))
+			name := projectName(c, "anonx"+strings.SplitN(rel.version, ".", 2)[0])
+			env := func(mark string) []string { return append(stackEnv(t, c, true), "MARK="+mark) }
+			var vol string
+			t.Cleanup(func() {
+				_ = New(c, mustLoad(t, dir, name, env("x"))).Down(context.Background(), WithRemoveVolumes(), WithGracePeriod(time.Second))
+				if vol != "" {
+					_ = c.API().VolumeRemove(context.Background(), vol, true) // the CLI's recreate leaves it, as it always does
+				}
+				noProjectLeft(t, c, name)
+			})
+			rel.run(t, dir, name, env("first"), "up", "-d")
+			cli := dbContainer(ctx, t, c, name)
+			vol = anonVolume(t, cli)
+			require.Eventually(t, func() bool { return readMark(ctx, c, name) == "first" }, time.Minute, 200*time.Millisecond)
+
+			require.NoError(t, New(c, mustLoad(t, dir, name, env("second"))).Up(ctx, WithGracePeriod(time.Second)))
+			ours := dbContainer(ctx, t, c, name)
+			require.NotEqual(t, cli.ID, ours.ID)
+			assert.Equal(t, vol, anonVolume(t, ours))
+			assert.Equal(t, "db-1", ours.Config.Labels[LabelReplace])
+			require.Eventually(t, func() bool { return readMark(ctx, c, name) != "" }, time.Minute, 200*time.Millisecond)
+			assert.Equal(t, "first", readMark(ctx, c, name))
+
+			rel.run(t, dir, name, env("third"), "up", "-d")
+			again := dbContainer(ctx, t, c, name)
+			require.NotEqual(t, ours.ID, again.ID)
+			assert.Equal(t, vol, anonVolume(t, again), "the CLI keeps the volume of Up's container")
+			assert.Equal(t, again.Config.Labels[LabelReplace], ours.Config.Labels[LabelReplace], "replace label as the CLI writes it")
+			require.Eventually(t, func() bool { return readMark(ctx, c, name) != "" }, time.Minute, 200*time.Millisecond)
+			assert.Equal(t, "first", readMark(ctx, c, name))
+		})
+	}
+}
+
+func mustLoad(t *testing.T, dir, name string, env []string) *types.Project {
+	t.Helper()
+	p, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName(name), WithVariables(env...))
+	require.NoError(t, err)
+	return p
 }
