@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,74 +40,60 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	}
 	image := r.images[svc.Name]
 	have := r.existing[svc.Name]
-	sort.Slice(have, func(i, j int) bool { return number(have[i]) < number(have[j]) })
-	keep := map[int]lifecycle.Summary{}
-	replace := map[int]lifecycle.Summary{} // to recreate
-	var remove []lifecycle.Summary
-	for _, ct := range have {
-		n := number(ct)
-		_, dup := keep[n]
-		_, dup2 := replace[n]
-		switch {
-		case n < 1 || n > want || dup || dup2:
-			remove = append(remove, ct)
-		case r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image):
-			replace[n] = ct
-		default:
-			keep[n] = ct
-		}
-	}
-	if r.startOnly {
-		keep = map[int]lifecycle.Summary{}
-		replace = map[int]lifecycle.Summary{}
-		remove = nil
-		want = len(have)
-		for i, ct := range have {
-			keep[i+1] = ct
-		}
-	}
 	if svc.ContainerName != "" && want > 1 {
 		return nil, fmt.Errorf("service %q: container_name %q cannot be used with %d replicas", svc.Name, svc.ContainerName, want)
 	}
+	slots, remove := r.plan(svc, have, want, hash, image)
 	for _, ct := range remove {
 		if err := r.s.removeContainer(ctx, ct, r.set.timeout, r.prog); err != nil {
 			return nil, fmt.Errorf("service %q: %w", svc.Name, err)
 		}
 	}
-	refs := make([]ctRef, want)
-	fresh := make([]bool, want)
-	errs := make([]error, want)
+	refs := make([]ctRef, len(slots))
+	fresh := make([]bool, len(slots))
+	errs := make([]error, len(slots))
 	var wg sync.WaitGroup
-	for n := 1; n <= want; n++ {
-		if ct, ok := keep[n]; ok {
-			refs[n-1] = ctRef{h: ct.Container(), name: ctName(ct)}
+	for i, sl := range slots {
+		if sl.old != nil && !sl.recreate {
+			refs[i] = ctRef{h: sl.old.Container(), name: ctName(*sl.old)}
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if old, ok := replace[n]; ok {
-				refs[n-1], errs[n-1] = r.recreate(ctx, svc, n, hash, image, old)
+		wg.Go(func() {
+			if sl.old != nil {
+				refs[i], errs[i] = r.recreate(ctx, svc, sl.n, hash, image, *sl.old)
 			} else {
-				refs[n-1], errs[n-1] = r.create(ctx, svc, n, hash, image)
+				refs[i], errs[i] = r.create(ctx, svc, sl.n, hash, image, nil)
 			}
-			fresh[n-1] = errs[n-1] == nil
-		}()
+			fresh[i] = errs[i] == nil
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if st := r.state[svc.Name]; st != nil {
+		for i, sl := range slots {
+			if sl.recreate && fresh[i] {
+				st.recreated = true
+			}
+		}
+	}
 	if err := waitDeps(); err != nil {
 		return nil, err
 	}
-	for n := 1; n <= want; n++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ref := refs[n-1]
-			if ct, ok := keep[n]; ok && !fresh[n-1] {
-				if ct.State == "running" {
+	restart := r.restartDeps(svc)
+	for i, sl := range slots {
+		wg.Go(func() {
+			ref := refs[i]
+			if ct := sl.old; ct != nil && !fresh[i] {
+				if ct.State == "running" && restart != "" {
+					// depends_on.restart: the dependency was recreated.
+					r.prog.event("Container", ref.name, "Restarting")
+					if err := ref.h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil {
+						errs[i] = fmt.Errorf("service %q: restart after %s was recreated: %w", svc.Name, restart, err)
+						return
+					}
+				} else if ct.State == "running" {
 					r.prog.event("Container", ref.name, "Running")
 					return
 				}
@@ -118,17 +105,78 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 				}
 			}
 			if err := ref.h.Start(ctx); err != nil {
-				errs[n-1] = r.failed(ctx, svc.Name, ref, err)
+				errs[i] = r.failed(ctx, svc.Name, ref, err)
 				return
 			}
 			r.prog.event("Container", ref.name, "Started")
-		}()
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return refs, nil
+}
+
+// restartDeps names a dependency of svc with depends_on.restart that this
+// Up recreated ("" when none): svc's kept running containers restart, as
+// the CLI does. Read after the dependencies started.
+func (r *runner) restartDeps(svc types.ServiceConfig) string {
+	for _, d := range sortedKeys(svc.DependsOn) {
+		if !svc.DependsOn[d].Restart {
+			continue
+		}
+		if st := r.state[d]; st != nil && st.recreated {
+			return d
+		}
+	}
+	return ""
+}
+
+// slot is one replica converge wants: an existing container (kept or to
+// recreate) or a new one of number n.
+type slot struct {
+	n        int
+	old      *lifecycle.Summary
+	recreate bool
+}
+
+// plan picks the replicas of svc as the CLI does: of the containers it
+// has (with a valid, unique number) it keeps the lowest-numbered want and
+// removes the rest (scaling down removes the highest numbers); missing
+// replicas get numbers after the highest one in use, so a gap left by a
+// removed container is not refilled. A kept container whose configuration
+// or image changed is recreated under its number.
+func (r *runner) plan(svc types.ServiceConfig, have []lifecycle.Summary, want int, hash, image string) ([]slot, []lifecycle.Summary) {
+	have = slices.Clone(have)
+	sort.SliceStable(have, func(i, j int) bool { return number(have[i]) < number(have[j]) })
+	if r.startOnly {
+		slots := make([]slot, len(have))
+		for i := range have {
+			slots[i] = slot{n: number(have[i]), old: &have[i]}
+		}
+		return slots, nil
+	}
+	var slots []slot
+	var remove []lifecycle.Summary
+	seen := map[int]bool{}
+	highest := 0
+	for i, ct := range have {
+		n := number(ct)
+		highest = max(highest, n)
+		if n < 1 || seen[n] || len(slots) == want {
+			remove = append(remove, ct)
+			continue
+		}
+		seen[n] = true
+		changed := r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image)
+		slots = append(slots, slot{n: n, old: &have[i], recreate: changed})
+	}
+	for len(slots) < want {
+		highest++
+		slots = append(slots, slot{n: highest})
+	}
+	return slots, remove
 }
 
 func number(ct lifecycle.Summary) int {
@@ -172,12 +220,20 @@ func (s *Stack) containerLabels(p *types.Project, svc types.ServiceConfig, n int
 	return l
 }
 
-// create creates replica n of svc (not started).
-func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string) (ctRef, error) {
+// create creates replica n of svc (not started). When it replaces old (a
+// recreate), it takes over old's anonymous volumes and records the
+// replacement in com.docker.compose.replace, as the CLI does.
+func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, hash, image string, old *container.InspectResponse) (ctRef, error) {
 	labels := r.s.containerLabels(r.p, svc, n, hash, image, false)
+	if old != nil {
+		labels[LabelReplace] = replaceLabel(r.p.Name, old.Name)
+	}
 	spec, err := toCreate(r.p, svc, n, labels, r.s.convertOptions(ctx))
 	if err != nil {
 		return ctRef{}, err
+	}
+	if old != nil {
+		inheritVolumes(spec, *old)
 	}
 	name := containerName(r.p, svc, n)
 	return r.s.createContainer(ctx, spec, name, r.set.allInterfaces, r.prog)
@@ -185,12 +241,17 @@ func (r *runner) create(ctx context.Context, svc types.ServiceConfig, n int, has
 
 // recreate replaces old, replica n of svc, as the CLI does: it stops old,
 // renames it out of the way (<short id>_<name>), creates the new container
-// under the name, then removes old. If the create fails, old gets its name
-// back.
+// under the name, inheriting old's anonymous volumes, then removes old
+// (whose anonymous volumes the engine keeps: the new container uses them).
+// If the create fails, old gets its name back.
 func (r *runner) recreate(ctx context.Context, svc types.ServiceConfig, n int, hash, image string, old lifecycle.Summary) (ctRef, error) {
 	name := ctName(old)
 	h := old.Container()
 	r.prog.event("Container", name, "Recreate")
+	ins, err := h.Inspect(ctx)
+	if err != nil {
+		return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
+	}
 	if old.State == "running" || old.State == "restarting" || old.State == "paused" {
 		if err := h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
 			return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
@@ -199,7 +260,7 @@ func (r *runner) recreate(ctx context.Context, svc types.ServiceConfig, n int, h
 	if err := h.Rename(ctx, old.ID[:12]+"_"+name); err != nil {
 		return ctRef{}, fmt.Errorf("service %q: %w", svc.Name, err)
 	}
-	ref, err := r.create(ctx, svc, n, hash, image)
+	ref, err := r.create(ctx, svc, n, hash, image, &ins)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -303,6 +364,9 @@ func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeo
 	// With Force, the engine's only conflict (409) is a removal already in
 	// progress: someone else is removing it.
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
+		return err
+	}
+	if err := s.removeInheritedVolumes(ctx, ct); err != nil {
 		return err
 	}
 	prog.event("Container", name, "Removed")

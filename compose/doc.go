@@ -26,6 +26,20 @@
 // service_completed_successfully, required: false). Health and exit
 // waits follow the engine's event stream; nothing polls or sleeps.
 //
+// Convergence follows the CLI: a container whose configuration or image
+// changed is recreated under its name and number, taking over the old
+// container's anonymous volumes (an image VOLUME's data survives) and
+// labelled com.docker.compose.replace; kept dependents with
+// depends_on.restart: true restart, and network_mode: service:x
+// dependents follow a recreated x. Scaling down removes the highest
+// numbers; new replicas take numbers after the highest, not a gap. A
+// project network whose configuration changed (config-hash label) is
+// recreated and the project's containers reconnected; a changed project
+// volume makes Up fail unless WithRecreateVolumes; a network with the
+// project's name but another project's label is an error
+// (lifecycle.ErrConflict), never adopted. Down leaves one-off containers
+// (Run) unless WithRemoveOrphans.
+//
 // compose is a layer over package lifecycle, not beside it: it creates,
 // starts, stops, removes, lists and waits for containers, and creates,
 // lists and removes networks and volumes, through a lifecycle.Client. Its
@@ -50,6 +64,10 @@
 //     completed with exit code 0; the CLI starts it again.
 //   - A container kept by Up keeps the session labels of the client that
 //     created it.
+//   - WithRemoveOrphans makes Down remove running one-off containers too
+//     (CLI 2.40 and 5.6 remove only stopped ones).
+//   - The anonymous volumes a recreated container took over go with it
+//     when Down removes it (the CLI leaves them even with -v).
 //
 // No compose key is silently ignored: each one either works as the CLI
 // makes it work on a single engine, has no effect there for the CLI
@@ -59,9 +77,7 @@
 // devices, develop.watch, models, provider services, pre_start,
 // post_start and pre_stop hooks, credential_spec, use_api_socket, umask,
 // jobs, secrets and configs that are not file-based (and their uid, gid
-// and mode), pull_policy refresh periods, deploy.mode global,
-// depends_on.restart: true (except the one compose-go implies for
-// network_mode/ipc/pid: service: and volumes_from), the BuildKit-only
+// and mode), pull_policy refresh periods, deploy.mode global, the BuildKit-only
 // build keys and those lifecycle.Build has no option for. Keys the
 // engine's API version cannot honour fail Up before anything is created,
 // naming the version needed: healthcheck.start_interval (1.44),

@@ -19,7 +19,9 @@ import (
 // down a stack that docker compose started. Anonymous volumes go with
 // their containers (the CLI keeps them without -v); named volumes only
 // with WithRemoveVolumes; images Up built only with WithRemoveImages; containers
-// of services no longer in the project only with WithRemoveOrphans.
+// of services no longer in the project and one-off containers (Run) only
+// with WithRemoveOrphans (which, unlike the CLI, also removes running
+// one-offs). A network still used by a container left is kept.
 // WithGracePeriod overrides each container's stop grace period.
 func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 	defer scrub(&err)
@@ -39,6 +41,12 @@ func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 	for _, ct := range cts {
 		svc := ct.Labels[LabelService]
 		switch {
+		case ct.Labels[LabelOneoff] == "True" && !set.removeOrphans:
+			// As the CLI: one-off containers (Run) stay, running or not,
+			// unless orphans are removed.
+			orphans++
+			prog.printf(" Left one-off container %s of service %q: remove it with WithRemoveOrphans", ctName(ct), svc)
+			continue
 		case !s.knownService(svc):
 			if !set.removeOrphans {
 				orphans++

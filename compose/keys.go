@@ -294,7 +294,7 @@ var keyRules = map[string]keyRule{
 	"services.working_dir":                          handled(),
 	"services.depends_on":                           handled(),
 	"services.depends_on.condition":                 handled(),
-	"services.depends_on.restart":                   handled(), // checked: true is not implemented yet
+	"services.depends_on.restart":                   handled(), // converge restarts kept dependents of a recreated service
 	"services.depends_on.required":                  handled(),
 	"services.dockerfile":                           rejected("a legacy key: use build.dockerfile"),
 	"services.expose":                               handled(),
@@ -539,26 +539,6 @@ func checkServiceValues(p *types.Project, svc types.ServiceConfig) error {
 	for _, mode := range []struct{ key, value string }{{"uts", svc.Uts}, {"cgroup", svc.Cgroup}} {
 		if strings.HasPrefix(mode.value, "service:") {
 			return bad(mode.key, "%q: the engine cannot share this namespace with another container (the CLI passes it on and the engine refuses it)", mode.value)
-		}
-	}
-	implied := map[string]bool{} // compose-go adds these with restart: true
-	for _, mode := range []string{svc.NetworkMode, svc.Ipc, svc.Pid} {
-		if ref, ok := strings.CutPrefix(mode, "service:"); ok {
-			implied[ref] = true
-		}
-	}
-	for _, vf := range svc.VolumesFrom {
-		if ref, _, _ := strings.Cut(vf, ":"); ref != "container" {
-			implied[ref] = true
-		}
-	}
-	for _, l := range svc.Links {
-		ref, _, _ := strings.Cut(l, ":")
-		implied[ref] = true
-	}
-	for _, name := range sortedKeys(svc.DependsOn) {
-		if svc.DependsOn[name].Restart && !implied[name] {
-			return bad("depends_on."+name+".restart", "restarting dependents when %s is recreated is not implemented yet", name)
 		}
 	}
 	for i, v := range svc.Volumes {

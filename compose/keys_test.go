@@ -236,7 +236,6 @@ func TestLoadRejectsUnsupportedKeys(t *testing.T) {
 		{"pull_policy daily", "    pull_policy: daily\n", `service "app": pull_policy is not supported: "daily"`},
 		{"build.ssh", "    build:\n      context: .\n      ssh: [default]\n", `service "app": build.ssh is not supported`},
 		{"secret from environment", "    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n", "secrets.token.environment is not supported"},
-		{"depends_on restart", "    depends_on:\n      db:\n        condition: service_started\n        restart: true\n  db:\n    image: x\n", `service "app": depends_on.db.restart is not supported`},
 		{"npipe volume", "    volumes:\n      - type: npipe\n        source: //./pipe/x\n        target: //./pipe/x\n", `service "app": volumes[0].type is not supported: "npipe"`},
 		{"uts of a service", "    uts: service:db\n  db:\n    image: x\n", `service "app": uts is not supported: "service:db"`},
 		{"configs uid", "    configs:\n      - source: conf\n        uid: \"1000\"\nconfigs:\n  conf:\n    file: ./compose.yaml\n", `service "app": configs[0].uid is not supported`},

@@ -100,6 +100,9 @@ type upSettings struct {
 	allInterfaces bool
 	forceRecreate bool
 	timeout       *time.Duration
+	// recreateVolumes: a project volume whose configuration changed is
+	// removed and created again (WithRecreateVolumes).
+	recreateVolumes bool
 }
 
 type downSettings struct {
@@ -398,4 +401,13 @@ func checkEnv(fn string, kv []string) error {
 		}
 	}
 	return nil
+}
+
+// WithRecreateVolumes lets Up remove and recreate a project volume whose
+// configuration changed since it was created (the CLI asks before doing
+// so), together with the project's containers that use it: the volume's
+// data is lost. Without it such a volume makes Up fail, saying what
+// changed.
+func WithRecreateVolumes() UpOption {
+	return &option{name: "WithRecreateVolumes", verbs: up, up: func(s *upSettings) error { s.recreateVolumes = true; return nil }}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/network"
@@ -31,16 +34,30 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 		if err != nil {
 			return fmt.Errorf("compose %s: network %s: %w", p.Name, name, err)
 		}
-		found := false
-		for _, n := range list {
+		h, _ := networkHash(nw)
+		var found *lifecycle.Network
+		for i, n := range list {
 			if n.Name == name {
-				found = true
+				found = &list[i]
 			}
 		}
-		if found {
-			continue
+		var reconnect []lifecycle.Summary
+		if found != nil {
+			owner := found.Labels[LabelProject]
+			if owner != "" && owner != p.Name {
+				return fmt.Errorf("compose %s: network %s exists and belongs to project %q (label %s), not to %q: %w",
+					p.Name, name, owner, LabelProject, p.Name, lifecycle.ErrConflict)
+			}
+			old := found.Labels[LabelConfigHash]
+			if owner == "" || old == "" || h == "" || old == h {
+				continue
+			}
+			// Ours, and its configuration changed: recreate it, as the CLI
+			// does, and reconnect the project's containers.
+			if reconnect, err = s.dropDivergedNetwork(ctx, p, *found, prog); err != nil {
+				return err
+			}
 		}
-		h, _ := networkHash(nw)
 		spec := func(req *network.CreateOptions) {
 			req.Driver, req.Options, req.Internal, req.Attachable = nw.Driver, nw.DriverOpts, nw.Internal, nw.Attachable
 			req.EnableIPv6 = nw.EnableIPv6
@@ -59,30 +76,76 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 		prog.event("Network", name, "Created")
+		for _, ct := range reconnect {
+			aliases := []string{ct.Labels[LabelService], ctName(ct)}
+			if err := s.c.ConnectNetwork(ctx, name, ct.Container(), aliases...); err != nil {
+				return fmt.Errorf("compose %s: reconnect %s to recreated network %s: %w", p.Name, ctName(ct), name, err)
+			}
+		}
 	}
 	return nil
 }
 
+// dropDivergedNetwork disconnects the project's containers from n, whose
+// configuration changed, and removes it; it returns the containers to
+// reconnect once it is created again. A container of another project on
+// it is an error: the network is left as it is.
+func (s *Stack) dropDivergedNetwork(ctx context.Context, p *types.Project, n lifecycle.Network, prog *progress) ([]lifecycle.Summary, error) {
+	cts, err := s.c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("network", n.ID))
+	if err != nil {
+		return nil, fmt.Errorf("compose %s: network %s: %w", p.Name, n.Name, err)
+	}
+	for _, ct := range cts {
+		if ct.Labels[LabelProject] != p.Name {
+			return nil, fmt.Errorf("compose %s: network %s changed (config hash %s -> new) but container %s of another project uses it: %w",
+				p.Name, n.Name, n.Labels[LabelConfigHash], ctName(ct), lifecycle.ErrConflict)
+		}
+	}
+	prog.event("Network", n.Name, "Recreate")
+	for _, ct := range cts {
+		if err := s.c.DisconnectNetwork(ctx, n.ID, ct.Container()); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+			return nil, fmt.Errorf("compose %s: network %s: %w", p.Name, n.Name, err)
+		}
+	}
+	if err := s.c.RemoveNetwork(ctx, n.ID); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+		return nil, fmt.Errorf("compose %s: network %s: %w", p.Name, n.Name, err)
+	}
+	return cts, nil
+}
+
 // ensureVolumes creates the project's named volumes and checks that
 // external ones exist.
-func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progress) error {
+//
+// A volume of the project whose configuration changed (its config hash
+// label differs) is an error naming what changed, unless recreate
+// (WithRecreateVolumes): then the project's containers using it and the
+// volume are removed, and it is created again, empty.
+func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progress, recreate bool, timeout *time.Duration) error {
 	for _, key := range p.VolumeNames() {
 		v := p.Volumes[key]
 		name := v.Name
 		if name == "" {
 			name = p.Name + "_" + key
 		}
-		_, err := s.c.Volume(ctx, name)
+		h, _ := volumeHash(v)
+		have, err := s.c.Volume(ctx, name)
 		if err == nil {
-			continue
-		}
-		if !errors.Is(err, lifecycle.ErrNotFound) {
+			if bool(v.External) || have.Labels[LabelProject] != p.Name || have.Labels[LabelConfigHash] == "" || h == "" || have.Labels[LabelConfigHash] == h {
+				continue
+			}
+			if !recreate {
+				return fmt.Errorf("compose %s: volume %s exists with another configuration (%s): Up keeps it and its data; WithRecreateVolumes removes and recreates it, losing the data: %w",
+					p.Name, name, volumeDiff(*have, v), lifecycle.ErrConflict)
+			}
+			if err := s.dropVolume(ctx, p, name, prog, timeout); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, lifecycle.ErrNotFound) {
 			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 		if bool(v.External) {
 			return fmt.Errorf("compose %s: external volume %q not found", p.Name, name)
 		}
-		h, _ := volumeHash(v)
 		labels := s.resourceLabels(p, v.Labels, LabelVolume, key, h)
 		prog.event("Volume", name, "Creating")
 		opts := []lifecycle.VolumeOption{lifecycle.WithLabels(labels)}
@@ -97,6 +160,54 @@ func (s *Stack) ensureVolumes(ctx context.Context, p *types.Project, prog *progr
 		}
 		prog.event("Volume", name, "Created")
 	}
+	return nil
+}
+
+// volumeDiff says how the existing volume differs from its configuration,
+// as far as the engine shows it.
+func volumeDiff(have lifecycle.Volume, want types.VolumeConfig) string {
+	var diffs []string
+	driver := want.Driver
+	if driver == "" {
+		driver = "local"
+	}
+	if have.Driver != driver {
+		diffs = append(diffs, fmt.Sprintf("driver %q, configured %q", have.Driver, driver))
+	}
+	for k, v := range want.Labels {
+		if got, ok := have.Labels[k]; !ok || got != v {
+			diffs = append(diffs, fmt.Sprintf("label %s=%q, configured %q", k, got, v))
+		}
+	}
+	if len(diffs) == 0 {
+		diffs = append(diffs, "driver_opts or another setting")
+	}
+	sort.Strings(diffs)
+	return strings.Join(diffs, "; ")
+}
+
+// dropVolume removes the project's containers that use volume name, then
+// the volume. A container of another project using it is an error.
+func (s *Stack) dropVolume(ctx context.Context, p *types.Project, name string, prog *progress, timeout *time.Duration) error {
+	cts, err := s.c.Containers(ctx, lifecycle.WithAll(), lifecycle.WithFilter("volume", name))
+	if err != nil {
+		return fmt.Errorf("compose %s: volume %s: %w", p.Name, name, err)
+	}
+	for _, ct := range cts {
+		if ct.Labels[LabelProject] != p.Name {
+			return fmt.Errorf("compose %s: volume %s: container %s of another project uses it: %w", p.Name, name, ctName(ct), lifecycle.ErrConflict)
+		}
+	}
+	for _, ct := range cts {
+		if err := s.removeContainer(ctx, ct, timeout, prog); err != nil {
+			return fmt.Errorf("compose %s: %w", p.Name, err)
+		}
+	}
+	prog.event("Volume", name, "Removing")
+	if err := s.c.RemoveVolume(ctx, name); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("compose %s: %w", p.Name, err)
+	}
+	prog.event("Volume", name, "Removed")
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	if err := s.ensureNetworks(ctx, p, prog); err != nil {
 		return -1, err
 	}
-	if err := s.ensureVolumes(ctx, p, prog); err != nil {
+	if err := s.ensureVolumes(ctx, p, prog, false, nil); err != nil {
 		return -1, err
 	}
 	hash, err := ServiceHash(one)

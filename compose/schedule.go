@@ -34,7 +34,11 @@ type svcState struct {
 	started chan struct{} // closed when the service's containers are started (or it failed)
 	err     error         // set before started is closed; never after
 	ids     []ctRef
-	waits   map[string]*waitOnce // by depends_on condition
+	// recreated: converge replaced at least one existing container (set
+	// before started is closed); dependents with depends_on.restart
+	// restart their kept containers.
+	recreated bool
+	waits     map[string]*waitOnce // by depends_on condition
 }
 
 // ctRef is a container of a service: its handle and its name.

@@ -66,7 +66,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err := s.ensureNetworks(ctx, p, prog); err != nil {
 		return timeoutErr(ctx, set, err)
 	}
-	if err := s.ensureVolumes(ctx, p, prog); err != nil {
+	if err := s.ensureVolumes(ctx, p, prog, set.recreateVolumes, set.timeout); err != nil {
 		return timeoutErr(ctx, set, err)
 	}
 	existing, err := s.containers(ctx, true, false)
