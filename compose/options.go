@@ -100,6 +100,8 @@ type upSettings struct {
 	allInterfaces bool
 	forceRecreate bool
 	timeout       *time.Duration
+	abort         bool   // WithAbortOnContainerExit (attach.go)
+	exitCodeFrom  string // WithExitCodeFrom
 }
 
 type downSettings struct {
