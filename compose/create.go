@@ -50,7 +50,7 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 		switch {
 		case n < 1 || n > want || dup || dup2:
 			remove = append(remove, ct)
-		case r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image):
+		case !r.set.noRecreate && (r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image)):
 			replace[n] = ct
 		default:
 			keep[n] = ct

@@ -81,7 +81,7 @@ type UpDownOption interface {
 	DownOption
 }
 
-// UpRunOption serves Up and Run (WithAllInterfaces).
+// UpRunOption serves Up and Run (WithAllInterfaces, WithNoDeps).
 type UpRunOption interface {
 	UpOption
 	RunOption
@@ -102,6 +102,11 @@ type upSettings struct {
 	timeout       *time.Duration
 	abort         bool   // WithAbortOnContainerExit (attach.go)
 	exitCodeFrom  string // WithExitCodeFrom
+	noDeps        bool   // WithNoDeps (upflags.go)
+	scale         map[string]int
+	pull          string
+	noRecreate    bool
+	noBuild       bool
 }
 
 type downSettings struct {
@@ -374,9 +379,14 @@ func WithEnv(kv ...string) RunOption {
 	}}
 }
 
-// WithNoDeps makes Run skip starting the service's dependencies (run --no-deps).
-func WithNoDeps() RunOption {
-	return &option{name: "WithNoDeps", verbs: run, run: func(s *runSettings) error { s.noDeps = true; return nil }}
+// WithNoDeps skips the dependencies of the services: Up starts only the
+// services named by WithServices (up --no-deps svc), not waiting for their
+// depends_on conditions; Run starts none of the service's dependencies
+// (run --no-deps).
+func WithNoDeps() UpRunOption {
+	return &option{name: "WithNoDeps", verbs: up | run,
+		up:  func(s *upSettings) error { s.noDeps = true; return nil },
+		run: func(s *runSettings) error { s.noDeps = true; return nil }}
 }
 
 // checkEnv fails on a variable that is not KEY=VALUE. The error names

@@ -43,7 +43,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err != nil {
 		return err
 	}
-	p, deps, err := s.plan(set.services)
+	p, deps, err := s.planUp(set)
 	if err != nil {
 		return err
 	}
