@@ -107,3 +107,31 @@ func TestUpPullAndBadFlags(t *testing.T) {
 	err = s.Up(ctx, WithPull("sometimes"))
 	assert.Contains(t, err.Error(), `"sometimes"`)
 }
+
+func TestUpNoBuild(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := projectName(c, "nobuild")
+	s := loadFlags(t, c, name, "one", "built")
+	downAtEnd(t, s)
+	image := name + "-built"
+	// Never built, never pulled: a missing image fails.
+	err := s.Up(ctx, WithServices("built"), WithNoBuild(), WithPull(PullNever))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), image)
+	_, err = c.InspectImage(ctx, image)
+	require.ErrorIs(t, err, lifecycle.ErrNotFound, "WithNoBuild built nothing")
+
+	require.NoError(t, s.Up(ctx, WithServices("built"), WithGracePeriod(time.Second)))
+	img, err := c.InspectImage(ctx, image)
+	require.NoError(t, err, "without it the missing image is built")
+	// Present: WithNoBuild uses it; WithBuild with it is an error.
+	require.NoError(t, s.Up(ctx, WithServices("built"), WithNoBuild(), WithGracePeriod(time.Second)))
+	again, err := c.InspectImage(ctx, image)
+	require.NoError(t, err)
+	assert.Equal(t, img.ID, again.ID)
+	got, _ := running(t, s)
+	assert.Equal(t, []string{"built-1"}, got)
+	require.ErrorIs(t, s.Up(ctx, WithBuild(), WithNoBuild()), lifecycle.ErrInvalid)
+}
