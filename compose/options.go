@@ -123,11 +123,13 @@ type psSettings struct {
 }
 
 type logsSettings struct {
-	services []string
-	follow   bool
-	tail     int
-	tailSet  bool
-	stderr   io.Writer
+	services   []string
+	follow     bool
+	tail       int
+	tailSet    bool
+	stderr     io.Writer
+	since      time.Time // WithSince (verbs.go)
+	timestamps bool
 }
 
 // cycleSettings serves Stop, Start and Restart.

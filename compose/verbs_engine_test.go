@@ -1,0 +1,80 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+func TestLogsTimestampsSince(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, _ := upOneShot(t, ctx, c, t.TempDir(), "since", `services:
+  two:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "echo first; sleep 2; echo second"]
+`, 0)
+	var out bytes.Buffer
+	require.NoError(t, s.Logs(ctx, &out, WithTimestamps()))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2, "%q", out.String())
+	var stamps []time.Time
+	for i, want := range []string{"first", "second"} {
+		rest, ok := strings.CutPrefix(lines[i], "two-1  | ")
+		require.True(t, ok, "%q", lines[i])
+		ts, text, ok := strings.Cut(rest, " ")
+		require.True(t, ok, "%q", lines[i])
+		assert.Equal(t, want, text)
+		when, err := time.Parse(time.RFC3339Nano, ts)
+		require.NoError(t, err, "an RFC 3339 timestamp: %q", lines[i])
+		stamps = append(stamps, when)
+	}
+	require.True(t, stamps[1].After(stamps[0]))
+
+	out.Reset()
+	require.NoError(t, s.Logs(ctx, &out, WithSince(stamps[1])))
+	assert.Equal(t, "two-1  | second\n", out.String(), "--since the second line's time")
+
+	// The CLI is the reference for the same flags.
+	cli, err := exec.CommandContext(ctx, "docker", "compose", "-p", s.Name(), "logs", "--no-color", "--no-log-prefix",
+		"--since", stamps[1].Format(time.RFC3339Nano)).Output()
+	require.NoError(t, err)
+	assert.Equal(t, "second\n", string(cli))
+
+	require.ErrorIs(t, s.Logs(ctx, &out, WithSince(time.Time{})), lifecycle.ErrInvalid)
+}
+
+func TestExecIndex(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := loadFlags(t, c, projectName(c, "execindex"), "one")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithServices("web"), WithNoDeps(), WithScale("web", 2), WithGracePeriod(time.Second)))
+	ps, err := s.Ps(ctx)
+	require.NoError(t, err)
+	ids := map[int]string{}
+	for _, sc := range ps {
+		ids[sc.Number] = sc.ID
+	}
+	for _, n := range []int{1, 2} {
+		res, err := s.ExecIndex(ctx, "web", n, []string{"hostname"})
+		require.NoError(t, err)
+		assert.Equal(t, ids[n][:12]+"\n", string(res.Stdout), "exec --index %d runs in web-%d", n, n)
+	}
+	_, err = s.ExecIndex(ctx, "web", 3, []string{"true"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "number 3")
+	_, err = s.ExecIndex(ctx, "web", 0, []string{"true"})
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+}
