@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/lifecycle"
 )
@@ -146,6 +148,13 @@ type runSettings struct {
 	stderr        io.Writer
 	env           []string
 	noDeps        bool
+	// runflags.go
+	entrypoint    []string
+	entrypointSet bool
+	user          string
+	workdir       string
+	volumes       []types.ServiceVolumeConfig
+	servicePorts  bool
 }
 
 type verb uint8
