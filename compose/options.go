@@ -43,6 +43,15 @@ type RestartOption interface{ applyRestart(*cycleSettings) error }
 // RunOption configures Stack.Run.
 type RunOption interface{ applyRun(*runSettings) error }
 
+// KillOption configures Stack.Kill.
+type KillOption interface{ applyKill(*killSettings) error }
+
+// PauseOption configures Stack.Pause and Stack.Unpause.
+type PauseOption interface {
+	applyPause(*cycleSettings) error
+	applyUnpause(*cycleSettings) error
+}
+
 // ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
 type ProgressOption interface {
 	UpOption
@@ -53,7 +62,8 @@ type ProgressOption interface {
 	RunOption
 }
 
-// ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start and Restart.
+// ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
+// Restart, Kill, Pause and Unpause.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -61,6 +71,8 @@ type ServicesOption interface {
 	StopOption
 	StartOption
 	RestartOption
+	KillOption
+	PauseOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -157,7 +169,7 @@ type runSettings struct {
 	servicePorts  bool
 }
 
-type verb uint8
+type verb uint16
 
 const (
 	up verb = 1 << iota
@@ -168,9 +180,12 @@ const (
 	start
 	restart
 	run
+	kill
+	pause
+	unpause
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -184,6 +199,7 @@ type option struct {
 	logs  func(*logsSettings) error
 	cycle func(*cycleSettings) error
 	run   func(*runSettings) error
+	kill  func(*killSettings) error // verbs.go
 }
 
 // set calls f, or fails if the option does not serve v: reachable only by
@@ -209,6 +225,9 @@ func (o *option) applyStop(s *cycleSettings) error    { return set(o, stop, o.cy
 func (o *option) applyStart(s *cycleSettings) error   { return set(o, start, o.cycle, s) }
 func (o *option) applyRestart(s *cycleSettings) error { return set(o, restart, o.cycle, s) }
 func (o *option) applyRun(s *runSettings) error       { return set(o, run, o.run, s) }
+func (o *option) applyKill(s *killSettings) error     { return set(o, kill, o.kill, s) }
+func (o *option) applyPause(s *cycleSettings) error   { return set(o, pause, o.cycle, s) }
+func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o.cycle, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -283,11 +302,12 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },
-		cycle: func(s *cycleSettings) error { return add(&s.services) }}
+		cycle: func(s *cycleSettings) error { return add(&s.services) },
+		kill:  func(s *killSettings) error { return add(&s.services) }}
 }
 
 // WithRemoveOrphans removes containers of the project whose service is no

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,4 +61,97 @@ func (s *Stack) ExecIndex(ctx context.Context, service string, index int, cmd []
 		}
 	}
 	return nil, fmt.Errorf("compose %s: service %q has no running container number %d", s.p.Name, service, index)
+}
+
+type killSettings struct {
+	services []string
+	signal   string
+}
+
+// WithSignal is the signal Kill sends (kill -s), as lifecycle.WithSignal:
+// a name ("SIGHUP", "HUP") or number. Default: SIGKILL.
+func WithSignal(sig string) KillOption {
+	return &option{name: "WithSignal", verbs: kill, kill: func(s *killSettings) error {
+		if sig == "" {
+			return invalidf("compose: WithSignal: empty signal: want a name (SIGHUP) or number")
+		}
+		s.signal = sig
+		return nil
+	}}
+}
+
+// Kill sends SIGKILL, or the WithSignal signal, to the stack's running
+// containers (WithServices: those services'), as docker compose kill.
+// One-off (Run) containers are left alone.
+func (s *Stack) Kill(ctx context.Context, opts ...KillOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Kill", opts, KillOption.applyKill)
+	if err != nil {
+		return err
+	}
+	var ko []lifecycle.KillOption
+	if set.signal != "" {
+		ko = append(ko, lifecycle.WithSignal(set.signal))
+	}
+	return s.eachRunning(ctx, "kill", set.services, func(ct *lifecycle.Container) error { return ct.Kill(ctx, ko...) })
+}
+
+// Pause pauses the stack's running containers (WithServices: those
+// services'), as docker compose pause.
+func (s *Stack) Pause(ctx context.Context, opts ...PauseOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Pause", opts, PauseOption.applyPause)
+	if err != nil {
+		return err
+	}
+	return s.eachRunning(ctx, "pause", set.services, func(ct *lifecycle.Container) error { return ct.Pause(ctx) })
+}
+
+// Unpause resumes the stack's paused containers (WithServices: those
+// services'), as docker compose unpause.
+func (s *Stack) Unpause(ctx context.Context, opts ...PauseOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Unpause", opts, PauseOption.applyUnpause)
+	if err != nil {
+		return err
+	}
+	return s.eachRunning(ctx, "unpause", set.services, func(ct *lifecycle.Container) error { return ct.Unpause(ctx) })
+}
+
+// eachRunning calls f on each running (or paused) container of the named
+// services (all when none), skipping those already in the state f makes
+// and those that stopped since they were listed.
+func (s *Stack) eachRunning(ctx context.Context, verb string, services []string, f func(*lifecycle.Container) error) error {
+	if err := s.checkServices(services); err != nil {
+		return err
+	}
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return err
+	}
+	want := toSet(services)
+	var errs []error
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if !s.knownService(svc) || len(want) > 0 && !want[svc] {
+			continue
+		}
+		paused := ct.State == "paused"
+		if verb == "unpause" && !paused || verb == "pause" && paused {
+			continue
+		}
+		err := f(ct.Container())
+		if err == nil || errors.Is(err, lifecycle.ErrNotFound) {
+			continue
+		}
+		// Listed running, stopped since (the list can lag behind exits).
+		if st, serr := ct.Container().State(ctx); errors.Is(err, lifecycle.ErrConflict) && serr == nil && !st.Running {
+			continue
+		}
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("compose %s: %s: %w", s.p.Name, verb, err)
+	}
+	return nil
 }

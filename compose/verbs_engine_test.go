@@ -78,3 +78,47 @@ func TestExecIndex(t *testing.T) {
 	_, err = s.ExecIndex(ctx, "web", 0, []string{"true"})
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 }
+
+func TestKillPauseUnpause(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := loadFlags(t, c, projectName(c, "kill"), "one")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+
+	require.NoError(t, s.Pause(ctx, WithServices("web")))
+	st := states(t, s)
+	assert.Equal(t, "paused", st["web"].State)
+	assert.Equal(t, "running", st["db"].State, "only the named service")
+	require.NoError(t, s.Pause(ctx), "pausing what is paused is no error")
+	assert.Equal(t, "paused", states(t, s)["db"].State)
+	require.NoError(t, s.Unpause(ctx))
+	st = states(t, s)
+	assert.Equal(t, "running", st["web"].State)
+	assert.Equal(t, "running", st["db"].State)
+
+	// web runs sleep under init: SIGHUP ends it with 129 (128+1).
+	require.NoError(t, s.Kill(ctx, WithServices("web"), WithSignal("SIGHUP")))
+	web, db := mustHandle(t, c, st["web"].ID), mustHandle(t, c, st["db"].ID)
+	code, err := web.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 129, code, "the signal was SIGHUP")
+	dbState, err := db.State(ctx)
+	require.NoError(t, err)
+	assert.True(t, dbState.Running, "only the named service")
+	require.NoError(t, s.Kill(ctx))
+	code, err = db.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 137, code, "default SIGKILL")
+
+	require.ErrorIs(t, s.Kill(ctx, WithSignal("")), lifecycle.ErrInvalid)
+	require.Error(t, s.Kill(ctx, WithServices("nope")))
+}
+
+func mustHandle(t *testing.T, c *lifecycle.Client, id string) *lifecycle.Container {
+	t.Helper()
+	h, err := c.Container(context.Background(), id)
+	require.NoError(t, err)
+	return h
+}
