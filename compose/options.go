@@ -52,6 +52,15 @@ type PauseOption interface {
 	applyUnpause(*cycleSettings) error
 }
 
+// LsOption configures Ls.
+type LsOption interface{ applyLs(*lsSettings) error }
+
+// AllOption is WithAll: it serves Ps and Ls.
+type AllOption interface {
+	PsOption
+	LsOption
+}
+
 // ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
 type ProgressOption interface {
 	UpOption
@@ -183,9 +192,10 @@ const (
 	kill
 	pause
 	unpause
+	ls
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -200,6 +210,7 @@ type option struct {
 	cycle func(*cycleSettings) error
 	run   func(*runSettings) error
 	kill  func(*killSettings) error // verbs.go
+	ls    func(*lsSettings) error   // ls.go
 }
 
 // set calls f, or fails if the option does not serve v: reachable only by
@@ -228,6 +239,7 @@ func (o *option) applyRun(s *runSettings) error       { return set(o, run, o.run
 func (o *option) applyKill(s *killSettings) error     { return set(o, kill, o.kill, s) }
 func (o *option) applyPause(s *cycleSettings) error   { return set(o, pause, o.cycle, s) }
 func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o.cycle, s) }
+func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -362,9 +374,12 @@ func WithGracePeriod(d time.Duration) GracePeriodOption {
 		cycle: func(s *cycleSettings) error { s.timeout = &d; return check() }}
 }
 
-// WithAll lists stopped containers too (ps -a).
-func WithAll() PsOption {
-	return &option{name: "WithAll", verbs: ps, ps: func(s *psSettings) error { s.all = true; return nil }}
+// WithAll lists stopped containers too (ps -a), or stacks with no
+// running container (ls -a).
+func WithAll() AllOption {
+	return &option{name: "WithAll", verbs: ps | ls,
+		ps: func(s *psSettings) error { s.all = true; return nil },
+		ls: func(s *lsSettings) error { s.all = true; return nil }}
 }
 
 // WithFollow keeps streaming logs until ctx ends (logs -f).

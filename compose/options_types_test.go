@@ -34,6 +34,7 @@ func TestOptionTypes(t *testing.T) {
 			compose.WithVolumes("/a:/b"), compose.WithServicePorts())`,
 		`_ = s.Kill(ctx, compose.WithServices("a"), compose.WithSignal("HUP"))`,
 		`_ = s.Pause(ctx, compose.WithServices("a")); _ = s.Unpause(ctx, compose.WithServices("a"))`,
+		`_, _ = compose.Ls(ctx, nil, compose.WithAll())`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -53,6 +54,7 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = s.Run(ctx, "a", nil, compose.WithVariables("A=1"))`: "RunOption",
 		`_ = s.Pause(ctx, compose.WithSignal("HUP"))`:               "PauseOption",
 		`_ = s.Kill(ctx, compose.WithTimestamps())`:                 "KillOption",
+		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
 	}
 	for body, want := range bad {
