@@ -52,6 +52,9 @@ type PauseOption interface {
 	applyUnpause(*cycleSettings) error
 }
 
+// BuildOption configures Stack.Build.
+type BuildOption interface{ applyBuild(*cycleSettings) error }
+
 // LsOption configures Ls.
 type LsOption interface{ applyLs(*lsSettings) error }
 
@@ -61,7 +64,8 @@ type AllOption interface {
 	LsOption
 }
 
-// ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
+// ProgressOption is WithProgress: it serves Up, Down, Stop, Start,
+// Restart, Run and Build.
 type ProgressOption interface {
 	UpOption
 	DownOption
@@ -69,10 +73,11 @@ type ProgressOption interface {
 	StartOption
 	RestartOption
 	RunOption
+	BuildOption
 }
 
 // ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
-// Restart, Kill, Pause and Unpause.
+// Restart, Kill, Pause, Unpause and Build.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -82,6 +87,7 @@ type ServicesOption interface {
 	RestartOption
 	KillOption
 	PauseOption
+	BuildOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -193,9 +199,10 @@ const (
 	pause
 	unpause
 	ls
+	build
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -240,6 +247,7 @@ func (o *option) applyKill(s *killSettings) error     { return set(o, kill, o.ki
 func (o *option) applyPause(s *cycleSettings) error   { return set(o, pause, o.cycle, s) }
 func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o.cycle, s) }
 func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, s) }
+func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.cycle, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -295,7 +303,7 @@ func WithBuild() UpOption {
 // WithProgress writes one line per step and per service state change
 // (pulling, building, created, started, healthy, stopped, removed...).
 func WithProgress(w io.Writer) ProgressOption {
-	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run,
+	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run | build,
 		up:    func(s *upSettings) error { s.progress = w; return nil },
 		down:  func(s *downSettings) error { s.progress = w; return nil },
 		cycle: func(s *cycleSettings) error { s.progress = w; return nil },
@@ -314,7 +322,7 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },

@@ -35,6 +35,7 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Kill(ctx, compose.WithServices("a"), compose.WithSignal("HUP"))`,
 		`_ = s.Pause(ctx, compose.WithServices("a")); _ = s.Unpause(ctx, compose.WithServices("a"))`,
 		`_, _ = compose.Ls(ctx, nil, compose.WithAll())`,
+		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -55,6 +56,7 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Pause(ctx, compose.WithSignal("HUP"))`:               "PauseOption",
 		`_ = s.Kill(ctx, compose.WithTimestamps())`:                 "KillOption",
 		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
+		`_ = s.Build(ctx, compose.WithAll())`:                       "BuildOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
 	}
 	for body, want := range bad {

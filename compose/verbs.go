@@ -155,3 +155,36 @@ func (s *Stack) eachRunning(ctx context.Context, verb string, services []string,
 	}
 	return nil
 }
+
+// Build builds the images of the services with a build: section
+// (WithServices: those of the named services), even if they exist, as
+// docker compose build does; Up then uses them. A named service without
+// build: is an error.
+func (s *Stack) Build(ctx context.Context, opts ...BuildOption) (err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Build", opts, BuildOption.applyBuild)
+	if err != nil {
+		return err
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return err
+	}
+	names := set.services
+	if len(names) == 0 {
+		names = s.p.ServiceNames()
+	}
+	prog := newProgress(set.progress)
+	for _, name := range names {
+		svc := s.p.Services[name]
+		if svc.Build == nil {
+			if len(set.services) > 0 {
+				return invalidf("compose %s: Build: service %q has no build: section", s.p.Name, name)
+			}
+			continue
+		}
+		if _, err := s.build(ctx, s.p, svc, imageName(s.p, svc), prog); err != nil {
+			return err
+		}
+	}
+	return nil
+}

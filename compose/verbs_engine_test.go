@@ -122,3 +122,27 @@ func mustHandle(t *testing.T, c *lifecycle.Client, id string) *lifecycle.Contain
 	require.NoError(t, err)
 	return h
 }
+
+func TestBuild(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := projectName(c, "build")
+	s := loadFlags(t, c, name, "one", "built")
+	downAtEnd(t, s)
+	require.ErrorIs(t, s.Build(ctx, WithServices("web")), lifecycle.ErrInvalid, "web has no build: section")
+	_, err := c.InspectImage(ctx, name+"-built")
+	require.ErrorIs(t, err, lifecycle.ErrNotFound)
+
+	var prog bytes.Buffer
+	require.NoError(t, s.Build(ctx, WithProgress(&prog)))
+	img, err := c.InspectImage(ctx, name+"-built")
+	require.NoError(t, err, "built: %s", prog.String())
+	assert.Equal(t, name, img.Labels[LabelProject])
+	assert.Contains(t, prog.String(), name+"-built")
+	// Up uses it: with no build and no pull allowed it starts.
+	require.NoError(t, s.Up(ctx, WithServices("built"), WithNoBuild(), WithPull(PullNever), WithGracePeriod(time.Second)))
+	res, err := s.Exec(ctx, "built", []string{"cat", "/hello.txt"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, res.Stdout, "the build's COPY is in the image")
+}
