@@ -55,6 +55,9 @@ type PauseOption interface {
 // BuildOption configures Stack.Build.
 type BuildOption interface{ applyBuild(*cycleSettings) error }
 
+// TopOption configures Stack.Top.
+type TopOption interface{ applyTop(*cycleSettings) error }
+
 // LsOption configures Ls.
 type LsOption interface{ applyLs(*lsSettings) error }
 
@@ -77,7 +80,7 @@ type ProgressOption interface {
 }
 
 // ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
-// Restart, Kill, Pause, Unpause and Build.
+// Restart, Kill, Pause, Unpause, Build and Top.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -88,6 +91,7 @@ type ServicesOption interface {
 	KillOption
 	PauseOption
 	BuildOption
+	TopOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -200,9 +204,10 @@ const (
 	unpause
 	ls
 	build
+	top
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -248,6 +253,7 @@ func (o *option) applyPause(s *cycleSettings) error   { return set(o, pause, o.c
 func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o.cycle, s) }
 func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, s) }
 func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.cycle, s) }
+func (o *option) applyTop(s *cycleSettings) error     { return set(o, top, o.cycle, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -322,7 +328,7 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },

@@ -36,6 +36,7 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Pause(ctx, compose.WithServices("a")); _ = s.Unpause(ctx, compose.WithServices("a"))`,
 		`_, _ = compose.Ls(ctx, nil, compose.WithAll())`,
 		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
+		`_, _ = s.Top(ctx, compose.WithServices("a"))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -57,6 +58,7 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Kill(ctx, compose.WithTimestamps())`:                 "KillOption",
 		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
 		`_ = s.Build(ctx, compose.WithAll())`:                       "BuildOption",
+		`_, _ = s.Top(ctx, compose.WithTail(1))`:                    "TopOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
 	}
 	for body, want := range bad {

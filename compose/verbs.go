@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/dockhand/dockhand/lifecycle"
@@ -187,4 +188,50 @@ func (s *Stack) Build(ctx context.Context, opts ...BuildOption) (err error) {
 		}
 	}
 	return nil
+}
+
+// ServiceProcesses is the processes of one container of the stack (Top).
+type ServiceProcesses struct {
+	Service   string
+	Number    int
+	Name      string
+	Titles    []string   // ps's column titles (lifecycle.Processes)
+	Processes [][]string // a row per process
+}
+
+// Top lists the processes of the stack's running containers (WithServices:
+// those services'), sorted by service and number, as docker compose top.
+func (s *Stack) Top(ctx context.Context, opts ...TopOption) (_ []ServiceProcesses, err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Top", opts, TopOption.applyTop)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return nil, err
+	}
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return nil, err
+	}
+	want := toSet(set.services)
+	var out []ServiceProcesses
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if !s.knownService(svc) || len(want) > 0 && !want[svc] {
+			continue
+		}
+		procs, err := ct.Container().Top(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("compose %s: top: %w", s.p.Name, err)
+		}
+		out = append(out, ServiceProcesses{Service: svc, Number: number(ct), Name: ctName(ct), Titles: procs.Titles, Processes: procs.Processes})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].Number < out[j].Number
+	})
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,62 @@ func TestBuild(t *testing.T) {
 	res, err := s.Exec(ctx, "built", []string{"cat", "/hello.txt"})
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.Stdout, "the build's COPY is in the image")
+}
+
+func TestTop(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := loadFlags(t, c, projectName(c, "top"), "one")
+	downAtEnd(t, s)
+	require.NoError(t, s.Up(ctx, WithScale("web", 2), WithGracePeriod(time.Second)))
+	all, err := s.Top(ctx)
+	require.NoError(t, err)
+	var got []string
+	for _, sp := range all {
+		got = append(got, sp.Name)
+		cmd := -1
+		for i, title := range sp.Titles {
+			if title == "CMD" {
+				cmd = i
+			}
+		}
+		require.GreaterOrEqual(t, cmd, 0, "%v", sp.Titles)
+		var cmds []string
+		for _, p := range sp.Processes {
+			cmds = append(cmds, p[cmd])
+		}
+		assert.Contains(t, cmds, "sleep 86400", sp.Name)
+	}
+	n := s.Name()
+	assert.Equal(t, []string{n + "-db-1", n + "-web-1", n + "-web-2"}, got)
+
+	web, err := s.Top(ctx, WithServices("web"))
+	require.NoError(t, err)
+	assert.Len(t, web, 2)
+	// The CLI is the reference: the same processes (service, number, PID, CMD).
+	out, err := exec.CommandContext(ctx, "docker", "compose", "-p", n, "top").Output()
+	require.NoError(t, err)
+	var cli []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
+		f := strings.Fields(line)
+		require.GreaterOrEqual(t, len(f), 10, "%q", line)
+		cli = append(cli, strings.Join([]string{f[0], f[1], f[3], strings.Join(f[9:], " ")}, " "))
+	}
+	var ours []string
+	for _, sp := range all {
+		pid, cmd := -1, -1
+		for i, title := range sp.Titles {
+			switch title {
+			case "PID":
+				pid = i
+			case "CMD":
+				cmd = i
+			}
+		}
+		for _, p := range sp.Processes {
+			ours = append(ours, strings.Join([]string{sp.Service, strconv.Itoa(sp.Number), p[pid], p[cmd]}, " "))
+		}
+	}
+	assert.ElementsMatch(t, cli, ours)
 }
