@@ -58,6 +58,9 @@ type BuildOption interface{ applyBuild(*cycleSettings) error }
 // TopOption configures Stack.Top.
 type TopOption interface{ applyTop(*cycleSettings) error }
 
+// WaitOption configures Stack.Wait.
+type WaitOption interface{ applyWait(*cycleSettings) error }
+
 // LsOption configures Ls.
 type LsOption interface{ applyLs(*lsSettings) error }
 
@@ -80,7 +83,7 @@ type ProgressOption interface {
 }
 
 // ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
-// Restart, Kill, Pause, Unpause, Build and Top.
+// Restart, Kill, Pause, Unpause, Build, Top and Wait.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -92,6 +95,7 @@ type ServicesOption interface {
 	PauseOption
 	BuildOption
 	TopOption
+	WaitOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -205,9 +209,10 @@ const (
 	ls
 	build
 	top
+	waitVerb
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -254,6 +259,7 @@ func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o
 func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, s) }
 func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.cycle, s) }
 func (o *option) applyTop(s *cycleSettings) error     { return set(o, top, o.cycle, s) }
+func (o *option) applyWait(s *cycleSettings) error    { return set(o, waitVerb, o.cycle, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -328,7 +334,7 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },

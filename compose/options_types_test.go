@@ -37,6 +37,7 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = compose.Ls(ctx, nil, compose.WithAll())`,
 		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
 		`_, _ = s.Top(ctx, compose.WithServices("a"))`,
+		`_, _ = s.Wait(ctx, compose.WithServices("a"))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -59,6 +60,7 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
 		`_ = s.Build(ctx, compose.WithAll())`:                       "BuildOption",
 		`_, _ = s.Top(ctx, compose.WithTail(1))`:                    "TopOption",
+		`_, _ = s.Wait(ctx, compose.WithAll())`:                     "WaitOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
 	}
 	for body, want := range bad {

@@ -235,3 +235,50 @@ func (s *Stack) Top(ctx context.Context, opts ...TopOption) (_ []ServiceProcesse
 	})
 	return out, nil
 }
+
+// Wait blocks until the first of the stack's containers (WithServices:
+// those services') stops, and returns its exit code, as docker compose
+// wait does. Containers already stopped are not waited for; with none
+// running, Wait fails.
+func (s *Stack) Wait(ctx context.Context, opts ...WaitOption) (code int, err error) {
+	defer scrub(&err)
+	set, err := applyOpts("Wait", opts, WaitOption.applyWait)
+	if err != nil {
+		return -1, err
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return -1, err
+	}
+	cts, err := s.containers(ctx, false, false)
+	if err != nil {
+		return -1, err
+	}
+	want := toSet(set.services)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		code int
+		err  error
+	}
+	results := make(chan result, len(cts))
+	n := 0
+	for _, ct := range cts {
+		svc := ct.Labels[LabelService]
+		if !s.knownService(svc) || len(want) > 0 && !want[svc] {
+			continue
+		}
+		n++
+		go func() {
+			code, err := ct.Container().Wait(wctx)
+			results <- result{code, err}
+		}()
+	}
+	if n == 0 {
+		return -1, fmt.Errorf("compose %s: wait: no running container to wait for", s.p.Name)
+	}
+	r := <-results
+	if r.err != nil {
+		return -1, fmt.Errorf("compose %s: wait: %w", s.p.Name, r.err)
+	}
+	return r.code, nil
+}

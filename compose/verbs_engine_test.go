@@ -3,6 +3,8 @@ package compose
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -204,4 +206,28 @@ func TestTop(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, cli, ours)
+}
+
+func TestWaitVerb(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const file = "testdata/verbs/abort-simple.yaml"
+	s := loadAbortFile(t, c, file, "waitverb", "5")
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	code, err := s.Wait(ctx, WithServices("tests"))
+	require.NoError(t, err)
+	assert.Equal(t, 5, code, "the exit code of tests")
+	_, err = s.Wait(ctx, WithServices("tests"))
+	require.Error(t, err, "nothing left running to wait for")
+
+	// The CLI is the reference.
+	cli := exec.CommandContext(ctx, "docker", "compose", "-f", file, "-p", s.Name(), "up", "-d", "--force-recreate", "tests")
+	cli.Env = append(os.Environ(), "BUSYBOX_IMAGE="+testbench.BusyboxImage(t, c), "TESTS_EXIT=5")
+	out, err := cli.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	err = exec.CommandContext(ctx, "docker", "compose", "-p", s.Name(), "wait", "tests").Run()
+	var xe *exec.ExitError
+	require.True(t, errors.As(err, &xe), "%v", err)
+	assert.Equal(t, 5, xe.ExitCode())
 }
