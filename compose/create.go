@@ -169,7 +169,7 @@ func (r *runner) plan(svc types.ServiceConfig, have []lifecycle.Summary, want in
 			continue
 		}
 		seen[n] = true
-		changed := r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image)
+		changed := !r.set.noRecreate && (r.set.forceRecreate || !configUnchanged(ct.Labels[LabelConfigHash], svc, hash) || (image != "" && ct.Labels[LabelImage] != image))
 		slots = append(slots, slot{n: n, old: &have[i], recreate: changed})
 	}
 	for len(slots) < want {

@@ -66,7 +66,7 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) (err 
 			lw := &lineWriter{w: w, mu: &mu, prefix: fmt.Sprintf("%-*s  | ", width, t.prefix)}
 			ct, err := s.c.Container(ctx, t.id)
 			if err == nil {
-				var lopts []lifecycle.LogsOption
+				lopts := set.lifecycleLogs()
 				if set.follow {
 					lopts = append(lopts, lifecycle.WithFollow())
 				}

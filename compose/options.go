@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/dockhand/dockhand/internal/redact"
 	"github.com/dockhand/dockhand/lifecycle"
 )
@@ -41,7 +43,35 @@ type RestartOption interface{ applyRestart(*cycleSettings) error }
 // RunOption configures Stack.Run.
 type RunOption interface{ applyRun(*runSettings) error }
 
-// ProgressOption is WithProgress: it serves Up, Down, Stop, Start, Restart and Run.
+// KillOption configures Stack.Kill.
+type KillOption interface{ applyKill(*killSettings) error }
+
+// PauseOption configures Stack.Pause and Stack.Unpause.
+type PauseOption interface {
+	applyPause(*cycleSettings) error
+	applyUnpause(*cycleSettings) error
+}
+
+// BuildOption configures Stack.Build.
+type BuildOption interface{ applyBuild(*cycleSettings) error }
+
+// TopOption configures Stack.Top.
+type TopOption interface{ applyTop(*cycleSettings) error }
+
+// WaitOption configures Stack.Wait.
+type WaitOption interface{ applyWait(*cycleSettings) error }
+
+// LsOption configures Ls.
+type LsOption interface{ applyLs(*lsSettings) error }
+
+// AllOption is WithAll: it serves Ps and Ls.
+type AllOption interface {
+	PsOption
+	LsOption
+}
+
+// ProgressOption is WithProgress: it serves Up, Down, Stop, Start,
+// Restart, Run and Build.
 type ProgressOption interface {
 	UpOption
 	DownOption
@@ -49,9 +79,11 @@ type ProgressOption interface {
 	StartOption
 	RestartOption
 	RunOption
+	BuildOption
 }
 
-// ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start and Restart.
+// ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
+// Restart, Kill, Pause, Unpause, Build, Top and Wait.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -59,6 +91,11 @@ type ServicesOption interface {
 	StopOption
 	StartOption
 	RestartOption
+	KillOption
+	PauseOption
+	BuildOption
+	TopOption
+	WaitOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -81,7 +118,7 @@ type UpDownOption interface {
 	DownOption
 }
 
-// UpRunOption serves Up and Run (WithAllInterfaces).
+// UpRunOption serves Up and Run (WithAllInterfaces, WithNoDeps).
 type UpRunOption interface {
 	UpOption
 	RunOption
@@ -103,6 +140,13 @@ type upSettings struct {
 	// recreateVolumes: a project volume whose configuration changed is
 	// removed and created again (WithRecreateVolumes).
 	recreateVolumes bool
+	abort           bool   // WithAbortOnContainerExit (attach.go)
+	exitCodeFrom    string // WithExitCodeFrom
+	noDeps          bool   // WithNoDeps (upflags.go)
+	scale           map[string]int
+	pull            string
+	noRecreate      bool
+	noBuild         bool
 }
 
 type downSettings struct {
@@ -119,11 +163,13 @@ type psSettings struct {
 }
 
 type logsSettings struct {
-	services []string
-	follow   bool
-	tail     int
-	tailSet  bool
-	stderr   io.Writer
+	services   []string
+	follow     bool
+	tail       int
+	tailSet    bool
+	stderr     io.Writer
+	since      time.Time // WithSince (verbs.go)
+	timestamps bool
 }
 
 // cycleSettings serves Stop, Start and Restart.
@@ -140,9 +186,16 @@ type runSettings struct {
 	stderr        io.Writer
 	env           []string
 	noDeps        bool
+	// runflags.go
+	entrypoint    []string
+	entrypointSet bool
+	user          string
+	workdir       string
+	volumes       []types.ServiceVolumeConfig
+	servicePorts  bool
 }
 
-type verb uint8
+type verb uint16
 
 const (
 	up verb = 1 << iota
@@ -153,9 +206,16 @@ const (
 	start
 	restart
 	run
+	kill
+	pause
+	unpause
+	ls
+	build
+	top
+	waitVerb
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -169,6 +229,8 @@ type option struct {
 	logs  func(*logsSettings) error
 	cycle func(*cycleSettings) error
 	run   func(*runSettings) error
+	kill  func(*killSettings) error // verbs.go
+	ls    func(*lsSettings) error   // ls.go
 }
 
 // set calls f, or fails if the option does not serve v: reachable only by
@@ -194,6 +256,13 @@ func (o *option) applyStop(s *cycleSettings) error    { return set(o, stop, o.cy
 func (o *option) applyStart(s *cycleSettings) error   { return set(o, start, o.cycle, s) }
 func (o *option) applyRestart(s *cycleSettings) error { return set(o, restart, o.cycle, s) }
 func (o *option) applyRun(s *runSettings) error       { return set(o, run, o.run, s) }
+func (o *option) applyKill(s *killSettings) error     { return set(o, kill, o.kill, s) }
+func (o *option) applyPause(s *cycleSettings) error   { return set(o, pause, o.cycle, s) }
+func (o *option) applyUnpause(s *cycleSettings) error { return set(o, unpause, o.cycle, s) }
+func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, s) }
+func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.cycle, s) }
+func (o *option) applyTop(s *cycleSettings) error     { return set(o, top, o.cycle, s) }
+func (o *option) applyWait(s *cycleSettings) error    { return set(o, waitVerb, o.cycle, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -249,7 +318,7 @@ func WithBuild() UpOption {
 // WithProgress writes one line per step and per service state change
 // (pulling, building, created, started, healthy, stopped, removed...).
 func WithProgress(w io.Writer) ProgressOption {
-	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run,
+	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run | build,
 		up:    func(s *upSettings) error { s.progress = w; return nil },
 		down:  func(s *downSettings) error { s.progress = w; return nil },
 		cycle: func(s *cycleSettings) error { s.progress = w; return nil },
@@ -268,11 +337,12 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },
-		cycle: func(s *cycleSettings) error { return add(&s.services) }}
+		cycle: func(s *cycleSettings) error { return add(&s.services) },
+		kill:  func(s *killSettings) error { return add(&s.services) }}
 }
 
 // WithRemoveOrphans removes containers of the project whose service is no
@@ -327,9 +397,12 @@ func WithGracePeriod(d time.Duration) GracePeriodOption {
 		cycle: func(s *cycleSettings) error { s.timeout = &d; return check() }}
 }
 
-// WithAll lists stopped containers too (ps -a).
-func WithAll() PsOption {
-	return &option{name: "WithAll", verbs: ps, ps: func(s *psSettings) error { s.all = true; return nil }}
+// WithAll lists stopped containers too (ps -a), or stacks with no
+// running container (ls -a).
+func WithAll() AllOption {
+	return &option{name: "WithAll", verbs: ps | ls,
+		ps: func(s *psSettings) error { s.all = true; return nil },
+		ls: func(s *lsSettings) error { s.all = true; return nil }}
 }
 
 // WithFollow keeps streaming logs until ctx ends (logs -f).
@@ -375,9 +448,14 @@ func WithEnv(kv ...string) RunOption {
 	}}
 }
 
-// WithNoDeps makes Run skip starting the service's dependencies (run --no-deps).
-func WithNoDeps() RunOption {
-	return &option{name: "WithNoDeps", verbs: run, run: func(s *runSettings) error { s.noDeps = true; return nil }}
+// WithNoDeps skips the dependencies of the services: Up starts only the
+// services named by WithServices (up --no-deps svc), not waiting for their
+// depends_on conditions; Run starts none of the service's dependencies
+// (run --no-deps).
+func WithNoDeps() UpRunOption {
+	return &option{name: "WithNoDeps", verbs: up | run,
+		up:  func(s *upSettings) error { s.noDeps = true; return nil },
+		run: func(s *runSettings) error { s.noDeps = true; return nil }}
 }
 
 // checkEnv fails on a variable that is not KEY=VALUE. The error names

@@ -27,6 +27,17 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = s.Run(ctx, "a", nil, compose.WithProgress(w), compose.WithAllInterfaces(), compose.WithStdout(w), compose.WithStderr(w),
 			compose.WithEnv("A=1"), compose.WithNoDeps())`,
 		`_, _ = compose.Load(ctx, compose.WithVariables("A=1"), compose.WithVariablesMap(nil))`,
+		`_ = s.Up(ctx, compose.WithNoDeps(), compose.WithScale("a", 2), compose.WithPull(0), compose.WithNoRecreate(),
+			compose.WithNoBuild(), compose.WithAbortOnContainerExit(), compose.WithExitCodeFrom("a"))`,
+		`_ = s.Logs(ctx, w, compose.WithSince(time.Now()), compose.WithTimestamps())`,
+		`_, _ = s.Run(ctx, "a", nil, compose.WithEntrypoint("sh"), compose.WithUser("1"), compose.WithWorkdir("/"),
+			compose.WithVolumes("/a:/b"), compose.WithServicePorts())`,
+		`_ = s.Kill(ctx, compose.WithServices("a"), compose.WithSignal("HUP"))`,
+		`_ = s.Pause(ctx, compose.WithServices("a")); _ = s.Unpause(ctx, compose.WithServices("a"))`,
+		`_, _ = compose.Ls(ctx, nil, compose.WithAll())`,
+		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
+		`_, _ = s.Top(ctx, compose.WithServices("a"))`,
+		`_, _ = s.Wait(ctx, compose.WithServices("a"))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -44,6 +55,13 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Stop(ctx, compose.WithEnv("A=1"))`:                   "StopOption",
 		`_, _ = compose.Load(ctx, compose.WithEnv("A=1"))`:          "LoadOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithVariables("A=1"))`: "RunOption",
+		`_ = s.Pause(ctx, compose.WithSignal("HUP"))`:               "PauseOption",
+		`_ = s.Kill(ctx, compose.WithTimestamps())`:                 "KillOption",
+		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
+		`_ = s.Build(ctx, compose.WithAll())`:                       "BuildOption",
+		`_, _ = s.Top(ctx, compose.WithTail(1))`:                    "TopOption",
+		`_, _ = s.Wait(ctx, compose.WithAll())`:                     "WaitOption",
+		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
 	}
 	for body, want := range bad {
 		err := snip.Check(body)

@@ -42,6 +42,9 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 		return -1, err
 	}
 	svc := s.p.Services[service]
+	if probe := svc; s.applyRunFlags(&probe, set) != nil {
+		return -1, s.applyRunFlags(&probe, set) // bad input before any engine call
+	}
 	if !set.noDeps && len(svc.DependsOn) > 0 {
 		var deps []string
 		for d := range svc.DependsOn {
@@ -64,7 +67,12 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 	}
 	prog := newProgress(set.progress)
 	one := svc
-	one.Ports = nil
+	if !set.servicePorts {
+		one.Ports = nil
+	}
+	if err := s.applyRunFlags(&one, set); err != nil {
+		return -1, err
+	}
 	one.ContainerName = ""
 	one.Restart = ""
 	if len(cmd) > 0 {

@@ -43,8 +43,11 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	if err != nil {
 		return err
 	}
-	p, deps, err := s.plan(set.services)
+	p, deps, err := s.planUp(set)
 	if err != nil {
+		return err
+	}
+	if err := s.checkAttach(set, p); err != nil {
 		return err
 	}
 	if err := checkKeys(p); err != nil {
@@ -90,6 +93,9 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	}
 	r := &runner{s: s, p: p, set: set, prog: prog, images: images, existing: byService, deps: deps}
 	err = r.run(ctx)
+	if err == nil && set.abort {
+		return r.attached(ctx)
+	}
 	return timeoutErr(ctx, set, err)
 }
 

@@ -1,0 +1,136 @@
+package compose
+
+import (
+	"fmt"
+
+	"github.com/dockhand/dockhand/lifecycle"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// WithScale runs n containers of the service (up --scale service=n),
+// overriding its scale and deploy.replicas; 0 removes its containers.
+// Scaling down removes the highest numbers.
+func WithScale(service string, n int) UpOption {
+	return &option{name: "WithScale", verbs: up, up: func(s *upSettings) error {
+		if service == "" {
+			return invalidf("compose: WithScale(%q, %d): empty service name", service, n)
+		}
+		if n < 0 {
+			return invalidf("compose: WithScale(%q, %d): want n >= 0", service, n)
+		}
+		if s.scale == nil {
+			s.scale = map[string]int{}
+		}
+		s.scale[service] = n
+		return nil
+	}}
+}
+
+// WithPull overrides every service's pull_policy (up --pull), with
+// lifecycle's policies, the same ones lifecycle's Run takes:
+// lifecycle.PullAlways, lifecycle.PullMissing or lifecycle.PullNever (a
+// missing image then fails Up). Services with a build: section are built as
+// their policy says without it.
+func WithPull(policy lifecycle.PullPolicy) UpOption {
+	return &option{name: "WithPull", verbs: up, up: func(s *upSettings) error {
+		switch policy {
+		case lifecycle.PullAlways:
+			s.pull = types.PullPolicyAlways
+		case lifecycle.PullMissing:
+			s.pull = types.PullPolicyMissing
+		case lifecycle.PullNever:
+			s.pull = types.PullPolicyNever
+		default:
+			return invalidf("compose: WithPull(%d): want lifecycle.PullAlways, PullMissing or PullNever", int(policy))
+		}
+		return nil
+	}}
+}
+
+// WithNoRecreate keeps existing containers even if their configuration or
+// image changed (up --no-recreate); missing ones are still created and
+// stopped ones started. It cannot be combined with WithForceRecreate.
+func WithNoRecreate() UpOption {
+	return &option{name: "WithNoRecreate", verbs: up, up: func(s *upSettings) error { s.noRecreate = true; return nil }}
+}
+
+// WithNoBuild never builds images (up --no-build): a service with a
+// build: section uses its image if present, else Up pulls it as for a
+// service without build:, which fails for an image that only a build makes.
+func WithNoBuild() UpOption {
+	return &option{name: "WithNoBuild", verbs: up, up: func(s *upSettings) error { s.noBuild = true; return nil }}
+}
+
+// planUp is plan with Up's project-changing options applied, to a copy:
+// WithNoDeps, WithScale, WithPull, WithNoBuild. None of what they change is
+// in the config hash (see trimHashFields), so they recreate nothing.
+func (s *Stack) planUp(set *upSettings) (*types.Project, map[string][]string, error) {
+	if set.noRecreate && set.forceRecreate {
+		return nil, nil, invalidf("compose %s: Up: WithNoRecreate and WithForceRecreate exclude each other", s.p.Name)
+	}
+	if set.build && set.noBuild {
+		return nil, nil, invalidf("compose %s: Up: WithBuild and WithNoBuild exclude each other", s.p.Name)
+	}
+	for name := range set.scale {
+		if _, ok := s.p.Services[name]; !ok {
+			return nil, nil, invalidf("compose %s: WithScale(%q, %d): no such service (services: %v)", s.p.Name, name, set.scale[name], s.p.ServiceNames())
+		}
+	}
+	if !set.noDeps || len(set.services) == 0 {
+		if set.scale == nil && set.pull == "" && !set.noBuild {
+			return s.plan(set.services)
+		}
+		p, _, err := s.plan(set.services)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.transform(p, set)
+	}
+	if err := s.checkServices(set.services); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.p.WithSelectedServices(set.services, types.IgnoreDependencies)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
+	}
+	return s.transform(p, set)
+}
+
+func (s *Stack) transform(p *types.Project, set *upSettings) (*types.Project, map[string][]string, error) {
+	sel := p
+	p, err := sel.WithServicesTransform(func(name string, svc types.ServiceConfig) (types.ServiceConfig, error) {
+		if set.noDeps && len(svc.DependsOn) > 0 {
+			kept := types.DependsOnConfig{}
+			for d, cfg := range svc.DependsOn {
+				if _, ok := sel.Services[d]; ok {
+					kept[d] = cfg
+				}
+			}
+			svc.DependsOn = kept
+		}
+		if n, ok := set.scale[name]; ok {
+			svc.Scale = &n
+			if svc.Deploy != nil && svc.Deploy.Replicas != nil {
+				d := *svc.Deploy
+				d.Replicas = &n
+				svc.Deploy = &d
+			}
+		}
+		if set.pull != "" {
+			svc.PullPolicy = set.pull
+		}
+		if set.noBuild {
+			svc.Build = nil
+		}
+		return svc, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
+	}
+	deps, err := validateGraph(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, deps, nil
+}
