@@ -164,8 +164,12 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 	if err := devices(svc, &hc.Resources); err != nil {
 		return nil, err
 	}
-	if hc.SecurityOpt, err = securityOpts(svc, p.WorkingDir); err != nil {
+	var unconfined bool
+	if hc.SecurityOpt, unconfined, err = securityOpts(svc, p.WorkingDir); err != nil {
 		return nil, err
+	}
+	if unconfined { // systempaths=unconfined, as the CLI sends it
+		hc.MaskedPaths, hc.ReadonlyPaths = []string{}, []string{}
 	}
 	if len(svc.Annotations) > 0 {
 		hc.Annotations = svc.Annotations
@@ -199,8 +203,17 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 	if err := networking(p, svc, n, spec, o); err != nil {
 		return nil, err
 	}
-	if ep := primaryEndpoint(spec); ep != nil && len(hc.Links) > 0 {
-		ep.Links = hc.Links // on a user network the engine reads the endpoint's links
+	if len(hc.Links) > 0 {
+		// On a user network the engine reads the endpoint's links: like
+		// the CLI, every endpoint has them, those connected after create too.
+		if spec.net != nil {
+			for _, ep := range spec.net.EndpointsConfig {
+				ep.Links = hc.Links
+			}
+		}
+		for _, en := range spec.extra {
+			en.ep.Links = hc.Links
+		}
 	}
 	if err := macAddresses(p, svc, spec, o); err != nil {
 		return nil, err
