@@ -158,7 +158,7 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		OomScoreAdj:    int(svc.OomScoreAdj),
 		Isolation:      container.Isolation(svc.Isolation),
 		StorageOpt:     svc.StorageOpt,
-		VolumesFrom:    svc.VolumesFrom,
+		VolumesFrom:    volumesFrom(p, svc),
 	}
 	hc.Resources = resources(svc)
 	if err := devices(svc, &hc.Resources); err != nil {
@@ -219,6 +219,31 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		return nil, err
 	}
 	return spec, nil
+}
+
+// volumesFrom is HostConfig.VolumesFrom: each volumes_from entry as
+// resolved (a container ID or name, as the hash has it, see refs.go) with
+// the mode of the compose file's entry, which the engine needs.
+func volumesFrom(p *types.Project, svc types.ServiceConfig) []string {
+	if len(svc.VolumesFrom) == 0 {
+		return nil
+	}
+	orig := svc.VolumesFrom
+	if ps, ok := p.Services[svc.Name]; ok && len(ps.VolumesFrom) == len(orig) {
+		orig = ps.VolumesFrom
+	}
+	out := make([]string, 0, len(orig))
+	for i, vf := range svc.VolumesFrom {
+		ref, mode, _ := strings.Cut(strings.TrimPrefix(orig[i], "container:"), ":")
+		if vf == orig[i] { // not resolved
+			vf = ref
+		}
+		if mode != "" {
+			vf += ":" + mode
+		}
+		out = append(out, vf)
+	}
+	return out
 }
 
 func envList(m types.MappingWithEquals) []string {

@@ -215,7 +215,9 @@ func TestHasServiceRefs(t *testing.T) {
 		want bool
 	}{
 		{types.ServiceConfig{}, false},
-		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "host", Ipc: "shareable", VolumesFrom: []string{"container:x"}}}, false},
+		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "host", Ipc: "shareable"}}, false},
+		// resolved too: the hash has the bare name, as the CLI's
+		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{VolumesFrom: []string{"container:x:ro"}}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Ipc: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Pid: "service:db"}}, true},
@@ -224,4 +226,33 @@ func TestHasServiceRefs(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, hasServiceRefs(tc.svc), "%+v", tc.svc.ContainerSpec)
 	}
+}
+
+// volumes_from is hashed in the CLI's form (bare ID or name, see refs.go);
+// the engine still gets each entry's mode.
+func TestVolumesFromKeepsTheModeForTheEngine(t *testing.T) {
+	p := loadYAML(t, `
+services:
+  db:
+    image: x
+  app:
+    image: x
+    volumes_from: ["db:ro", "container:legacy:rw", "db"]
+`)
+	resolved := p.Services["app"]
+	resolved.VolumesFrom = []string{"0123abcd", "legacy", "0123abcd"} // as resolveServiceRefs leaves them
+	spec, err := toCreate(p, resolved, 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"0123abcd:ro", "legacy:rw", "0123abcd"}, spec.host.VolumesFrom)
+	// Unresolved (a one-off run): the names, without the container: prefix.
+	spec, err = toCreate(p, p.Services["app"], 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db:ro", "legacy:rw", "db"}, spec.host.VolumesFrom)
+}
+
+// As the CLI, a service reference resolves to the first container by
+// name as a string, not by number.
+func TestFirstByNameSortsAsStrings(t *testing.T) {
+	cts := []lifecycle.Summary{{ID: "two", Name: "p-db-2"}, {ID: "ten", Name: "p-db-10"}, {ID: "three", Name: "p-db-3"}}
+	assert.Equal(t, "ten", firstByName(cts).ID)
 }

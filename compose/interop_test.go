@@ -120,6 +120,7 @@ func interopProject(t *testing.T) string {
     init: true
     command: ["sleep", "86400"]
     network_mode: service:api
+    volumes_from: ["worker:ro"]
   worker:
     image: ${BUSYBOX_IMAGE}
     init: true
