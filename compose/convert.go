@@ -158,14 +158,18 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 		OomScoreAdj:    int(svc.OomScoreAdj),
 		Isolation:      container.Isolation(svc.Isolation),
 		StorageOpt:     svc.StorageOpt,
-		VolumesFrom:    svc.VolumesFrom,
+		VolumesFrom:    volumesFrom(p, svc),
 	}
 	hc.Resources = resources(svc)
 	if err := devices(svc, &hc.Resources); err != nil {
 		return nil, err
 	}
-	if hc.SecurityOpt, err = securityOpts(svc, p.WorkingDir); err != nil {
+	var unconfined bool
+	if hc.SecurityOpt, unconfined, err = securityOpts(svc, p.WorkingDir); err != nil {
 		return nil, err
+	}
+	if unconfined { // systempaths=unconfined, as the CLI sends it
+		hc.MaskedPaths, hc.ReadonlyPaths = []string{}, []string{}
 	}
 	if len(svc.Annotations) > 0 {
 		hc.Annotations = svc.Annotations
@@ -199,13 +203,47 @@ func toCreate(p *types.Project, svc types.ServiceConfig, n int, labels map[strin
 	if err := networking(p, svc, n, spec, o); err != nil {
 		return nil, err
 	}
-	if ep := primaryEndpoint(spec); ep != nil && len(hc.Links) > 0 {
-		ep.Links = hc.Links // on a user network the engine reads the endpoint's links
+	if len(hc.Links) > 0 {
+		// On a user network the engine reads the endpoint's links: like
+		// the CLI, every endpoint has them, those connected after create too.
+		if spec.net != nil {
+			for _, ep := range spec.net.EndpointsConfig {
+				ep.Links = hc.Links
+			}
+		}
+		for _, en := range spec.extra {
+			en.ep.Links = hc.Links
+		}
 	}
 	if err := macAddresses(p, svc, spec, o); err != nil {
 		return nil, err
 	}
 	return spec, nil
+}
+
+// volumesFrom is HostConfig.VolumesFrom: each volumes_from entry as
+// resolved (a container ID or name, as the hash has it, see refs.go) with
+// the mode of the compose file's entry, which the engine needs.
+func volumesFrom(p *types.Project, svc types.ServiceConfig) []string {
+	if len(svc.VolumesFrom) == 0 {
+		return nil
+	}
+	orig := svc.VolumesFrom
+	if ps, ok := p.Services[svc.Name]; ok && len(ps.VolumesFrom) == len(orig) {
+		orig = ps.VolumesFrom
+	}
+	out := make([]string, 0, len(orig))
+	for i, vf := range svc.VolumesFrom {
+		ref, mode, _ := strings.Cut(strings.TrimPrefix(orig[i], "container:"), ":")
+		if vf == orig[i] { // not resolved
+			vf = ref
+		}
+		if mode != "" {
+			vf += ":" + mode
+		}
+		out = append(out, vf)
+	}
+	return out
 }
 
 func envList(m types.MappingWithEquals) []string {

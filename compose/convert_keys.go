@@ -12,7 +12,6 @@ import (
 	"github.com/docker/docker/api/types/blkiodev"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/api/types/network"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -75,16 +74,26 @@ func blkio(b *types.BlkioConfig, r *container.Resources) {
 // securityOpts passes security_opt on, with a seccomp profile file
 // (seccomp=PATH or seccomp:PATH, relative to the project directory) read
 // and sent as its compact JSON, as the CLI does: the engine cannot read
-// the client's files.
-func securityOpts(svc types.ServiceConfig, workingDir string) ([]string, error) {
+// the client's files. systempaths=unconfined is no engine option: like the
+// CLI, it is dropped and reported as unconfined, for the caller to set
+// MaskedPaths and ReadonlyPaths to empty lists. An option with neither
+// "=" nor ":" (other than no-new-privileges) is an error.
+func securityOpts(svc types.ServiceConfig, workingDir string) (opts []string, unconfined bool, err error) {
 	if len(svc.SecurityOpt) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	out := make([]string, 0, len(svc.SecurityOpt))
 	for _, opt := range svc.SecurityOpt {
+		if opt == "systempaths=unconfined" {
+			unconfined = true
+			continue
+		}
 		key, val, ok := strings.Cut(opt, "=")
 		if !ok {
 			key, val, ok = strings.Cut(opt, ":")
+		}
+		if !ok && opt != "no-new-privileges" {
+			return nil, false, invalidf("compose: service %q: security_opt %q: want KEY=VALUE, KEY:VALUE or no-new-privileges", svc.Name, opt)
 		}
 		if !ok || key != "seccomp" || val == "unconfined" || val == "builtin" {
 			out = append(out, opt)
@@ -96,15 +105,15 @@ func securityOpts(svc types.ServiceConfig, workingDir string) ([]string, error) 
 		}
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, invalidf("compose: service %q: security_opt %q: read the seccomp profile: %v", svc.Name, opt, err)
+			return nil, false, invalidf("compose: service %q: security_opt %q: read the seccomp profile: %v", svc.Name, opt, err)
 		}
 		var b bytes.Buffer
 		if err := json.Compact(&b, raw); err != nil {
-			return nil, invalidf("compose: service %q: security_opt %q: the seccomp profile %s is not JSON: %v", svc.Name, opt, path, err)
+			return nil, false, invalidf("compose: service %q: security_opt %q: the seccomp profile %s is not JSON: %v", svc.Name, opt, path, err)
 		}
 		out = append(out, "seccomp="+b.String())
 	}
-	return out, nil
+	return out, unconfined, nil
 }
 
 // fileMounts mounts file-based secrets (at /run/secrets/NAME, or target:
@@ -271,7 +280,7 @@ func precheck(p *types.Project, o convertOptions) error {
 		if _, err := fileMounts(p, svc); err != nil {
 			return err
 		}
-		if _, err := securityOpts(svc, p.WorkingDir); err != nil {
+		if _, _, err := securityOpts(svc, p.WorkingDir); err != nil {
 			return err
 		}
 		if err := devices(svc, &container.Resources{}); err != nil {
@@ -284,12 +293,4 @@ func precheck(p *types.Project, o convertOptions) error {
 		}
 	}
 	return nil
-}
-
-// primaryEndpoint is the endpoint of the network the container is created on.
-func primaryEndpoint(spec *createSpec) *network.EndpointSettings {
-	if spec.net == nil {
-		return nil
-	}
-	return spec.net.EndpointsConfig[string(spec.host.NetworkMode)]
 }

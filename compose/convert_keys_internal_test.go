@@ -52,6 +52,9 @@ func TestPrecheckNamesTheBadValue(t *testing.T) {
 		{"CDI device", func(p *types.Project, s *types.ServiceConfig) {
 			s.Devices = []types.DeviceMapping{{Source: "nvidia.com/gpu=all", Target: "nvidia.com/gpu=all"}}
 		}, []string{`service "app"`, "devices[0]", "nvidia.com/gpu=all", "CDI"}},
+		{"security_opt without a separator", func(p *types.Project, s *types.ServiceConfig) {
+			s.SecurityOpt = []string{"no-new-privileges", "apparmor"}
+		}, []string{`service "app"`, `security_opt "apparmor"`, "KEY=VALUE"}},
 		{"bad platform", func(p *types.Project, s *types.ServiceConfig) {
 			s.Platform = "amd64"
 		}, []string{`service "app"`, `platform "amd64"`, "os/arch"}},
@@ -77,10 +80,68 @@ func TestSecurityOptsInlineSeccompProfiles(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.json"), []byte("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\"\n}\n"), 0o644))
 	svc := types.ServiceConfig{Name: "app"}
-	svc.SecurityOpt = []string{"seccomp=p.json", "seccomp:unconfined", "seccomp=builtin", "apparmor=unconfined", "label:disable"}
-	got, err := securityOpts(svc, dir)
+	svc.SecurityOpt = []string{"seccomp=p.json", "seccomp:unconfined", "seccomp=builtin", "apparmor=unconfined", "label:disable", "no-new-privileges"}
+	got, unconfined, err := securityOpts(svc, dir)
 	require.NoError(t, err)
-	assert.Equal(t, []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO"}`, "seccomp:unconfined", "seccomp=builtin", "apparmor=unconfined", "label:disable"}, got)
+	assert.Equal(t, []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO"}`, "seccomp:unconfined", "seccomp=builtin", "apparmor=unconfined", "label:disable", "no-new-privileges"}, got)
+	assert.False(t, unconfined)
+}
+
+// systempaths=unconfined is no engine option: as the CLI, it is dropped
+// and the container gets empty masked and read-only path lists.
+func TestSecurityOptSystempathsUnconfined(t *testing.T) {
+	p := loadYAML(t, `
+services:
+  app:
+    image: x
+    security_opt: ["systempaths=unconfined", "label=disable"]
+  plain:
+    image: x
+`)
+	spec, err := toCreate(p, p.Services["app"], 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"label=disable"}, spec.host.SecurityOpt)
+	assert.NotNil(t, spec.host.MaskedPaths)
+	assert.Empty(t, spec.host.MaskedPaths)
+	assert.NotNil(t, spec.host.ReadonlyPaths)
+	assert.Empty(t, spec.host.ReadonlyPaths)
+	plain, err := toCreate(p, p.Services["plain"], 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Nil(t, plain.host.MaskedPaths, "the engine's default masks stay without the option")
+	assert.Nil(t, plain.host.ReadonlyPaths)
+}
+
+// The CLI writes links on every endpoint, the networks connected after
+// create (API < 1.44) and those created with the container (>= 1.44).
+func TestLinksOnEveryEndpoint(t *testing.T) {
+	p := loadYAML(t, `
+services:
+  db:
+    image: x
+  app:
+    image: x
+    links: ["db:database"]
+    networks: [front, back]
+networks:
+  front: {}
+  back: {}
+`)
+	o := convertOptions{serviceContainerNames: func(string) ([]string, error) { return []string{p.Name + "-db-1"}, nil }}
+	for _, api := range []string{"1.41", "1.44"} {
+		o.apiVersion = api
+		spec, err := toCreate(p, p.Services["app"], 1, nil, o)
+		require.NoError(t, err)
+		var n int
+		for name, ep := range spec.net.EndpointsConfig {
+			assert.Contains(t, ep.Links, p.Name+"-db-1:database", "API %s, network %s", api, name)
+			n++
+		}
+		for _, en := range spec.extra {
+			assert.Contains(t, en.ep.Links, p.Name+"-db-1:database", "API %s, network %s", api, en.name)
+			n++
+		}
+		assert.Equal(t, 2, n, "API %s: both networks", api)
+	}
 }
 
 func TestLinksAsTheCLIWritesThem(t *testing.T) {
@@ -154,7 +215,9 @@ func TestHasServiceRefs(t *testing.T) {
 		want bool
 	}{
 		{types.ServiceConfig{}, false},
-		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "host", Ipc: "shareable", VolumesFrom: []string{"container:x"}}}, false},
+		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "host", Ipc: "shareable"}}, false},
+		// resolved too: the hash has the bare name, as the CLI's
+		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{VolumesFrom: []string{"container:x:ro"}}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{NetworkMode: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Ipc: "service:db"}}, true},
 		{types.ServiceConfig{ContainerSpec: types.ContainerSpec{Pid: "service:db"}}, true},
@@ -163,4 +226,33 @@ func TestHasServiceRefs(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, hasServiceRefs(tc.svc), "%+v", tc.svc.ContainerSpec)
 	}
+}
+
+// volumes_from is hashed in the CLI's form (bare ID or name, see refs.go);
+// the engine still gets each entry's mode.
+func TestVolumesFromKeepsTheModeForTheEngine(t *testing.T) {
+	p := loadYAML(t, `
+services:
+  db:
+    image: x
+  app:
+    image: x
+    volumes_from: ["db:ro", "container:legacy:rw", "db"]
+`)
+	resolved := p.Services["app"]
+	resolved.VolumesFrom = []string{"0123abcd", "legacy", "0123abcd"} // as resolveServiceRefs leaves them
+	spec, err := toCreate(p, resolved, 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"0123abcd:ro", "legacy:rw", "0123abcd"}, spec.host.VolumesFrom)
+	// Unresolved (a one-off run): the names, without the container: prefix.
+	spec, err = toCreate(p, p.Services["app"], 1, nil, convertOptions{apiVersion: "1.41"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db:ro", "legacy:rw", "db"}, spec.host.VolumesFrom)
+}
+
+// As the CLI, a service reference resolves to the first container by
+// name as a string, not by number.
+func TestFirstByNameSortsAsStrings(t *testing.T) {
+	cts := []lifecycle.Summary{{ID: "two", Name: "p-db-2"}, {ID: "ten", Name: "p-db-10"}, {ID: "three", Name: "p-db-3"}}
+	assert.Equal(t, "ten", firstByName(cts).ID)
 }

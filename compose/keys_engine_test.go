@@ -86,7 +86,7 @@ func keysProject(t *testing.T, bb string) string {
     ipc: service:db
     pid: service:db
     volumes_from: ["db:ro"]
-    security_opt: ["seccomp=./seccomp.json", "no-new-privileges:true"]
+    security_opt: ["seccomp=./seccomp.json", "no-new-privileges:true", "systempaths=unconfined"]
   side:
     image: %[1]s
     init: true
@@ -97,6 +97,7 @@ func keysProject(t *testing.T, bb string) string {
     init: true
     command: ["sleep", "86400"]
     links: ["db:store"]
+    networks: [default, other]
   off:
     image: %[1]s
     init: true
@@ -116,6 +117,7 @@ networks:
   default:
     labels:
       netlabel: "yes"
+  other: {}
 `, bb),
 	}
 	for name, content := range files {
@@ -209,6 +211,9 @@ func TestComposeKeysTakeEffect(t *testing.T) {
 		// links alone: client waits for db's container before it is created.
 		client := inspect("client")
 		assert.Contains(t, client.NetworkSettings.Networks[name+"_default"].Links, name+"-db-1:store")
+		// A network connected after create (API < 1.44) has the links too.
+		require.NotNil(t, client.NetworkSettings.Networks[name+"_other"])
+		assert.Contains(t, client.NetworkSettings.Networks[name+"_other"].Links, name+"-db-1:store")
 		assert.Contains(t, exec("app", "nslookup", "database", "127.0.0.11"), "Address")
 	})
 	t.Run("extra_hosts, shm_size, ulimits, mac_address, blkio, cpu, cgroup", func(t *testing.T) {
@@ -255,6 +260,16 @@ func TestComposeKeysTakeEffect(t *testing.T) {
 	t.Run("security_opt seccomp file", func(t *testing.T) {
 		assert.Contains(t, app.HostConfig.SecurityOpt, `seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`)
 		assert.Contains(t, app.HostConfig.SecurityOpt, "no-new-privileges:true")
+	})
+	t.Run("security_opt systempaths=unconfined", func(t *testing.T) {
+		assert.NotContains(t, app.HostConfig.SecurityOpt, "systempaths=unconfined")
+		assert.Empty(t, app.HostConfig.MaskedPaths)
+		assert.Empty(t, app.HostConfig.ReadonlyPaths)
+		// By default /proc/timer_list is masked and /proc/sys read-only
+		// (mounts over /proc); unconfined, neither is.
+		assert.NotContains(t, exec("app", "cat", "/proc/mounts"), "/proc/timer_list")
+		assert.NotContains(t, exec("app", "cat", "/proc/mounts"), "/proc/sys ")
+		assert.Contains(t, exec("client", "cat", "/proc/mounts"), "/proc/timer_list", "the default masks elsewhere")
 	})
 	t.Run("a second Up keeps every container", func(t *testing.T) {
 		ids := containerIDs(t, s)

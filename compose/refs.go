@@ -14,11 +14,14 @@ import (
 
 // A service may name another service's container: network_mode, ipc and
 // pid "service:NAME", volumes_from "NAME[:MODE]". As the CLI does, these
-// are resolved to the other service's first container (lowest number)
-// before the config hash is computed and the container created, so the
-// hash and the container record "container:ID" (and the ID in
-// volumes_from), and a recreated dependency changes the hash of those
-// that share its namespaces. The dependency must exist by then: compose-go
+// are resolved to the other service's first container (by canonical name
+// as a string, so proj-db-10 comes before proj-db-2) before the config
+// hash is computed and the container created, so the hash and the
+// container record "container:ID", and a recreated dependency changes the
+// hash of those that share its namespaces. volumes_from is hashed in the
+// CLI's form: the bare container ID for a service, the bare name for
+// "container:NAME", the mode dropped; toCreate puts the mode back for the
+// engine (volumesFrom). The dependency must exist by then: compose-go
 // adds an implicit depends_on for each reference.
 
 // hasServiceRefs reports whether svc names another service's container
@@ -32,12 +35,8 @@ func hasServiceRefs(svc types.ServiceConfig) bool {
 			return true
 		}
 	}
-	for _, vf := range svc.VolumesFrom {
-		if !strings.HasPrefix(vf, "container:") {
-			return true
-		}
-	}
-	return false
+	// container:NAME needs no other service but is resolved too.
+	return len(svc.VolumesFrom) > 0
 }
 
 // resolveServiceRefs returns svc with its service references replaced by
@@ -55,7 +54,7 @@ func (s *Stack) resolveServiceRefs(ctx context.Context, svc types.ServiceConfig)
 		if len(of) == 0 {
 			return "", invalidf("compose: service %q: %s: service %q has no container", svc.Name, key, service)
 		}
-		return of[0].ID, nil
+		return firstByName(of).ID, nil
 	}
 	for _, f := range []struct {
 		key string
@@ -73,21 +72,31 @@ func (s *Stack) resolveServiceRefs(ctx context.Context, svc types.ServiceConfig)
 		svc.VolumesFrom = slices.Clone(svc.VolumesFrom)
 		for i, vf := range svc.VolumesFrom {
 			if name, ok := strings.CutPrefix(vf, "container:"); ok {
-				svc.VolumesFrom[i] = name // the engine takes a container's name or ID
+				svc.VolumesFrom[i], _, _ = strings.Cut(name, ":")
 				continue
 			}
-			ref, mode, hasMode := strings.Cut(vf, ":")
+			ref, _, _ := strings.Cut(vf, ":")
 			id, err := first("volumes_from", ref)
 			if err != nil {
 				return svc, err
 			}
 			svc.VolumesFrom[i] = id
-			if hasMode {
-				svc.VolumesFrom[i] += ":" + mode
-			}
 		}
 	}
 	return svc, nil
+}
+
+// firstByName is the container the CLI picks for a service reference: the
+// first by canonical name as a string (proj-db-10 before proj-db-2). cts
+// is not empty.
+func firstByName(cts []lifecycle.Summary) lifecycle.Summary {
+	first := cts[0]
+	for _, ct := range cts[1:] {
+		if ctName(ct) < ctName(first) {
+			first = ct
+		}
+	}
+	return first
 }
 
 // serviceContainers are a service's containers (not one-off) by number.

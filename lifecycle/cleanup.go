@@ -507,8 +507,8 @@ func imageTarget(im image.Summary) (t target, ok bool) {
 }
 
 func containerName(ct container.Summary) string {
-	if len(ct.Names) > 0 && len(ct.Names[0]) > 1 {
-		return ct.Names[0][1:]
+	if n := canonicalName(ct.Names); n != "" {
+		return n
 	}
 	return short(ct.ID)
 }

@@ -481,9 +481,7 @@ func (c *Client) Containers(ctx context.Context, opts ...ListOption) ([]Summary,
 		sm := Summary{ID: l.ID, Image: l.Image, Command: l.Command, State: l.State, Status: l.Status,
 			Labels: l.Labels, Created: time.Unix(l.Created, 0), c: c}
 		sm.Health, sm.ExitCode = statusDetails(l.Status)
-		if len(l.Names) > 0 {
-			sm.Name = strings.TrimPrefix(l.Names[0], "/")
-		}
+		sm.Name = canonicalName(l.Names)
 		for _, p := range l.Ports {
 			if p.PublicPort != 0 {
 				sm.Ports = append(sm.Ports, fmt.Sprintf("%s->%d/%s", net.JoinHostPort(p.IP, fmt.Sprint(p.PublicPort)), p.PrivatePort, p.Type))
@@ -494,6 +492,23 @@ func (c *Client) Containers(ctx context.Context, opts ...ListOption) ([]Summary,
 		out = append(out, sm)
 	}
 	return out, nil
+}
+
+// canonicalName picks the container's own name from the engine's list of
+// names. A linked container is also listed under each link alias
+// ("/proj-api-1/web"), and the engine may put an alias first; the canonical
+// name is the one with exactly one slash, as the compose CLI picks it. It
+// returns "" when names is empty.
+func canonicalName(names []string) string {
+	for _, n := range names {
+		if strings.Count(n, "/") == 1 {
+			return strings.TrimPrefix(n, "/")
+		}
+	}
+	if len(names) > 0 {
+		return strings.TrimPrefix(names[0], "/")
+	}
+	return ""
 }
 
 // String returns the container's name, or its short id.
