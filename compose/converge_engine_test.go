@@ -424,16 +424,12 @@ func TestVolumeConfigChange(t *testing.T) {
 // volume and com.docker.compose.replace as the CLI writes it, and the CLI
 // recreating Up's container keeps that volume too.
 func TestRecreateAnonymousVolumesInterop(t *testing.T) {
-	releases, skipped := composeReleases()
-	for _, why := range skipped {
-		t.Logf("skipped: %s", why)
-	}
-	if len(releases) == 0 {
-		t.Skip(strings.Join(skipped, "; "))
-	}
 	c := testbench.Client(t)
-	for _, rel := range releases {
+	for _, rel := range composeReleases() {
 		t.Run("v"+rel.version, func(t *testing.T) {
+			if rel.missing != "" {
+				testbench.Unavailable(t, "compose CLI v%s: %s", rel.version, rel.missing)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			dir := t.TempDir()
