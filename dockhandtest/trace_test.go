@@ -22,6 +22,14 @@ func TestColdBreakdown(t *testing.T) {
 	testbench.RequireImage(t, c, testbench.Postgres)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	var image string // the initialised image, removed after the last Release
+	defer func() {
+		if image != "" {
+			if err := c.RemoveImage(context.Background(), image); err != nil {
+				t.Errorf("remove %s: %v", image, err)
+			}
+		}
+	}()
 	for _, mode := range []string{"plain", "initialised"} {
 		t.Run(mode, func(t *testing.T) {
 			if err := Release(ctx); err != nil {
@@ -46,7 +54,8 @@ func TestColdBreakdown(t *testing.T) {
 			})}
 			if mode == "initialised" {
 				opts = append(opts, WithInitialisedImage())
-				NewPostgres(t, opts...) // the image, made once (not timed)
+				db := NewPostgres(t, opts...) // the image, made once (not timed)
+				image = db.Server().Container().Image()
 				if err := Release(ctx); err != nil {
 					t.Fatal(err)
 				}
