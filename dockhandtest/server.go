@@ -458,6 +458,9 @@ func Release(ctx context.Context) error {
 	keys.mu.Lock()
 	keys.bySpec = nil
 	keys.mu.Unlock()
+	initialised.mu.Lock() // the image may be removed between uses (docker rmi)
+	initialised.refs = nil
+	initialised.mu.Unlock()
 	var errs []error
 	for _, st := range list {
 		<-st.done
