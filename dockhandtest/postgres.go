@@ -60,23 +60,31 @@ func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 	spec := PostgresSpec(s.image, s.durable, s.keepAlive)
 	if s.initialised {
 		var err error
+		t0 := time.Now()
 		if spec, err = initialisedSpec(ctx, client(t), spec); err != nil {
 			t.Fatalf("dockhandtest: %v", err)
 		}
+		stage("initialised image lookup", t0)
 	}
 	srv := Start(t, spec)
+	t0 := time.Now()
 	pg, err := pgServerOf(ctx, srv)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)
 	}
+	stage("admin pool", t0)
+	t0 = time.Now()
 	tpl, err := pg.template(ctx, s)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)
 	}
+	stage("template", t0)
+	t0 = time.Now()
 	name := dbName(t.Name())
 	if _, err := pg.admin.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(tpl)+" STRATEGY FILE_COPY"); err != nil {
 		t.Fatalf("dockhandtest: create database %s from template %s: %v", name, tpl, err)
 	}
+	stage("clone", t0)
 	db := &Postgres{srv: srv, name: name, dsn: pg.dsn(name)}
 	t.Cleanup(func() {
 		if t.Failed() {

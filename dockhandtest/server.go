@@ -122,7 +122,9 @@ func start(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, error)
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	key, err := specKey(ctx, c, spec)
+	stage("key (image inspect)", t0)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +247,9 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 		return find(ctx, c, spec, key)
 	}
 	// Hold first: a last holder that releases after this cannot miss us.
+	t0 := time.Now()
 	hold, err := c.Hold(ctx, key)
+	stage("hold (network create)", t0)
 	if err != nil {
 		return nil, err
 	}
@@ -270,10 +274,14 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 		}
+		t0 := time.Now()
 		ct, err := c.Container(ctx, key)
+		stage("container lookup", t0)
 		switch {
 		case errors.Is(err, lifecycle.ErrNotFound):
+			t0 = time.Now()
 			ct, err = run(ctx, c, spec, key)
+			stage("run (create+start)", t0)
 			if errors.Is(err, lifecycle.ErrConflict) {
 				lastErr = err
 				continue // another process made it first: use theirs
@@ -299,7 +307,10 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 			ready = portsReady
 		}
 		w := waitfor.Waiter{Timeout: timeout, MaxInterval: 50 * time.Millisecond}
-		if err := w.Wait(ctx, ready(srv)); err != nil {
+		t0 = time.Now()
+		err = w.Wait(ctx, ready(srv))
+		stage("ready", t0)
+		if err != nil {
 			st, serr := ct.State(ctx)
 			if serr != nil || !st.Running {
 				lastErr = err // removed (or stopped) under us: look again
@@ -447,6 +458,9 @@ func Release(ctx context.Context) error {
 	keys.mu.Lock()
 	keys.bySpec = nil
 	keys.mu.Unlock()
+	initialised.mu.Lock() // the image may be removed between uses (docker rmi)
+	initialised.refs = nil
+	initialised.mu.Unlock()
 	var errs []error
 	for _, st := range list {
 		<-st.done
