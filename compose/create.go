@@ -86,7 +86,18 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 		wg.Go(func() {
 			ref := refs[i]
 			if ct := sl.old; ct != nil && !fresh[i] {
-				if ct.State == "running" && restart != "" {
+				if ct.State == "running" && restart != "" && linksTo(svc, restart) {
+					// A legacy link binds to the linked container, not to
+					// its name: the engine cannot start a container linked
+					// to the one just replaced. Recreate it, so its links
+					// name the new container.
+					nref, err := r.recreate(ctx, svc, sl.n, hash, image, *ct)
+					if err != nil {
+						errs[i] = fmt.Errorf("service %q: recreate after %s was recreated: %w", svc.Name, restart, err)
+						return
+					}
+					ref, refs[i] = nref, nref
+				} else if ct.State == "running" && restart != "" {
 					// depends_on.restart: the dependency was recreated.
 					r.prog.event("Container", ref.name, "Restarting")
 					if err := ref.h.Stop(ctx, stopOptions(r.set.timeout)...); err != nil {
@@ -116,6 +127,16 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 		return nil, err
 	}
 	return refs, nil
+}
+
+// linksTo reports whether svc has a legacy link (links:) to service dep.
+func linksTo(svc types.ServiceConfig, dep string) bool {
+	for _, l := range svc.Links {
+		if name, _, _ := strings.Cut(l, ":"); name == dep {
+			return true
+		}
+	}
+	return false
 }
 
 // restartDeps names a dependency of svc with depends_on.restart that this

@@ -67,10 +67,16 @@ func TestLinkedServiceRecreate(t *testing.T) {
 	// follows once app is recreated too (links are fixed at create).
 	var prog testbench.Buffer
 	require.NoError(t, load("2").Up(ctx, WithProgress(&prog)))
-	testbench.InOrder(t, prog.String(), name+"-db-1  Recreate", name+"-db-1  Recreated")
+	testbench.InOrder(t, prog.String(), name+"-db-1  Recreate", name+"-db-1  Recreated", name+"-app-1  Recreate", name+"-app-1  Recreated")
 	assert.NotContains(t, prog.String(), "-app-1/db")
 	assert.Equal(t, want, names(), "Ps names after the linked service was recreated")
 	ins, err := c.API().ContainerInspect(ctx, name+"-db-1")
 	require.NoError(t, err)
 	assert.Contains(t, ins.Config.Env, "GEN=2")
+	// app was recreated with it (links: implies depends_on.restart), and
+	// its link names the new db, which it can reach by the alias.
+	app, err := c.API().ContainerInspect(ctx, name+"-app-1")
+	require.NoError(t, err)
+	assert.True(t, app.State.Running)
+	assert.Contains(t, app.HostConfig.Links, "/"+name+"-db-1:/"+name+"-app-1/database")
 }
