@@ -120,7 +120,10 @@ func interopProject(t *testing.T) string {
     init: true
     command: ["sleep", "86400"]
     network_mode: service:api
-    volumes_from: ["worker:ro"]
+    # Of a one-replica service: compose v5.6.0 resolves volumes_from against
+    # the containers it has created so far, so for a replicated service it
+    # picks whichever replica was created first (seen here: worker-2).
+    volumes_from: ["api:ro"]
   worker:
     image: ${BUSYBOX_IMAGE}
     init: true
