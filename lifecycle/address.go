@@ -71,7 +71,9 @@ type portRoute struct {
 // tests). The in-container case is decided later, from the engine (see
 // Client.route), because it needs an engine round trip.
 //
-//   - unix://, npipe://, tcp:// to a loopback address: bind and reach 127.0.0.1;
+//   - unix://, npipe://, tcp:// to a loopback address, to an unspecified
+//     one (0.0.0.0, ::) or to one of this machine's own addresses: bind and
+//     reach 127.0.0.1;
 //   - tcp:// to another address: bind and reach that address (resolved to
 //     an IP), so the port is open on the one interface the client reaches
 //     the engine by, not on every interface. When the engine cannot bind it
@@ -81,7 +83,8 @@ type portRoute struct {
 //   - ssh://: bind the remote 127.0.0.1; the client reaches each port
 //     through a local listener forwarding over SSH;
 //   - an override: reach it; bind it when it is an IP address (127.0.0.1
-//     when loopback).
+//     when loopback). An unspecified override (0.0.0.0, ::) is rejected;
+//     a loopback override of an ssh:// engine keeps the SSH forward.
 func decideRoute(ctx context.Context, host, override string, lookup func(context.Context, string) ([]net.IP, error)) (portRoute, error) {
 	if override != "" {
 		if err := validOverride(override); err != nil {
@@ -91,6 +94,15 @@ func decideRoute(ctx context.Context, host, override string, lookup func(context
 		ip, err := firstIP(ctx, override, lookup)
 		if err != nil {
 			return portRoute{}, invalidf("host override %q: cannot resolve it: %v", override, err)
+		}
+		if ip.IsUnspecified() {
+			// Binding there would open every port on all interfaces.
+			return portRoute{}, invalidf("invalid host override %q: an unspecified address (all interfaces) cannot be reached; want the address of the engine host", override)
+		}
+		if ip.IsLoopback() && strings.HasPrefix(host, "ssh://") {
+			// The remote loopback is reached through the SSH forward,
+			// not at this machine's loopback.
+			return portRoute{kind: routeSSH, bind: "127.0.0.1"}, nil
 		}
 		if !ip.IsLoopback() {
 			r.bind = ip.String()
@@ -117,7 +129,9 @@ func decideRoute(ctx context.Context, host, override string, lookup func(context
 		if err != nil {
 			return portRoute{}, &classified{msg: fmt.Sprintf("engine host %q: cannot resolve %q", host, name), class: ErrUnavailable, cause: err}
 		}
-		if ip.IsLoopback() {
+		// 0.0.0.0 and :: as a client address mean this machine; so does
+		// one of its own addresses. Never bind all interfaces from them.
+		if ip.IsLoopback() || ip.IsUnspecified() || isOwnAddress(ip) {
 			return local, nil
 		}
 		return portRoute{kind: routeTCP, bind: ip.String(), reach: ip.String()}, nil
@@ -147,6 +161,24 @@ func firstIP(ctx context.Context, name string, lookup func(context.Context, stri
 		}
 	}
 	return ips[0], nil
+}
+
+// interfaceAddrs lists this machine's addresses (a variable for tests).
+var interfaceAddrs = net.InterfaceAddrs
+
+// isOwnAddress reports whether ip is an address of this machine: an engine
+// reached there is local.
+func isOwnAddress(ip net.IP) bool {
+	addrs, err := interfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
