@@ -196,36 +196,65 @@ func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
 // routeState holds a client's route; the in-container case of a local
 // engine is decided once, at the first need, from the engine.
 type routeState struct {
-	mu       sync.Mutex
-	decided  bool // the in-container question is answered
-	route    portRoute
-	fwd      *sshForward
-	bindWarn sync.Once // remotemount.go
+	mu        sync.Mutex
+	decided   bool          // the in-container question is answered
+	detecting chan struct{} // closed when the running detection ends
+	route     portRoute
+	fwd       *sshForward
+	bindWarn  sync.Once // remotemount.go
 }
 
 // route returns the client's port rule. For a local engine it asks the
 // engine, once, whether this process runs in one of its containers (see
 // detectContainer): then ports are bound to and reached at that
 // container network's gateway, the engine host's address on it.
+//
+// The engine is asked without holding the lock, on the ctx of the caller
+// that asks; concurrent callers wait for that answer on their own ctx (and
+// get the local route if theirs ends first), and ask again themselves if
+// that detection failed.
 func (c *Client) route(ctx context.Context) portRoute {
 	rs := c.ports
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.decided || rs.route.kind != routeLocal || !c.unixEngine {
-		return rs.route
+	for {
+		rs.mu.Lock()
+		if rs.decided || rs.route.kind != routeLocal || !c.unixEngine {
+			r := rs.route
+			rs.mu.Unlock()
+			return r
+		}
+		if ch := rs.detecting; ch != nil {
+			r := rs.route
+			rs.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return r // undecided: the local route, as for a failed detection
+			}
+		}
+		ch := make(chan struct{})
+		rs.detecting = ch
+		rs.mu.Unlock()
+
+		gw, ok, err := c.detectContainer(ctx)
+
+		rs.mu.Lock()
+		rs.detecting = nil
+		close(ch)
+		if err != nil {
+			// Not decided: asked again next time (the engine or ctx failed).
+			c.logger.Debug("could not tell whether this client runs in a container of its engine", "error", err)
+		} else {
+			rs.decided = true
+			if ok {
+				rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
+				c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
+			}
+		}
+		r := rs.route
+		rs.mu.Unlock()
+		return r
 	}
-	gw, ok, err := c.detectContainer(ctx)
-	if err != nil {
-		// Not decided: asked again next time (the engine or ctx failed).
-		c.logger.Debug("could not tell whether this client runs in a container of its engine", "error", err)
-		return rs.route
-	}
-	rs.decided = true
-	if ok {
-		rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
-		c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
-	}
-	return rs.route
 }
 
 // bindAddress is the host address given to published ports whose spec
@@ -282,7 +311,7 @@ func (c *Client) bindErr(ctx context.Context, err error, bindings bool) error {
 // this costs one network list.
 func (c *Client) detectContainer(ctx context.Context) (string, bool, error) {
 	var mine []net.IP
-	addrs, err := net.InterfaceAddrs()
+	addrs, err := interfaceAddrs()
 	if err != nil {
 		return "", false, nil // no addresses to tell by: as a local client
 	}
