@@ -71,7 +71,9 @@ type portRoute struct {
 // tests). The in-container case is decided later, from the engine (see
 // Client.route), because it needs an engine round trip.
 //
-//   - unix://, npipe://, tcp:// to a loopback address: bind and reach 127.0.0.1;
+//   - unix://, npipe://, tcp:// to a loopback address, to an unspecified
+//     one (0.0.0.0, ::) or to one of this machine's own addresses: bind and
+//     reach 127.0.0.1;
 //   - tcp:// to another address: bind and reach that address (resolved to
 //     an IP), so the port is open on the one interface the client reaches
 //     the engine by, not on every interface. When the engine cannot bind it
@@ -81,7 +83,8 @@ type portRoute struct {
 //   - ssh://: bind the remote 127.0.0.1; the client reaches each port
 //     through a local listener forwarding over SSH;
 //   - an override: reach it; bind it when it is an IP address (127.0.0.1
-//     when loopback).
+//     when loopback). An unspecified override (0.0.0.0, ::) is rejected;
+//     a loopback override of an ssh:// engine keeps the SSH forward.
 func decideRoute(ctx context.Context, host, override string, lookup func(context.Context, string) ([]net.IP, error)) (portRoute, error) {
 	if override != "" {
 		if err := validOverride(override); err != nil {
@@ -91,6 +94,15 @@ func decideRoute(ctx context.Context, host, override string, lookup func(context
 		ip, err := firstIP(ctx, override, lookup)
 		if err != nil {
 			return portRoute{}, invalidf("host override %q: cannot resolve it: %v", override, err)
+		}
+		if ip.IsUnspecified() {
+			// Binding there would open every port on all interfaces.
+			return portRoute{}, invalidf("invalid host override %q: an unspecified address (all interfaces) cannot be reached; want the address of the engine host", override)
+		}
+		if ip.IsLoopback() && strings.HasPrefix(host, "ssh://") {
+			// The remote loopback is reached through the SSH forward,
+			// not at this machine's loopback.
+			return portRoute{kind: routeSSH, bind: "127.0.0.1"}, nil
 		}
 		if !ip.IsLoopback() {
 			r.bind = ip.String()
@@ -117,7 +129,9 @@ func decideRoute(ctx context.Context, host, override string, lookup func(context
 		if err != nil {
 			return portRoute{}, &classified{msg: fmt.Sprintf("engine host %q: cannot resolve %q", host, name), class: ErrUnavailable, cause: err}
 		}
-		if ip.IsLoopback() {
+		// 0.0.0.0 and :: as a client address mean this machine; so does
+		// one of its own addresses. Never bind all interfaces from them.
+		if ip.IsLoopback() || ip.IsUnspecified() || isOwnAddress(ip) {
 			return local, nil
 		}
 		return portRoute{kind: routeTCP, bind: ip.String(), reach: ip.String()}, nil
@@ -149,6 +163,24 @@ func firstIP(ctx context.Context, name string, lookup func(context.Context, stri
 	return ips[0], nil
 }
 
+// interfaceAddrs lists this machine's addresses (a variable for tests).
+var interfaceAddrs = net.InterfaceAddrs
+
+// isOwnAddress reports whether ip is an address of this machine: an engine
+// reached there is local.
+func isOwnAddress(ip net.IP) bool {
+	addrs, err := interfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
 	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, name)
 	if err != nil {
@@ -164,36 +196,65 @@ func lookupIP(ctx context.Context, name string) ([]net.IP, error) {
 // routeState holds a client's route; the in-container case of a local
 // engine is decided once, at the first need, from the engine.
 type routeState struct {
-	mu       sync.Mutex
-	decided  bool // the in-container question is answered
-	route    portRoute
-	fwd      *sshForward
-	bindWarn sync.Once // remotemount.go
+	mu        sync.Mutex
+	decided   bool          // the in-container question is answered
+	detecting chan struct{} // closed when the running detection ends
+	route     portRoute
+	fwd       *sshForward
+	bindWarn  sync.Once // remotemount.go
 }
 
 // route returns the client's port rule. For a local engine it asks the
 // engine, once, whether this process runs in one of its containers (see
 // detectContainer): then ports are bound to and reached at that
 // container network's gateway, the engine host's address on it.
+//
+// The engine is asked without holding the lock, on the ctx of the caller
+// that asks; concurrent callers wait for that answer on their own ctx (and
+// get the local route if theirs ends first), and ask again themselves if
+// that detection failed.
 func (c *Client) route(ctx context.Context) portRoute {
 	rs := c.ports
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.decided || rs.route.kind != routeLocal || !c.unixEngine {
-		return rs.route
+	for {
+		rs.mu.Lock()
+		if rs.decided || rs.route.kind != routeLocal || !c.unixEngine {
+			r := rs.route
+			rs.mu.Unlock()
+			return r
+		}
+		if ch := rs.detecting; ch != nil {
+			r := rs.route
+			rs.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return r // undecided: the local route, as for a failed detection
+			}
+		}
+		ch := make(chan struct{})
+		rs.detecting = ch
+		rs.mu.Unlock()
+
+		gw, ok, err := c.detectContainer(ctx)
+
+		rs.mu.Lock()
+		rs.detecting = nil
+		close(ch)
+		if err != nil {
+			// Not decided: asked again next time (the engine or ctx failed).
+			c.logger.Debug("could not tell whether this client runs in a container of its engine", "error", err)
+		} else {
+			rs.decided = true
+			if ok {
+				rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
+				c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
+			}
+		}
+		r := rs.route
+		rs.mu.Unlock()
+		return r
 	}
-	gw, ok, err := c.detectContainer(ctx)
-	if err != nil {
-		// Not decided: asked again next time (the engine or ctx failed).
-		c.logger.Debug("could not tell whether this client runs in a container of its engine", "error", err)
-		return rs.route
-	}
-	rs.decided = true
-	if ok {
-		rs.route = portRoute{kind: routeContainer, bind: gw, reach: gw}
-		c.logger.Debug("client runs in a container of its engine: ports bound and reached at the gateway", "gateway", gw)
-	}
-	return rs.route
 }
 
 // bindAddress is the host address given to published ports whose spec
@@ -250,7 +311,7 @@ func (c *Client) bindErr(ctx context.Context, err error, bindings bool) error {
 // this costs one network list.
 func (c *Client) detectContainer(ctx context.Context) (string, bool, error) {
 	var mine []net.IP
-	addrs, err := net.InterfaceAddrs()
+	addrs, err := interfaceAddrs()
 	if err != nil {
 		return "", false, nil // no addresses to tell by: as a local client
 	}

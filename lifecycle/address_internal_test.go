@@ -27,6 +27,22 @@ func fakeLookup(ctx context.Context, name string) ([]net.IP, error) {
 	return nil, errors.New("no such host")
 }
 
+// withOwnAddrs makes isOwnAddress see cidrs as this machine's addresses
+// for the test (not parallel: a package variable).
+func withOwnAddrs(t *testing.T, cidrs ...string) {
+	t.Helper()
+	var addrs []net.Addr
+	for _, c := range cidrs {
+		ip, n, err := net.ParseCIDR(c)
+		require.NoError(t, err)
+		n.IP = ip
+		addrs = append(addrs, n)
+	}
+	old := interfaceAddrs
+	interfaceAddrs = func() ([]net.Addr, error) { return addrs, nil }
+	t.Cleanup(func() { interfaceAddrs = old })
+}
+
 func TestDecideRoute(t *testing.T) {
 	cases := []struct {
 		host, override string
@@ -47,8 +63,19 @@ func TestDecideRoute(t *testing.T) {
 		{"tcp://10.200.0.1:2375", "203.0.113.7", portRoute{routeOverride, "203.0.113.7", "203.0.113.7"}},
 		{"unix:///var/run/docker.sock", "box.lan", portRoute{routeOverride, "192.168.1.20", "box.lan"}},
 		{"unix:///var/run/docker.sock", "127.0.0.1", portRoute{routeOverride, "127.0.0.1", "127.0.0.1"}},
-		{"ssh://dev@box.lan", "localhost", portRoute{routeOverride, "127.0.0.1", "localhost"}},
+		// A loopback override of an ssh:// engine is its remote loopback:
+		// reached through the SSH forward, not at this machine's loopback.
+		{"ssh://dev@box.lan", "localhost", portRoute{routeSSH, "127.0.0.1", ""}},
+		{"ssh://dev@box.lan", "127.0.0.1", portRoute{routeSSH, "127.0.0.1", ""}},
+		{"ssh://dev@box.lan", "203.0.113.7", portRoute{routeOverride, "203.0.113.7", "203.0.113.7"}},
+		// An unspecified engine address is this machine: never bind all interfaces.
+		{"tcp://0.0.0.0:2375", "", portRoute{routeLocal, "127.0.0.1", "127.0.0.1"}},
+		{"tcp://[::]:2375", "", portRoute{routeLocal, "127.0.0.1", "127.0.0.1"}},
+		// One of this machine's own addresses (see ownAddrs) is a local engine.
+		{"tcp://192.0.2.44:2375", "", portRoute{routeLocal, "127.0.0.1", "127.0.0.1"}},
+		{"tcp://[2001:db8::44]:2375", "", portRoute{routeLocal, "127.0.0.1", "127.0.0.1"}},
 	}
+	withOwnAddrs(t, "192.0.2.44/24", "2001:db8::44/64")
 	for _, tc := range cases {
 		t.Run(tc.host+"|"+tc.override, func(t *testing.T) {
 			got, err := decideRoute(context.Background(), tc.host, tc.override, fakeLookup)
@@ -67,6 +94,8 @@ func TestDecideRouteBadInput(t *testing.T) {
 		{"unix:///var/run/docker.sock", "tcp://10.0.0.1:80", `invalid host override "tcp://10.0.0.1:80"`},
 		{"unix:///var/run/docker.sock", "10.0.0.1:80", `invalid host override "10.0.0.1:80"`},
 		{"unix:///var/run/docker.sock", "nowhere.invalid", `host override "nowhere.invalid": cannot resolve`},
+		{"unix:///var/run/docker.sock", "0.0.0.0", `invalid host override "0.0.0.0": an unspecified address`},
+		{"tcp://10.200.0.1:2375", "::", `invalid host override "::": an unspecified address`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.host+"|"+tc.override, func(t *testing.T) {
@@ -164,4 +193,53 @@ func TestBindMountHintsOnlyWhereTheEngineHostIsAnotherFileSystem(t *testing.T) {
 			assert.Equal(t, want, strings.Count(logs.String(), "CopyTo"), logs.String())
 		})
 	}
+}
+
+// TestSkipBinding: hostPortOf prefers the IPv4 binding of a port but keeps
+// an IPv6 one that is the route's bind address (a tcp:// engine reached
+// over IPv6), so such a port is found.
+func TestSkipBinding(t *testing.T) {
+	cases := []struct {
+		hostIP, bind string
+		skip         bool
+	}{
+		{"0.0.0.0", "127.0.0.1", false},
+		{"127.0.0.1", "127.0.0.1", false},
+		{"", "127.0.0.1", false},
+		{"::", "127.0.0.1", false},
+		{"::1", "127.0.0.1", true},
+		{"2001:db8::7", "10.200.0.1", true},
+		{"2001:db8::7", "2001:db8::7", false},
+		{"2001:db8:0::7", "2001:db8::7", false}, // the same address, spelled otherwise
+		{"2001:db8::8", "2001:db8::7", true},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.skip, skipBinding(tc.hostIP, tc.bind), "binding %q, route bind %q", tc.hostIP, tc.bind)
+	}
+}
+
+// TestContextUploadCountIsRaceFree: the count is written by the reader
+// goroutine (http.Transport's) while the caller reads it (go test -race).
+func TestContextUploadCountIsRaceFree(t *testing.T) {
+	u := &contextUpload{r: bytes.NewReader(make([]byte, 1<<16))}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			if _, err := u.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	for seen := int64(0); seen < 1<<16; {
+		select {
+		case <-done:
+			seen = 1 << 16
+		default:
+			seen = u.sent() // read while the goroutine writes
+		}
+	}
+	<-done
+	assert.Equal(t, int64(1<<16), u.sent())
 }

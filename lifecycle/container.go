@@ -714,13 +714,25 @@ func (c *Client) hostPortOf(ctx context.Context, ins container.InspectResponse, 
 			if b.HostPort == "" {
 				continue
 			}
-			if strings.Contains(b.HostIP, ":") && b.HostIP != "::" {
-				continue // prefer the IPv4 binding; IPv6 ones are listed separately
+			if skipBinding(b.HostIP, c.route(ctx).bind) {
+				continue
 			}
 			return c.reachAddress(ctx, b.HostIP, b.HostPort)
 		}
 	}
 	return "", &classified{msg: fmt.Sprintf("container %s: port %s is not published (is the container running?)", name, p), class: ErrNotFound}
+}
+
+// skipBinding says whether hostPortOf passes over a binding to hostIP:
+// an IPv6 one other than :: (the IPv4 binding of the same port is
+// preferred), unless it is the address the route binds to (an engine
+// reached over IPv6).
+func skipBinding(hostIP, bind string) bool {
+	if !strings.Contains(hostIP, ":") || hostIP == "::" {
+		return false
+	}
+	a, b := net.ParseIP(hostIP), net.ParseIP(bind)
+	return a == nil || b == nil || !a.Equal(b)
 }
 
 // IP returns the container's address on the named network (or its first

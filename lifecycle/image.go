@@ -248,7 +248,8 @@ func (c *Client) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 	}
 	defer resp.Body.Close()
 	if upload != nil {
-		c.sayUpload(&s.image, fmt.Sprintf("Sent build context: %d bytes", upload.n), upload.n)
+		n := upload.sent()
+		c.sayUpload(&s.image, fmt.Sprintf("Sent build context: %d bytes", n), n)
 	}
 	var id string
 	aux := func(m jsonmessage.JSONMessage) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/docker/docker/api/types/mount"
 )
@@ -62,16 +63,22 @@ func (c *Client) bindMountErr(ctx context.Context, err error, mounts []mount.Mou
 // contextUpload counts the bytes of a build context sent to an engine
 // whose file system is not the client's, and says so in the progress
 // (the context is always uploaded; there it is worth knowing).
+//
+// Read runs on http.Transport's body-writing goroutine, which may still
+// run when ImageBuild returns: the count is atomic.
 type contextUpload struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (u *contextUpload) Read(p []byte) (int, error) {
 	n, err := u.r.Read(p)
-	u.n += int64(n)
+	u.n.Add(int64(n))
 	return n, err
 }
+
+// sent is the number of bytes read so far.
+func (u *contextUpload) sent() int64 { return u.n.Load() }
 
 // sayUpload reports the context upload to the build's progress.
 func (c *Client) sayUpload(s *imageSettings, msg string, n int64) {

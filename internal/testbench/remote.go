@@ -22,9 +22,12 @@ import (
 
 // Remote engines: a client in a network namespace of its own, whose
 // 127.0.0.1 is not the engine's, reaching the engine of this machine over a
-// veth pair (host side 10.231.N.1, client side 10.231.N.2):
+// veth pair (host side 10.231.N.1, client side 10.231.N.2; N a subnet no
+// interface of the machine uses, chosen under a lock shared by the test
+// processes; the veth names carry the pid and a sequence number):
 //
-//   - "tcp": the engine's socket exposed with socat on 10.231.N.1:2375,
+//   - "tcp": the engine's socket exposed with socat on 10.231.N.1:2375
+//     (and TLS on 2376), accepting 10.231.N.2 only,
 //     DOCKER_HOST=tcp://10.231.N.1:2375;
 //   - "ssh": an sshd on 10.231.N.1:2222 with a key made for the run,
 //     DOCKER_HOST=ssh://root@10.231.N.1:2222 (the client's ssh finds the key
@@ -82,6 +85,7 @@ type RemoteBench struct {
 	ClientIP  string // the client's end: 10.231.N.2
 	Host      string // DOCKER_HOST for the client
 	hostLink  string
+	peerLink  string
 	dir       string   // keys, configs, the ssh wrapper
 	env       []string // extra environment of the child
 	procs     []*exec.Cmd
@@ -150,16 +154,14 @@ func SetupRemote(kind, dir string) (_ *RemoteBench, err error) {
 			_ = b.Close()
 		}
 	}()
-	for try := 0; try < 20; try++ {
-		n := (os.Getpid()*7 + int(benchSeq.Add(1))) % 250
-		b.NS = fmt.Sprintf("dhnet-%d-%d", os.Getpid(), n)
-		b.hostLink, b.HostIP, b.ClientIP = fmt.Sprintf("dhv%d", n), fmt.Sprintf("10.231.%d.1", n), fmt.Sprintf("10.231.%d.2", n)
-		if err = b.network(); err == nil {
-			break
-		}
+	// Names unique to this process (pid) and bench (seq); the subnet is
+	// chosen, under a lock shared by every test process, among those no
+	// interface of this machine has an address in.
+	seq := int(benchSeq.Add(1))
+	b.NS = fmt.Sprintf("dhnet-%d-%d", os.Getpid(), seq)
+	b.hostLink, b.peerLink = benchLinkNames(os.Getpid(), seq)
+	if err = b.network(); err != nil {
 		b.removeNetwork()
-	}
-	if err != nil {
 		b.NS = ""
 		return nil, fmt.Errorf("network: %w", err)
 	}
@@ -169,7 +171,7 @@ func SetupRemote(kind, dir string) (_ *RemoteBench, err error) {
 	}
 	switch kind {
 	case "tcp":
-		if err := b.start("socat", fmt.Sprintf("TCP-LISTEN:2375,bind=%s,reuseaddr,fork", b.HostIP), "UNIX-CONNECT:"+sock); err != nil {
+		if err := b.start("socat", fmt.Sprintf("TCP-LISTEN:2375,bind=%s,range=%s/32,reuseaddr,fork", b.HostIP, b.ClientIP), "UNIX-CONNECT:"+sock); err != nil {
 			return nil, err
 		}
 		if err := waitListen(b.HostIP + ":2375"); err != nil {
@@ -209,12 +211,63 @@ func run(args ...string) error {
 	return nil
 }
 
+// benchLinkNames names the veth pair of bench seq of process pid: unique
+// among live processes, within the 15 characters of an interface name.
+func benchLinkNames(pid, seq int) (host, peer string) {
+	id := strconv.FormatInt(int64(pid), 36) + "x" + strconv.FormatInt(int64(seq), 36)
+	return "dhv" + id, "dhc" + id
+}
+
+// benchSubnetRe finds the third octet of the 10.231.N.0/24 addresses in
+// `ip -o -4 addr show` output.
+var benchSubnetRe = regexp.MustCompile(`\binet 10\.231\.(\d+)\.`)
+
+// freeBenchSubnet picks N for 10.231.N.0/24 among those no address in
+// ipAddrs (`ip -o -4 addr show`) is in, starting at from.
+func freeBenchSubnet(ipAddrs string, from int) (int, bool) {
+	used := map[int]bool{}
+	for _, m := range benchSubnetRe.FindAllStringSubmatch(ipAddrs, -1) {
+		n, _ := strconv.Atoi(m[1])
+		used[n] = true
+	}
+	for i := 0; i < 250; i++ {
+		if n := (from + i) % 250; !used[n] {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// network creates the namespace and the veth pair (names unique to this
+// bench, so removeNetwork deletes only what this bench made) and gives them
+// addresses in a subnet no interface of this machine uses. The choice and
+// the address are made under a lock held by one test process at a time.
 func (b *RemoteBench) network() error {
-	peer := strings.Replace(b.hostLink, "dhv", "dhc", 1)
+	peer := b.peerLink
 	for _, c := range [][]string{
 		{"ip", "netns", "add", b.NS},
 		{"ip", "link", "add", b.hostLink, "type", "veth", "peer", "name", peer},
 		{"ip", "link", "set", peer, "netns", b.NS},
+	} {
+		if err := run(c...); err != nil {
+			return err
+		}
+	}
+	unlock, err := lockBenchNetworks()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	out, err := exec.Command("ip", "-o", "-4", "addr", "show").Output()
+	if err != nil {
+		return fmt.Errorf("ip addr show: %w", err)
+	}
+	n, ok := freeBenchSubnet(string(out), os.Getpid()*7%250)
+	if !ok {
+		return errors.New("no free subnet in 10.231.0.0/16 for the bench")
+	}
+	b.HostIP, b.ClientIP = fmt.Sprintf("10.231.%d.1", n), fmt.Sprintf("10.231.%d.2", n)
+	for _, c := range [][]string{
 		{"ip", "addr", "add", b.HostIP + "/24", "dev", b.hostLink},
 		{"ip", "link", "set", b.hostLink, "up"},
 		{"ip", "-n", b.NS, "addr", "add", b.ClientIP + "/24", "dev", peer},
@@ -229,6 +282,7 @@ func (b *RemoteBench) network() error {
 }
 
 func (b *RemoteBench) removeNetwork() {
+	// The names are this bench's own (pid and seq): nothing else has them.
 	_ = run("ip", "link", "del", b.hostLink) // also removes the peer
 	_ = run("ip", "netns", "del", b.NS)
 }
@@ -432,7 +486,7 @@ func sweepStaleBenches(logf func(string, ...any)) {
 	if err != nil {
 		return
 	}
-	re := regexp.MustCompile(`(?m)^dhnet-(\d+)-(\d+)\b`)
+	re := regexp.MustCompile(`(?m)^dhnet-(\d+)-\d+\b`)
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		pid, _ := strconv.Atoi(m[1])
 		if pid == os.Getpid() || pidAlive(pid) {
@@ -440,9 +494,25 @@ func sweepStaleBenches(logf func(string, ...any)) {
 		}
 		logf("remote bench: removing namespace %s of dead process %d", m[0], pid)
 		killNamespace(m[0])
-		_ = run("ip", "link", "del", "dhv"+m[2])
+		// Only the veths inside the dead namespace: deleting one removes
+		// its pair, whose host end is that bench's and no live bench's.
+		if out, err := exec.Command("ip", "-n", m[0], "-o", "link", "show", "type", "veth").Output(); err == nil {
+			for _, name := range vethNames(string(out)) {
+				_ = run("ip", "-n", m[0], "link", "del", name)
+			}
+		}
 		_ = run("ip", "netns", "del", m[0])
 	}
+}
+
+// vethNames lists the interface names in `ip -o link show` output
+// ("7: dhc1x2@if8: <...>").
+func vethNames(ipLinks string) []string {
+	var names []string
+	for _, m := range regexp.MustCompile(`(?m)^\d+:\s+([^:@\s]+)`).FindAllStringSubmatch(ipLinks, -1) {
+		names = append(names, m[1])
+	}
+	return names
 }
 
 // Debian is the Debian stand-in (same C library as the build host), where

@@ -96,7 +96,7 @@ func (b *RemoteBench) tlsEndpoint(sock string) error {
 			}
 		}
 	}
-	listen := fmt.Sprintf("OPENSSL-LISTEN:2376,bind=%s,reuseaddr,fork,cert=%s,key=%s,cafile=%s,verify=1", b.HostIP,
+	listen := fmt.Sprintf("OPENSSL-LISTEN:2376,bind=%s,range=%s/32,reuseaddr,fork,cert=%s,key=%s,cafile=%s,verify=1", b.HostIP, b.ClientIP,
 		filepath.Join(srv, "cert.pem"), filepath.Join(srv, "key.pem"), filepath.Join(srv, "ca.pem"))
 	if err := b.start("socat", listen, "UNIX-CONNECT:"+sock); err != nil {
 		return err
