@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/cli/cli/connhelper/commandconn"
@@ -146,7 +147,11 @@ func (f *sshForward) close() error {
 	// End the control master; it is gone already when nothing used it.
 	args := append(append([]string{}, f.flags...), "-O", "exit")
 	args = append(args, f.spec.Args()...)
-	_ = exec.Command("ssh", args...).Run()
+	// Bounded: a wedged master must not hang Close (it exits by itself
+	// after its idle time anyway).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = exec.CommandContext(ctx, "ssh", args...).Run()
 	errs = append(errs, os.RemoveAll(f.dir))
 	return errors.Join(errs...)
 }
