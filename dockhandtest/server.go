@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
@@ -188,7 +189,8 @@ func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
 		KeepAlive       bool
-	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+		Tag             string
+	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	keys.mu.Lock()
 	defer keys.mu.Unlock()
 	if k, ok := keys.bySpec[string(id)]; ok {
@@ -227,13 +229,22 @@ func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
 		KeepAlive       bool
-	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+		Tag             string `json:",omitempty"`
+	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	sum := sha256.Sum256(b)
 	name := spec.Name
 	if name == "" {
 		name = "service"
 	}
 	return "dockhandtest-" + name + "-" + hex.EncodeToString(sum[:6]), nil
+}
+
+// keepAliveTag is the tests' tag of a KeepAlive spec (testhook).
+func keepAliveTag(spec Spec) string {
+	if spec.KeepAlive {
+		return testhook.KeepAliveTag
+	}
+	return ""
 }
 
 // acquire holds key, then finds or makes the container named key and
