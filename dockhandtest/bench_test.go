@@ -105,10 +105,12 @@ func BenchmarkSideBySide(b *testing.B) {
 	// The keep-alive server is this benchmark's own (a tag of its own),
 	// and only the one it saw is removed.
 	testhook.KeepAliveTag = fmt.Sprintf("bench%d", time.Now().UnixNano())
+	// The initialised image too: its own, so it may be removed.
+	testhook.InitialisedTag = testhook.KeepAliveTag
 	var keepID, keepKey string
 	b.Cleanup(func() {
 		removeKeepAlive(b, c, keepKey, keepID)
-		testhook.KeepAliveTag = ""
+		testhook.KeepAliveTag, testhook.InitialisedTag = "", ""
 	})
 	var fresh, cold, coldInit, further, keep, par64cold, par64warm []time.Duration
 	var initImage string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -15,4 +16,18 @@ func KeyOf(t testing.TB, c *lifecycle.Client, spec Spec) string {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// InitialisedRef returns the initialised image reference of spec with
+// the testhook tag tag.
+func InitialisedRef(t testing.TB, c *lifecycle.Client, spec Spec, tag string) string {
+	t.Helper()
+	saved := testhook.InitialisedTag
+	testhook.InitialisedTag = tag
+	defer func() { testhook.InitialisedTag = saved }()
+	ref, err := initialisedRef(context.Background(), c, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/internal/testbench"
 )
 
@@ -24,17 +25,24 @@ func TestInitialisedImage(t *testing.T) {
 	ctx := ctxFor(t, 5*time.Minute)
 	var runs atomic.Int32
 	var image string
+	// A tag of this test's own: the initialised image is its alone (the
+	// untagged one is shared with other runs and users), so it may be
+	// removed at the end.
+	testhook.InitialisedTag = randomVersion("init")
 	t.Cleanup(func() {
 		releaseOurs(t)
+		testhook.InitialisedTag = ""
 		if image != "" {
 			require.NoError(t, c.RemoveImage(context.Background(), image))
 		}
 	})
+	shared := dockhandtest.InitialisedRef(t, c, dockhandtest.PostgresSpec(testbench.Postgres, false, false), "")
 	t.Run("first", func(t *testing.T) {
 		db := dockhandtest.NewPostgres(t, dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithInitialisedImage(),
 			dockhandtest.WithMigrations(randomVersion("init"), migrateNotes(&runs)))
 		image = db.Server().Container().Image()
 		require.True(t, strings.HasPrefix(image, "dockhandtest-initialised/postgres:"), image)
+		require.NotEqual(t, shared, image, "the test's own image, not the shared one")
 		conn := connect(t, ctx, db.DSN())
 		assert.Equal(t, 1, count(t, ctx, conn, "SELECT count(*) FROM notes"), "migrated")
 		var fsync string

@@ -8,3 +8,9 @@ package testhook
 // developer shares, so it may remove them. Set it before the first
 // server starts; never set it outside tests.
 var KeepAliveTag string
+
+// InitialisedTag, when not empty, is mixed into the hash of the
+// initialised images (WithInitialisedImage) this process makes, so a
+// test that sets it to a random value makes an image of its own and may
+// remove it. Set it before the first server starts; never outside tests.
+var InitialisedTag string
