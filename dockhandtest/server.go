@@ -57,6 +57,7 @@ type Spec struct {
 type Server struct {
 	spec Spec
 	key  string
+	c    *lifecycle.Client
 	ct   *lifecycle.Container
 	hold *lifecycle.Hold
 	kept bool // made by the keep-alive (persistent) client
@@ -304,7 +305,7 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 				continue
 			}
 		}
-		srv := &Server{spec: spec, key: key, ct: ct, kept: spec.KeepAlive}
+		srv := &Server{spec: spec, key: key, c: c, ct: ct, kept: spec.KeepAlive}
 		ready := spec.Ready
 		if ready == nil {
 			ready = portsReady
@@ -318,6 +319,16 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 			}
 			lines, _ := ct.LastLogLines(ctx, 20)
 			return nil, fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
+		}
+		if !spec.KeepAlive {
+			// A last holder that released meanwhile renames the container
+			// before it counts the holders (lifecycle.RemoveShared): one
+			// that lost its name is going, or left to its old holders.
+			ins, err := c.API().ContainerInspect(ctx, ct.ID())
+			if err != nil || strings.TrimPrefix(ins.Name, "/") != key {
+				lastErr = fmt.Errorf("container %s lost its name %s while we waited", ct.ID(), key)
+				continue
+			}
 		}
 		return srv, nil
 	}
@@ -479,9 +490,11 @@ func (s *Server) release(ctx context.Context) error {
 	if err != nil || !last || s.kept {
 		return err
 	}
-	err = s.ct.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
-	if errors.Is(err, lifecycle.ErrNotFound) || errors.Is(err, lifecycle.ErrConflict) {
-		return nil // already gone, or being removed
+	// Rename, count again, remove: a holder that came after our count
+	// keeps it (lifecycle.RemoveShared).
+	_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
+	if errors.Is(err, lifecycle.ErrConflict) {
+		return nil // being removed
 	}
 	return err
 }

@@ -32,6 +32,7 @@ func ExampleClient_Hold() {
 	}
 	// ... use ct ...
 	if last, err := h.Release(ctx); err == nil && last {
-		_ = ct.Remove(ctx, lifecycle.WithForce()) // no live process holds it any more
+		// Rename, count again, remove: a holder that came since keeps it.
+		_, _ = c.RemoveShared(ctx, key, ct.ID())
 	}
 }
