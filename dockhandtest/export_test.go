@@ -31,3 +31,8 @@ func InitialisedRef(t testing.TB, c *lifecycle.Client, spec Spec, tag string) st
 	}
 	return ref
 }
+
+// StartErr is Start returning its error (for the tests).
+func StartErr(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, error) {
+	return start(ctx, c, spec)
+}

@@ -94,7 +94,7 @@ type starting struct {
 func Start(t testing.TB, spec Spec) *Server {
 	t.Helper()
 	c := client(t)
-	srv, err := start(context.Background(), c, spec)
+	srv, err := start(t.Context(), c, spec)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)
 	}
@@ -265,7 +265,13 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, _ = hold.Release(rctx)
+		if last, rerr := hold.Release(rctx); rerr == nil && last {
+			// No one else holds the key: a container left under it (one
+			// we made that never became ready) would stay with no holder.
+			if ct, cerr := c.Container(rctx, key); cerr == nil {
+				_, _ = c.RemoveShared(rctx, key, ct.ID()) // checks LabelShared=key
+			}
+		}
 		return nil, err
 	}
 	srv.hold = hold
@@ -283,9 +289,11 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 		}
 		ct, err := c.Container(ctx, key)
+		made := false
 		switch {
 		case errors.Is(err, lifecycle.ErrNotFound):
 			ct, err = run(ctx, c, spec, key)
+			made = err == nil
 			if errors.Is(err, lifecycle.ErrConflict) {
 				lastErr = err
 				continue // another process made it first: use theirs
@@ -311,14 +319,22 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 			ready = portsReady
 		}
 		w := waitfor.Waiter{Timeout: timeout, MaxInterval: 50 * time.Millisecond}
-		if err := w.Wait(ctx, ready(srv)); err != nil {
+		// ct.Ready fails at once, with the last log lines, when the
+		// container exits: a bad image, command or environment is not
+		// waited for until the timeout.
+		if err := w.Wait(ctx, waitfor.All(ct.Ready(), ready(srv))); err != nil {
+			var exit *lifecycle.ExitError
+			if made || ctx.Err() != nil || errors.As(err, &exit) && exit.Status != "removed" && exit.ExitCode != 137 {
+				// Ours and it failed (never retried), or it exited by
+				// itself: the same spec fails the same way again.
+				return nil, notReady(ctx, ct, key, err)
+			}
 			st, serr := ct.State(ctx)
 			if serr != nil || !st.Running {
 				lastErr = err // removed (or stopped) under us: look again
 				continue
 			}
-			lines, _ := ct.LastLogLines(ctx, 20)
-			return nil, fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
+			return nil, notReady(ctx, ct, key, err)
 		}
 		if !spec.KeepAlive {
 			// A last holder that released meanwhile renames the container
@@ -333,6 +349,19 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 		return srv, nil
 	}
 	return nil, fmt.Errorf("%s: gave up finding or making the shared container: %w", key, lastErr)
+}
+
+// notReady is the error of a container that did not become ready, with
+// its last log lines (whether it still runs or not).
+func notReady(ctx context.Context, ct *lifecycle.Container, key string, err error) error {
+	var exit *lifecycle.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Errorf("%s not ready: %w", key, err) // carries the log lines
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	lines, _ := ct.LastLogLines(lctx, 20)
+	return fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
 }
 
 // usable decides about a container that already has the name: true when
