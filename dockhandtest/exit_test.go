@@ -50,3 +50,40 @@ func TestServiceThatExitsFailsFast(t *testing.T) {
 	require.NoError(t, lerr)
 	assert.Empty(t, nets, "the hold is released")
 }
+
+// A container that has the service's name and only inherited Dockhand's
+// labels (LabelShared included) from its image is not a service of ours:
+// Start refuses it and never removes it.
+func TestServiceNameTakenByInheritedLabels(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	ctx := ctxFor(t, 5*time.Minute)
+	spec := dockhandtest.Spec{Name: "inherit", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + randomVersion("inh")}}
+	key := dockhandtest.KeyOf(t, c, spec)
+	// An image carrying every label of a shared container of key.
+	src, err := c.Run(ctx, img, lifecycle.WithCmd("sleep", "300"), lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Remove(context.Background(), lifecycle.WithForce()) })
+	ref := "dockhandtest-inherit/" + randomVersion("i") + ":1"
+	// The engine's commit (not lifecycle's, which blanks Dockhand's
+	// labels) copies the container's labels to the image.
+	_, err = c.API().ContainerCommit(ctx, src.ID(), container.CommitOptions{Reference: ref})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.RemoveImage(context.Background(), ref) })
+	// A container of it, named key, made without Dockhand.
+	made, err := c.API().ContainerCreate(ctx, &container.Config{Image: ref, Cmd: []string{"sleep", "300"}}, nil, nil, nil, key)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = c.API().ContainerRemove(context.Background(), made.ID, container.RemoveOptions{Force: true})
+	})
+	require.NoError(t, c.API().ContainerStart(ctx, made.ID, container.StartOptions{}))
+	ins, err := c.API().ContainerInspect(ctx, made.ID)
+	require.NoError(t, err)
+	require.Equal(t, key, ins.Config.Labels[lifecycle.LabelShared], "inherited from the image")
+
+	_, err = dockhandtest.StartErr(ctx, c, spec)
+	require.ErrorIs(t, err, lifecycle.ErrConflict)
+	assert.Contains(t, err.Error(), key)
+	_, err = c.API().ContainerInspect(ctx, made.ID)
+	assert.NoError(t, err, "not ours: never removed")
+}

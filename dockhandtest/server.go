@@ -375,8 +375,12 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 	if err != nil {
 		return false, err
 	}
-	if ins.Config == nil || ins.Config.Labels[lifecycle.LabelShared] != key {
-		return false, fmt.Errorf("%w: container name %s is taken by a container that is not a dockhandtest service (no %s=%s label): remove or rename it", lifecycle.ErrConflict, key, lifecycle.LabelShared, key)
+	shared, err := c.IsShared(ctx, key, ct.ID())
+	if err != nil {
+		return false, err
+	}
+	if ins.Config == nil || !shared {
+		return false, fmt.Errorf("%w: container name %s is taken by a container that is not a dockhandtest service (no %s=%s label, or Dockhand labels only inherited from its image): remove or rename it", lifecycle.ErrConflict, key, lifecycle.LabelShared, key)
 	}
 	st, err := ct.State(ctx)
 	if err != nil {

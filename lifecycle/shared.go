@@ -128,6 +128,7 @@ func (h *Hold) Release(ctx context.Context) (last bool, err error) {
 // container its name back (when that name was taken meanwhile, it stays
 // a tombstone: its holders use it by id, and the last of them removes
 // it). removed reports whether the container is gone. A container that
+// is not a shared container of key (see IsShared) is an ErrInvalid. A container that
 // is not found counts as removed. Call it as the last holder, after
 // Hold.Release returned last.
 func (c *Client) RemoveShared(ctx context.Context, key, id string) (removed bool, err error) {
@@ -144,8 +145,11 @@ func (c *Client) RemoveShared(ctx context.Context, key, id string) (removed bool
 	if err != nil {
 		return false, c.opErr(err, "remove shared %s: inspect %s", key, short(id))
 	}
-	if ins.Config == nil || ins.Config.Labels[LabelShared] != key {
-		return false, invalidf("remove shared %s: container %s is not labelled %s=%s", key, short(id), LabelShared, key)
+	if ok, err := c.IsShared(ctx, key, id); err != nil || !ok {
+		if err == nil {
+			err = invalidf("remove shared %s: container %s is not a shared container of it (labelled %s=%s by Dockhand, not by its image)", key, short(id), LabelShared, key)
+		}
+		return false, err
 	}
 	name := strings.TrimPrefix(ins.Name, "/")
 	b := make([]byte, 4)
@@ -170,6 +174,35 @@ func (c *Client) RemoveShared(ctx context.Context, key, id string) (removed bool
 		return false, c.opErr(err, "remove shared %s: remove %s", key, tomb)
 	}
 	return true, nil
+}
+
+// IsShared reports whether the container id is a shared container of
+// key that Dockhand made: labelled LabelShared=key and managed, with
+// ownership labels that are not merely its image's (the check Sweep
+// makes). A container that is not found is not shared (false, nil).
+func (c *Client) IsShared(ctx context.Context, key, id string) (bool, error) {
+	if !validName(key) {
+		return false, invalidf("is shared: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
+	}
+	ins, err := c.api.ContainerInspect(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "is shared %s: inspect %s", key, short(id))
+	}
+	if ins.Config == nil || ins.Config.Labels[LabelShared] != key || ins.Config.Labels[LabelManaged] != "true" {
+		return false, nil
+	}
+	img, err := c.api.ImageInspect(ctx, ins.Image)
+	if err != nil {
+		return false, c.opErr(err, "is shared %s: inspect the image of %s", key, short(id))
+	}
+	var il map[string]string
+	if img.Config != nil {
+		il = img.Config.Labels
+	}
+	return !inherited(ins.Config.Labels, il), nil
 }
 
 // sharedKept is the Sweep rule for shared containers: it returns the
