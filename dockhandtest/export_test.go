@@ -36,3 +36,9 @@ func InitialisedRef(t testing.TB, c *lifecycle.Client, spec Spec, tag string) st
 func StartErr(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, error) {
 	return start(ctx, c, spec)
 }
+
+// MakeInitialised makes the initialised image ref of spec, as a process
+// that found no image does (for the tests).
+func MakeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref string) error {
+	return makeInitialised(ctx, c, spec, ref)
+}

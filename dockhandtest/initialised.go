@@ -122,8 +122,14 @@ func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref st
 	if err := ct.Stop(ctx); err != nil { // the image's stop signal: a clean shutdown
 		return err
 	}
-	if _, err := ct.Commit(ctx, ref); err != nil {
+	// Another process may have made the image while this one
+	// initialised: use theirs rather than displace it (a displaced image
+	// would stay, untagged and unlabelled, forever).
+	if _, err := c.InspectImage(ctx, ref); err == nil {
+		return nil
+	} else if !errors.Is(err, lifecycle.ErrNotFound) {
 		return err
 	}
-	return nil
+	_, err = ct.Commit(ctx, ref)
+	return err
 }

@@ -59,3 +59,28 @@ func TestInitialisedImage(t *testing.T) {
 	})
 	assert.Equal(t, int32(1), runs.Load())
 }
+
+// Two processes that both found no initialised image make it at once:
+// the later one must not displace the image the earlier committed (it
+// would stay untagged forever).
+func TestInitialisedImageNotDisplaced(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Postgres)
+	ctx := ctxFor(t, 5*time.Minute)
+	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
+	ref := "dockhandtest-initialised/postgres:" + randomVersion("race") // this test's own
+	var ids []string
+	t.Cleanup(func() {
+		_ = c.RemoveImage(context.Background(), ref)
+		for _, id := range ids {
+			_ = c.RemoveImage(context.Background(), id)
+		}
+	})
+	for range 2 {
+		require.NoError(t, dockhandtest.MakeInitialised(ctx, c, spec, ref))
+		img, err := c.InspectImage(ctx, ref)
+		require.NoError(t, err)
+		ids = append(ids, img.ID)
+	}
+	assert.Equal(t, ids[0], ids[1], "the second maker used the first one's image")
+}
