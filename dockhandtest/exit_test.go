@@ -87,3 +87,24 @@ func TestServiceNameTakenByInheritedLabels(t *testing.T) {
 	_, err = c.API().ContainerInspect(ctx, made.ID)
 	assert.NoError(t, err, "not ours: never removed")
 }
+
+// A running service whose holds are gone (docker network prune) but whose
+// maker still lives is not a leftover: the next holder uses it, never
+// removes it.
+func TestServiceOfLiveOwnerKeptWithoutHolds(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	ctx := ctxFor(t, 5*time.Minute)
+	spec := dockhandtest.Spec{Name: "liveowner", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + randomVersion("own")}}
+	key := dockhandtest.KeyOf(t, c, spec)
+	// Made by this (live) process, as find makes it, with no hold left.
+	ct, err := c.Run(ctx, img, lifecycle.WithName(key), lifecycle.WithCmd(spec.Cmd...), lifecycle.WithEnv(spec.Env...),
+		lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ct.Remove(context.Background(), lifecycle.WithForce()) })
+
+	srv, err := dockhandtest.StartErr(ctx, c, spec)
+	require.NoError(t, err)
+	t.Cleanup(func() { releaseOurs(t) })
+	assert.Equal(t, ct.ID(), srv.Container().ID(), "its live owner's server is used, not replaced")
+}

@@ -406,7 +406,18 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 		}
 		// Only we hold it: a leftover of a run that died without
 		// releasing it (its data may be anything, it may never have
-		// started). Start afresh.
+		// started). Start afresh, unless the process that made it still
+		// lives: its holds may have been pruned (docker network prune),
+		// never its server.
+		if st.Status == "running" {
+			gone, err := c.OwnerGone(ctx, ct.ID())
+			if err != nil {
+				return false, err
+			}
+			if !gone {
+				return true, nil
+			}
+		}
 	}
 	// exited, dead, paused or left over: ours (labelled with our key),
 	// and no use to anyone.

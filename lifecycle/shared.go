@@ -205,6 +205,26 @@ func (c *Client) IsShared(ctx context.Context, key, id string) (bool, error) {
 	return !inherited(ins.Config.Labels, il), nil
 }
 
+// OwnerGone reports whether the process that created the container id
+// (its LabelOwner) is proven gone, as Sweep proves it: false while it may
+// live, or when it cannot be told. A container that is not found is
+// gone (true, nil).
+func (c *Client) OwnerGone(ctx context.Context, id string) (bool, error) {
+	ins, err := c.api.ContainerInspect(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "owner of %s: inspect", short(id))
+	}
+	if ins.Config == nil || ins.Config.Labels[LabelOwner] == "" {
+		return false, nil
+	}
+	me, meErr := self()
+	gone, _ := ownerVerdict(ins.Config.Labels[LabelOwner], me, meErr, probeOwner)
+	return gone, nil
+}
+
 // sharedKept is the Sweep rule for shared containers: it returns the
 // reason to keep a container labelled LabelShared while a holder of its
 // key is not proven gone, or "" when none is. holders lists the live
