@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
@@ -101,7 +102,16 @@ func BenchmarkSideBySide(b *testing.B) {
 	bins := benchBinaries(b)
 	// Registered first, so it runs last: after the tests' own cleanups
 	// dropped their databases on the keep-alive server.
-	b.Cleanup(func() { removeKeepAlive(b) })
+	// The keep-alive server is this benchmark's own (a tag of its own),
+	// and only the one it saw is removed.
+	testhook.KeepAliveTag = fmt.Sprintf("bench%d", time.Now().UnixNano())
+	// The initialised image too: its own, so it may be removed.
+	testhook.InitialisedTag = testhook.KeepAliveTag
+	var keepID, keepKey string
+	b.Cleanup(func() {
+		removeKeepAlive(b, c, keepKey, keepID)
+		testhook.KeepAliveTag, testhook.InitialisedTag = "", ""
+	})
 	var fresh, cold, coldInit, further, keep, par64cold, par64warm []time.Duration
 	var initImage string
 	b.Cleanup(func() { // after the tests' cleanups and Release
@@ -162,7 +172,8 @@ func BenchmarkSideBySide(b *testing.B) {
 		// Keep-alive: the first test of a process finding the server up.
 		kopts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithKeepAlive(), dockhandtest.WithMigrations("bench-keep", benchMigrate)}
 		if r == 0 {
-			dockhandtest.NewPostgres(b, kopts...) // made once, kept
+			kdb := dockhandtest.NewPostgres(b, kopts...) // made once, kept
+			keepID, keepKey = kdb.Server().Container().ID(), kdb.Server().Key()
 		}
 		if err := dockhandtest.Release(ctx); err != nil { // as a new process: nothing known
 			b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
@@ -36,7 +37,7 @@ func WithInitialisedImage() PostgresOption {
 func initialisedSpec(ctx context.Context, c *lifecycle.Client, spec Spec) (Spec, error) {
 	initialised.mu.Lock() // one maker per process; the image once per process
 	defer initialised.mu.Unlock()
-	id := spec.Image + "\n" + strings.Join(spec.Env, "\n")
+	id := spec.Image + "\n" + strings.Join(spec.Env, "\n") + "\n" + testhook.InitialisedTag
 	ref, ok := initialised.refs[id]
 	if !ok {
 		var err error
@@ -64,6 +65,23 @@ var initialised struct {
 // initialisedImage returns the reference of the initialised image of
 // spec.Image, making it if no run has.
 func initialisedImage(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
+	ref, err := initialisedRef(ctx, c, spec)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.InspectImage(ctx, ref); errors.Is(err, lifecycle.ErrNotFound) {
+		if err := makeInitialised(ctx, c, spec, ref); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	return ref, nil
+}
+
+// initialisedRef is the reference of the initialised image of spec.Image
+// and spec.Env: dockhandtest-initialised/postgres:<hash>.
+func initialisedRef(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
 	img, err := c.InspectImage(ctx, spec.Image)
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		if perr := c.Pull(ctx, spec.Image); perr != nil {
@@ -76,16 +94,12 @@ func initialisedImage(ctx context.Context, c *lifecycle.Client, spec Spec) (stri
 	}
 	// initdbVersion is part of the hash: an image made with other initdb
 	// settings by an older version is not reused.
-	sum := sha256.Sum256([]byte(initdbVersion + "\n" + img.ID + "\n" + strings.Join(spec.Env, "\n")))
-	ref := "dockhandtest-initialised/postgres:" + hex.EncodeToString(sum[:6])
-	if _, err := c.InspectImage(ctx, ref); errors.Is(err, lifecycle.ErrNotFound) {
-		if err := makeInitialised(ctx, c, spec, ref); err != nil {
-			return "", err
-		}
-	} else if err != nil {
-		return "", err
+	seed := initdbVersion + "\n" + img.ID + "\n" + strings.Join(spec.Env, "\n")
+	if testhook.InitialisedTag != "" {
+		seed += "\n" + testhook.InitialisedTag
 	}
-	return ref, nil
+	sum := sha256.Sum256([]byte(seed))
+	return "dockhandtest-initialised/postgres:" + hex.EncodeToString(sum[:6]), nil
 }
 
 // initdbVersion names the settings makeInitialised initialises with.
@@ -120,8 +134,14 @@ func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref st
 	if err := ct.Stop(ctx); err != nil { // the image's stop signal: a clean shutdown
 		return err
 	}
-	if _, err := ct.Commit(ctx, ref); err != nil {
+	// Another process may have made the image while this one
+	// initialised: use theirs rather than displace it (a displaced image
+	// would stay, untagged and unlabelled, forever).
+	if _, err := c.InspectImage(ctx, ref); err == nil {
+		return nil
+	} else if !errors.Is(err, lifecycle.ErrNotFound) {
 		return err
 	}
-	return nil
+	_, err = ct.Commit(ctx, ref)
+	return err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
@@ -81,7 +82,7 @@ func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 	stage("template", t0)
 	t0 = time.Now()
 	name := dbName(t.Name())
-	if _, err := pg.admin.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(tpl)+" STRATEGY FILE_COPY"); err != nil {
+	if _, err := pg.admin.Exec(ctx, createFromTemplate(pg.version, name, tpl)); err != nil {
 		t.Fatalf("dockhandtest: create database %s from template %s: %v", name, tpl, err)
 	}
 	stage("clone", t0)
@@ -141,12 +142,42 @@ func PostgresSpec(image string, durable, keepAlive bool) Spec {
 	return spec
 }
 
+// minVersion is the oldest PostgreSQL (server_version_num) the fixture
+// runs on: DROP DATABASE … WITH (FORCE) needs 13.
+const minVersion = 130000
+
+// checkVersion parses server_version_num and rejects servers older than
+// minVersion.
+func checkVersion(num string) (int, error) {
+	var v int
+	if _, err := fmt.Sscanf(num, "%d", &v); err != nil || v <= 0 {
+		return 0, fmt.Errorf("%w: PostgreSQL server_version_num %q: want a number", lifecycle.ErrInvalid, num)
+	}
+	if v < minVersion {
+		return 0, fmt.Errorf("%w: PostgreSQL %d.%d (server_version_num %d): want 13 or newer (DROP DATABASE … WITH (FORCE))", lifecycle.ErrInvalid, v/10000, v%10000, v)
+	}
+	return v, nil
+}
+
+// createFromTemplate is the statement that makes database name from tpl:
+// STRATEGY FILE_COPY (a copy of the files, no WAL of every page, the
+// fast one for a small template) exists from PostgreSQL 15 on, and is
+// what older servers always do.
+func createFromTemplate(version int, name, tpl string) string {
+	q := "CREATE DATABASE " + ident(name) + " TEMPLATE " + ident(tpl)
+	if version >= 150000 {
+		q += " STRATEGY FILE_COPY"
+	}
+	return q
+}
+
 // pgServer is this process's admin connection to a shared server.
 type pgServer struct {
-	addr  string
-	admin *pgxpool.Pool
-	mu    sync.Mutex
-	tpls  map[string]bool // templates known to be made
+	addr    string
+	version int // server_version_num
+	admin   *pgxpool.Pool
+	mu      sync.Mutex
+	tpls    map[string]bool // templates known to be made
 	// released is set when Release let the server go: a database left
 	// on it goes with it (or stays with a KeepAlive server).
 	released atomic.Bool
@@ -175,6 +206,15 @@ func pgServerOf(ctx context.Context, srv *Server) (*pgServer, error) {
 	cfg.MaxConns = 8
 	if pg.admin, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", srv.key, err)
+	}
+	var v string
+	if err := pg.admin.QueryRow(ctx, "SHOW server_version_num").Scan(&v); err != nil {
+		pg.admin.Close()
+		return nil, fmt.Errorf("%s: server version: %w", srv.key, err)
+	}
+	if pg.version, err = checkVersion(v); err != nil {
+		pg.admin.Close()
+		return nil, fmt.Errorf("%s (image %s): %w", srv.key, srv.spec.Image, err)
 	}
 	if pgServers.byKey == nil {
 		pgServers.byKey = map[string]*pgServer{}

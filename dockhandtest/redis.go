@@ -22,8 +22,13 @@ const DefaultRedisImage = "redis:7"
 const redisDatabases = 1024
 
 // claimTTL bounds how long a claim of a process killed before it
-// released it blocks a logical database.
-const claimTTL = 30 * time.Minute
+// released it blocks a logical database; a live test refreshes its
+// claim every claimTTL/3, however long it runs. A variable for the
+// tests.
+var claimTTL = 30 * time.Minute
+
+// refreshClaim extends a claim only while it is still the holder's.
+var refreshClaim = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`)
 
 // Redis is a test's own logical database on a shared Redis server.
 type Redis struct {
@@ -101,6 +106,29 @@ func NewRedis(t testing.TB, opts ...RedisOption) *Redis {
 			t.Errorf("dockhandtest: release redis database %d: %v", db, err)
 		}
 	})
+	// Keep the claim while the test runs (stopped before the release
+	// above: cleanups run last registered first).
+	ttl := claimTTL
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
+		defer c.Close()
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+				_ = refreshClaim.Run(ctx, c, []string{claimKey(db)}, holder, ttl.Milliseconds()).Err()
+				cancel()
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
 	return r
 }
 

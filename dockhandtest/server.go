@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
@@ -56,6 +57,7 @@ type Spec struct {
 type Server struct {
 	spec Spec
 	key  string
+	c    *lifecycle.Client
 	ct   *lifecycle.Container
 	hold *lifecycle.Hold
 	kept bool // made by the keep-alive (persistent) client
@@ -92,7 +94,7 @@ type starting struct {
 func Start(t testing.TB, spec Spec) *Server {
 	t.Helper()
 	c := client(t)
-	srv, err := start(context.Background(), c, spec)
+	srv, err := start(t.Context(), c, spec)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)
 	}
@@ -190,7 +192,8 @@ func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
 		KeepAlive       bool
-	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+		Tag             string
+	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	keys.mu.Lock()
 	defer keys.mu.Unlock()
 	if k, ok := keys.bySpec[string(id)]; ok {
@@ -229,13 +232,22 @@ func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
 		KeepAlive       bool
-	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive})
+		Tag             string `json:",omitempty"`
+	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	sum := sha256.Sum256(b)
 	name := spec.Name
 	if name == "" {
 		name = "service"
 	}
 	return "dockhandtest-" + name + "-" + hex.EncodeToString(sum[:6]), nil
+}
+
+// keepAliveTag is the tests' tag of a KeepAlive spec (testhook).
+func keepAliveTag(spec Spec) string {
+	if spec.KeepAlive {
+		return testhook.KeepAliveTag
+	}
+	return ""
 }
 
 // acquire holds key, then finds or makes the container named key and
@@ -257,7 +269,13 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, _ = hold.Release(rctx)
+		if last, rerr := hold.Release(rctx); rerr == nil && last {
+			// No one else holds the key: a container left under it (one
+			// we made that never became ready) would stay with no holder.
+			if ct, cerr := c.Container(rctx, key); cerr == nil {
+				_, _ = c.RemoveShared(rctx, key, ct.ID()) // checks LabelShared=key
+			}
+		}
 		return nil, err
 	}
 	srv.hold = hold
@@ -277,11 +295,13 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 		t0 := time.Now()
 		ct, err := c.Container(ctx, key)
 		stage("container lookup", t0)
+		made := false
 		switch {
 		case errors.Is(err, lifecycle.ErrNotFound):
 			t0 = time.Now()
 			ct, err = run(ctx, c, spec, key)
 			stage("run (create+start)", t0)
+			made = err == nil
 			if errors.Is(err, lifecycle.ErrConflict) {
 				lastErr = err
 				continue // another process made it first: use theirs
@@ -301,27 +321,58 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 				continue
 			}
 		}
-		srv := &Server{spec: spec, key: key, ct: ct, kept: spec.KeepAlive}
+		srv := &Server{spec: spec, key: key, c: c, ct: ct, kept: spec.KeepAlive}
 		ready := spec.Ready
 		if ready == nil {
 			ready = portsReady
 		}
 		w := waitfor.Waiter{Timeout: timeout, MaxInterval: 50 * time.Millisecond}
+		// ct.Ready fails at once, with the last log lines, when the
+		// container exits: a bad image, command or environment is not
+		// waited for until the timeout.
 		t0 = time.Now()
-		err = w.Wait(ctx, ready(srv))
+		err = w.Wait(ctx, waitfor.All(ct.Ready(), ready(srv)))
 		stage("ready", t0)
 		if err != nil {
+			var exit *lifecycle.ExitError
+			if made || ctx.Err() != nil || errors.As(err, &exit) && exit.Status != "removed" && exit.ExitCode != 137 {
+				// Ours and it failed (never retried), or it exited by
+				// itself: the same spec fails the same way again.
+				return nil, notReady(ctx, ct, key, err)
+			}
 			st, serr := ct.State(ctx)
 			if serr != nil || !st.Running {
 				lastErr = err // removed (or stopped) under us: look again
 				continue
 			}
-			lines, _ := ct.LastLogLines(ctx, 20)
-			return nil, fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
+			return nil, notReady(ctx, ct, key, err)
+		}
+		if !spec.KeepAlive {
+			// A last holder that released meanwhile renames the container
+			// before it counts the holders (lifecycle.RemoveShared): one
+			// that lost its name is going, or left to its old holders.
+			ins, err := c.API().ContainerInspect(ctx, ct.ID())
+			if err != nil || strings.TrimPrefix(ins.Name, "/") != key {
+				lastErr = fmt.Errorf("container %s lost its name %s while we waited", ct.ID(), key)
+				continue
+			}
 		}
 		return srv, nil
 	}
 	return nil, fmt.Errorf("%s: gave up finding or making the shared container: %w", key, lastErr)
+}
+
+// notReady is the error of a container that did not become ready, with
+// its last log lines (whether it still runs or not).
+func notReady(ctx context.Context, ct *lifecycle.Container, key string, err error) error {
+	var exit *lifecycle.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Errorf("%s not ready: %w", key, err) // carries the log lines
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	lines, _ := ct.LastLogLines(lctx, 20)
+	return fmt.Errorf("%s not ready: %w\nlast log lines:\n%s", key, err, strings.Join(lines, "\n"))
 }
 
 // usable decides about a container that already has the name: true when
@@ -335,8 +386,12 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 	if err != nil {
 		return false, err
 	}
-	if ins.Config == nil || ins.Config.Labels[lifecycle.LabelShared] != key {
-		return false, fmt.Errorf("%w: container name %s is taken by a container that is not a dockhandtest service (no %s=%s label): remove or rename it", lifecycle.ErrConflict, key, lifecycle.LabelShared, key)
+	shared, err := c.IsShared(ctx, key, ct.ID())
+	if err != nil {
+		return false, err
+	}
+	if ins.Config == nil || !shared {
+		return false, fmt.Errorf("%w: container name %s is taken by a container that is not a dockhandtest service (no %s=%s label, or Dockhand labels only inherited from its image): remove or rename it", lifecycle.ErrConflict, key, lifecycle.LabelShared, key)
 	}
 	st, err := ct.State(ctx)
 	if err != nil {
@@ -362,7 +417,18 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 		}
 		// Only we hold it: a leftover of a run that died without
 		// releasing it (its data may be anything, it may never have
-		// started). Start afresh.
+		// started). Start afresh, unless the process that made it still
+		// lives: its holds may have been pruned (docker network prune),
+		// never its server.
+		if st.Status == "running" {
+			gone, err := c.OwnerGone(ctx, ct.ID())
+			if err != nil {
+				return false, err
+			}
+			if !gone {
+				return true, nil
+			}
+		}
 	}
 	// exited, dead, paused or left over: ours (labelled with our key),
 	// and no use to anyone.
@@ -482,9 +548,11 @@ func (s *Server) release(ctx context.Context) error {
 	if err != nil || !last || s.kept {
 		return err
 	}
-	err = s.ct.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
-	if errors.Is(err, lifecycle.ErrNotFound) || errors.Is(err, lifecycle.ErrConflict) {
-		return nil // already gone, or being removed
+	// Rename, count again, remove: a holder that came after our count
+	// keeps it (lifecycle.RemoveShared).
+	_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
+	if errors.Is(err, lifecycle.ErrConflict) {
+		return nil // being removed
 	}
 	return err
 }

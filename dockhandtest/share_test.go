@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
 )
@@ -309,30 +311,54 @@ func TestKeepAliveBetweenRuns(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	migrations := filepath.Join(t.TempDir(), "migrations")
-	env := []string{"DOCKHANDTEST_KEEPALIVE=1", "DOCKHANDTEST_VERSION=" + randomVersion("keep"), "DOCKHANDTEST_MIGRATIONS=" + migrations}
-	t.Cleanup(func() { removeKeepAlive(t) })
+	// A tag of this run's own: the server is this test's alone, so it may
+	// remove it (and only it, by the ids it saw).
+	env := []string{"DOCKHANDTEST_KEEPALIVE=" + randomVersion("tag"), "DOCKHANDTEST_VERSION=" + randomVersion("keep"), "DOCKHANDTEST_MIGRATIONS=" + migrations}
 	var ids []string
+	var key string
+	t.Cleanup(func() { removeKeepAlive(t, c, key, ids...) })
 	for range 2 {
 		out, err := runChild(t, env...)
 		require.NoError(t, err, "%s", out)
 		s := serversIn(out)
 		require.Len(t, s, 1, "%s", out)
 		ids = append(ids, s[0].id)
+		key = s[0].key
 		assert.True(t, containerExists(t, c, s[0].id), "kept after the run")
 	}
 	assert.Equal(t, ids[0], ids[1], "the second run found the first run's server")
 	ran, err := os.ReadFile(migrations)
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(ran), "\n"), "its template too: %s", ran)
-	removeKeepAlive(t)
-	assert.False(t, containerExists(t, c, ids[0]), "its session's Cleanup removes it")
+	assert.NotEqual(t, plainKeepAliveKey(t, c), key, "the tag makes the server this test's own")
+	removeKeepAlive(t, c, key, ids...)
+	assert.False(t, containerExists(t, c, ids[0]))
 }
 
-func removeKeepAlive(t testing.TB) {
+// plainKeepAliveKey is the key of the children's KeepAlive server
+// without a tag: the one every developer's runs share.
+func plainKeepAliveKey(t *testing.T, c *lifecycle.Client) string {
+	t.Helper()
+	saved := testhook.KeepAliveTag
+	testhook.KeepAliveTag = ""
+	defer func() { testhook.KeepAliveTag = saved }()
+	spec := dockhandtest.PostgresSpec(testbench.Postgres, true, true)
+	return dockhandtest.KeyOf(t, c, spec)
+}
+
+// removeKeepAlive removes the KeepAlive containers this test saw, by id,
+// and only while they carry its own key (a tagged one, see testhook):
+// never another run's or developer's server.
+func removeKeepAlive(t testing.TB, c *lifecycle.Client, key string, ids ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	k, err := lifecycle.New(ctx, lifecycle.WithSession("dockhandtest-keepalive"), lifecycle.WithPersistentSession())
-	require.NoError(t, err)
-	defer k.Close()
-	require.NoError(t, k.Cleanup(ctx))
+	for _, id := range slices.Compact(slices.Clone(ids)) {
+		ins, err := c.API().ContainerInspect(ctx, id)
+		if err != nil || ins.Config == nil || key == "" || ins.Config.Labels[lifecycle.LabelShared] != key {
+			continue
+		}
+		if err := c.API().ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			t.Errorf("remove keep-alive server %s: %v", id, err)
+		}
+	}
 }

@@ -85,6 +85,7 @@ type target struct {
 	id   string
 	name string
 	tags []string // an image's tags
+	key  string   // a shared container's key (LabelShared)
 }
 
 type targets []target
@@ -248,7 +249,7 @@ func (c *Client) Sweep(ctx context.Context) (Resources, error) {
 			ok, why := sweepVerdict(ct.Labels, img, known, verdict)
 			if ok {
 				if why = sharedKept(ct.Labels, holders); why == "" {
-					ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct)})
+					ts = append(ts, target{kind: "container", id: ct.ID, name: containerName(ct), key: ct.Labels[LabelShared]})
 					continue
 				}
 			}
@@ -430,6 +431,17 @@ func (c *Client) remove(ctx context.Context, ts targets, sweep bool) (targets, e
 		var err error
 		switch t.kind {
 		case "container":
+			if t.key != "" {
+				// Shared: a holder may have come since the count. Rename,
+				// count again, remove only if still no holder.
+				ok, rerr := c.RemoveShared(ctx, t.key, t.id)
+				if rerr == nil && !ok {
+					c.logger.Debug(op+": keeping shared container: a holder came", "container", t.name, "key", t.key)
+					continue
+				}
+				err = rerr
+				break
+			}
 			err = c.api.ContainerRemove(ctx, t.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 			if isRemovalInProgress(err) {
 				err = nil

@@ -32,6 +32,31 @@ func ExampleClient_Hold() {
 	}
 	// ... use ct ...
 	if last, err := h.Release(ctx); err == nil && last {
-		_ = ct.Remove(ctx, lifecycle.WithForce()) // no live process holds it any more
+		// Rename, count again, remove: a holder that came since keeps it.
+		_, _ = c.RemoveShared(ctx, key, ct.ID())
+	}
+}
+
+// Before adopting or removing a container found under a shared key, make
+// sure Dockhand made it as that key's shared container (its labels are
+// not merely its image's), and whether its maker may still use it.
+func ExampleClient_IsShared() {
+	ctx := context.Background()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	const key = "myapp-db-3f2a9c"
+	ct, err := c.Container(ctx, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	shared, err := c.IsShared(ctx, key, ct.ID())
+	if err != nil || !shared {
+		log.Fatalf("%s is not ours to share: %v", key, err)
+	}
+	if gone, err := c.OwnerGone(ctx, ct.ID()); err == nil && !gone {
+		log.Printf("%s: its maker may still use it", key)
 	}
 }

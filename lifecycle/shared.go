@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 )
@@ -18,14 +20,25 @@ import (
 // LabelHolds=KEY (Hold), which carries that process's LabelOwner like
 // everything else it creates. A process registers its hold before it
 // looks up the shared container, and releases it (Hold.Release) by
-// removing its network first and only then counting the others, so a
-// last holder's removal can never race a new holder: either the new
-// holder's network is counted and the container stays, or the new
-// holder finds the container gone (or going) and makes another.
+// removing its network first and only then counting the others.
+//
+// Counting alone does not make removal safe: between the last holder's
+// count and its removal, new holders may hold, find the container by
+// name and adopt it. So the last holder removes the container with
+// RemoveShared, which first renames it to a tombstone name (one atomic
+// step on the engine: from then on a lookup by the key fails and a new
+// holder makes a fresh container), then counts the holders again: if a
+// holder is live (it held before the rename, so it may have found the
+// container), the container gets its name back (or, when a fresh one took
+// the name meanwhile, stays a tombstone for its users, whose last
+// release removes it by id); otherwise it is removed. A holder that
+// adopts a container checks, once it is ready, that it still has its
+// name, and looks again if not.
 //
 // Sweep keeps a shared container while any holder of its key is not
-// proven gone, whoever created it; the ordinary rules (persistent, live
-// owner, ...) keep it too.
+// proven gone, whoever created it, and removes one with the same rename
+// and recount; the ordinary rules (persistent, live owner, ...) keep it
+// too.
 const (
 	LabelShared = "dev.dockhand.shared" // on a shared container: its key
 	LabelHolds  = "dev.dockhand.holds"  // on a holder network: the key it holds
@@ -106,6 +119,110 @@ func (h *Hold) Release(ctx context.Context) (last bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// RemoveShared removes the shared container id of key (labelled
+// LabelShared=key) unless a holder of key is live: it renames the
+// container to a tombstone name, counts the live holders of key, and
+// removes the container only if there are none; otherwise it gives the
+// container its name back (when that name was taken meanwhile, it stays
+// a tombstone: its holders use it by id, and the last of them removes
+// it). removed reports whether the container is gone. A container that
+// is not a shared container of key (see IsShared) is an ErrInvalid. A container that
+// is not found counts as removed. Call it as the last holder, after
+// Hold.Release returned last.
+func (c *Client) RemoveShared(ctx context.Context, key, id string) (removed bool, err error) {
+	if !validName(key) {
+		return false, invalidf("remove shared: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
+	}
+	if id == "" {
+		return false, invalidf("remove shared %s: empty container id", key)
+	}
+	ins, err := c.api.ContainerInspect(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "remove shared %s: inspect %s", key, short(id))
+	}
+	if ok, err := c.IsShared(ctx, key, id); err != nil || !ok {
+		if err == nil {
+			err = invalidf("remove shared %s: container %s is not a shared container of it (labelled %s=%s by Dockhand, not by its image)", key, short(id), LabelShared, key)
+		}
+		return false, err
+	}
+	name := strings.TrimPrefix(ins.Name, "/")
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	tomb := "dockhand-tomb-" + key + "-" + hex.EncodeToString(b)
+	if err := c.api.ContainerRename(ctx, id, tomb); err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return true, nil
+		}
+		return false, c.opErr(err, "remove shared %s: rename %s to %s", key, short(id), tomb)
+	}
+	live, _, herr := c.holders(ctx, key)
+	if herr != nil || len(live) > 0 {
+		// Someone may use it: give it its name back, when still free.
+		if err := c.api.ContainerRename(ctx, id, name); err != nil {
+			c.logger.Debug("remove shared: keeping a tombstone for its holders", "container", tomb, "key", key, "error", err)
+		}
+		return false, herr
+	}
+	err = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) && !isRemovalInProgress(err) {
+		return false, c.opErr(err, "remove shared %s: remove %s", key, tomb)
+	}
+	return true, nil
+}
+
+// IsShared reports whether the container id is a shared container of
+// key that Dockhand made: labelled LabelShared=key and managed, with
+// ownership labels that are not merely its image's (the check Sweep
+// makes). A container that is not found is not shared (false, nil).
+func (c *Client) IsShared(ctx context.Context, key, id string) (bool, error) {
+	if !validName(key) {
+		return false, invalidf("is shared: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
+	}
+	ins, err := c.api.ContainerInspect(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "is shared %s: inspect %s", key, short(id))
+	}
+	if ins.Config == nil || ins.Config.Labels[LabelShared] != key || ins.Config.Labels[LabelManaged] != "true" {
+		return false, nil
+	}
+	img, err := c.api.ImageInspect(ctx, ins.Image)
+	if err != nil {
+		return false, c.opErr(err, "is shared %s: inspect the image of %s", key, short(id))
+	}
+	var il map[string]string
+	if img.Config != nil {
+		il = img.Config.Labels
+	}
+	return !inherited(ins.Config.Labels, il), nil
+}
+
+// OwnerGone reports whether the process that created the container id
+// (its LabelOwner) is proven gone, as Sweep proves it: false while it may
+// live, or when it cannot be told. A container that is not found is
+// gone (true, nil).
+func (c *Client) OwnerGone(ctx context.Context, id string) (bool, error) {
+	ins, err := c.api.ContainerInspect(ctx, id)
+	if cerrdefs.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, c.opErr(err, "owner of %s: inspect", short(id))
+	}
+	if ins.Config == nil || ins.Config.Labels[LabelOwner] == "" {
+		return false, nil
+	}
+	me, meErr := self()
+	gone, _ := ownerVerdict(ins.Config.Labels[LabelOwner], me, meErr, probeOwner)
+	return gone, nil
 }
 
 // sharedKept is the Sweep rule for shared containers: it returns the

@@ -110,3 +110,49 @@ func TestReleaseRemovesGoneHolds(t *testing.T) {
 	assert.True(t, last)
 	assert.Empty(t, holderNets(t, ctx, c, key), "the last holder removed the gone holds")
 }
+
+// The last holder's count and its removal race new holders: one that
+// holds after the last holder counted (and may already have found the
+// container by name) keeps the container, with its name; with no holder
+// left, RemoveShared removes it.
+func TestRemoveSharedRecountsHolders(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	img := testbench.BusyboxImage(t, c)
+	key := "removeshared-" + c.Session()
+	a, err := c.Hold(ctx, key)
+	require.NoError(t, err)
+	ct, err := c.Run(ctx, img, lifecycle.WithName(key), lifecycle.WithCmd("sleep", "300"),
+		lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ct.Remove(context.Background(), lifecycle.WithForce()) })
+
+	last, err := a.Release(ctx)
+	require.NoError(t, err)
+	require.True(t, last, "A is the last holder")
+	// B holds in the window between A's count and A's removal.
+	b, err := c.Hold(ctx, key)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = b.Release(context.Background()) })
+
+	removed, err := c.RemoveShared(ctx, key, ct.ID())
+	require.NoError(t, err)
+	assert.False(t, removed, "B holds it now")
+	found, err := c.Container(ctx, key)
+	require.NoError(t, err, "the container has its name back")
+	assert.Equal(t, ct.ID(), found.ID())
+
+	last, err = b.Release(ctx)
+	require.NoError(t, err)
+	require.True(t, last)
+	removed, err = c.RemoveShared(ctx, key, ct.ID())
+	require.NoError(t, err)
+	assert.True(t, removed)
+	_, err = c.API().ContainerInspect(ctx, ct.ID())
+	assert.Error(t, err, "removed")
+
+	// Bad input: named, before any engine call.
+	_, err = c.RemoveShared(ctx, "bad key/", ct.ID())
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.Contains(t, err.Error(), `"bad key/"`)
+}

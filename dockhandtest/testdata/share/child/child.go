@@ -8,7 +8,7 @@
 //	DOCKHANDTEST_BARRIER     a directory: write our name there and wait for 4 names
 //	DOCKHANDTEST_BLOCK       a file: write "ready" there, then block until killed
 //	DOCKHANDTEST_FAIL        "1": write a row, then fail
-//	DOCKHANDTEST_KEEPALIVE   "1": WithKeepAlive
+//	DOCKHANDTEST_KEEPALIVE   a tag: WithKeepAlive, on a server of that tag alone (testhook)
 package child
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 )
 
 // Run is the test.
@@ -33,7 +34,8 @@ func Run(t *testing.T, pkg string) {
 	// WithDurability: a configuration no other test package uses, so
 	// that these processes alone decide the server's fate.
 	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE")), dockhandtest.WithDurability()}
-	if os.Getenv("DOCKHANDTEST_KEEPALIVE") == "1" {
+	if tag := os.Getenv("DOCKHANDTEST_KEEPALIVE"); tag != "" {
+		testhook.KeepAliveTag = tag
 		opts = append(opts, dockhandtest.WithKeepAlive())
 	}
 	db := dockhandtest.NewPostgres(t, append(opts,

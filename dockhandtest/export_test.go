@@ -1,0 +1,44 @@
+package dockhandtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// KeyOf returns the key spec's server has (for the tests).
+func KeyOf(t testing.TB, c *lifecycle.Client, spec Spec) string {
+	t.Helper()
+	k, err := makeKey(context.Background(), c, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// InitialisedRef returns the initialised image reference of spec with
+// the testhook tag tag.
+func InitialisedRef(t testing.TB, c *lifecycle.Client, spec Spec, tag string) string {
+	t.Helper()
+	saved := testhook.InitialisedTag
+	testhook.InitialisedTag = tag
+	defer func() { testhook.InitialisedTag = saved }()
+	ref, err := initialisedRef(context.Background(), c, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// StartErr is Start returning its error (for the tests).
+func StartErr(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, error) {
+	return start(ctx, c, spec)
+}
+
+// MakeInitialised makes the initialised image ref of spec, as a process
+// that found no image does (for the tests).
+func MakeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref string) error {
+	return makeInitialised(ctx, c, spec, ref)
+}

@@ -1,0 +1,16 @@
+// Package testhook lets dockhandtest's own tests (and the child test
+// processes they start) make their KeepAlive servers theirs alone.
+package testhook
+
+// KeepAliveTag, when not empty, is mixed into the key (and so the
+// container name) of every KeepAlive server of this process: a test that
+// sets it to a random value gets KeepAlive servers no other run or
+// developer shares, so it may remove them. Set it before the first
+// server starts; never set it outside tests.
+var KeepAliveTag string
+
+// InitialisedTag, when not empty, is mixed into the hash of the
+// initialised images (WithInitialisedImage) this process makes, so a
+// test that sets it to a random value makes an image of its own and may
+// remove it. Set it before the first server starts; never outside tests.
+var InitialisedTag string
