@@ -32,7 +32,7 @@ const volumeStack = `services:
 // data an image's VOLUME holds survives a config change, the new container
 // mounts the very same volume (no second one is made, the old one is not
 // left behind), says whom it replaced in com.docker.compose.replace, and
-// Down removes the volume with the container.
+// Down with WithRemoveVolumes removes the volume with the container.
 func TestRecreateKeepsAnonymousVolumes(t *testing.T) {
 	c := testbench.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -72,11 +72,55 @@ func TestRecreateKeepsAnonymousVolumes(t *testing.T) {
 	require.NotEqual(t, after.ID, third.ID)
 	assert.Equal(t, vol, anonVolume(t, third))
 
-	require.NoError(t, s3.Down(ctx, WithGracePeriod(time.Second)))
+	require.NoError(t, s3.Down(ctx, WithRemoveVolumes(), WithGracePeriod(time.Second)))
 	_, err = c.API().VolumeInspect(ctx, vol)
-	assert.Error(t, err, "anonymous volume %s left after Down", vol)
+	assert.Error(t, err, "anonymous volume %s left after Down with WithRemoveVolumes", vol)
 	if err == nil {
 		_ = c.API().VolumeRemove(ctx, vol, true)
+	}
+}
+
+// Down keeps the anonymous volumes of the containers it removes, data and
+// all, as docker compose down without -v does; WithRemoveVolumes (down -v)
+// removes them.
+func TestDownKeepsAnonymousVolumesUnlessRemoveVolumes(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(volumeStack), 0o644))
+	name := projectName(c, "downanon")
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name),
+		WithVariables(append(stackEnv(t, c, true), "MARK=kept")...))
+	require.NoError(t, err)
+	s := New(c, p)
+	downAtEnd(t, s)
+
+	// Without WithRemoveVolumes: the volume and its data stay.
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	vol := anonVolume(t, dbContainer(ctx, t, c, name))
+	t.Cleanup(func() { _ = c.API().VolumeRemove(context.Background(), vol, true) })
+	require.Eventually(t, func() bool { return readMark(ctx, c, name) == "kept" }, time.Minute, 200*time.Millisecond)
+	require.NoError(t, s.Down(ctx, WithGracePeriod(time.Second)))
+	_, err = c.Container(ctx, name+"-db-1")
+	require.ErrorIs(t, err, lifecycle.ErrNotFound, "Down left the container")
+	_, err = c.API().VolumeInspect(ctx, vol)
+	require.NoError(t, err, "Down without WithRemoveVolumes removed anonymous volume %s", vol)
+	var out strings.Builder
+	_, err = c.Run(ctx, testbench.BusyboxImage(t, c), lifecycle.WithCmd("cat", "/v/mark"),
+		lifecycle.WithVolumes(vol+":/v:ro"), lifecycle.WithAutoRemove(), lifecycle.WithStdout(&out))
+	require.NoError(t, err)
+	assert.Equal(t, "kept", strings.TrimSpace(out.String()), "the data in the kept volume")
+	require.NoError(t, c.RemoveVolume(ctx, vol))
+
+	// With it: the volume goes with the container.
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	vol2 := anonVolume(t, dbContainer(ctx, t, c, name))
+	require.NotEqual(t, vol, vol2)
+	require.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithGracePeriod(time.Second)))
+	_, err = c.API().VolumeInspect(ctx, vol2)
+	if !assert.Error(t, err, "Down with WithRemoveVolumes left anonymous volume %s", vol2) {
+		_ = c.API().VolumeRemove(ctx, vol2, true)
 	}
 }
 

@@ -45,7 +45,7 @@ func (r *runner) converge(ctx context.Context, svc types.ServiceConfig, waitDeps
 	}
 	slots, remove := r.plan(svc, have, want, hash, image)
 	for _, ct := range remove {
-		if err := r.s.removeContainer(ctx, ct, r.set.timeout, r.prog); err != nil {
+		if err := r.s.removeContainer(ctx, ct, r.set.timeout, false, r.prog); err != nil {
 			return nil, fmt.Errorf("service %q: %w", svc.Name, err)
 		}
 	}
@@ -369,8 +369,12 @@ func (s *Stack) createOptions(spec *createSpec, name string, allInterfaces bool)
 }
 
 // removeContainer stops (with the timeout, else the container's own stop
-// timeout) and removes a container with its anonymous volumes.
-func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeout *time.Duration, prog *progress) error {
+// timeout) and removes a container; its anonymous volumes (those the
+// engine made for it and those it inherited on a recreate) go with it only
+// when volumes is set (down -v). As the CLI, only Down passes it: a
+// scale-down, an orphan removed by Up or a container removed to recreate a
+// volume keeps its anonymous volumes.
+func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeout *time.Duration, volumes bool, prog *progress) error {
 	name := ctName(ct)
 	h := ct.Container()
 	if ct.State == "running" || ct.State == "restarting" || ct.State == "paused" {
@@ -381,14 +385,20 @@ func (s *Stack) removeContainer(ctx context.Context, ct lifecycle.Summary, timeo
 		prog.event("Container", name, "Stopped")
 	}
 	prog.event("Container", name, "Removing")
-	err := h.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
+	rm := []lifecycle.RemoveOption{lifecycle.WithForce()}
+	if volumes {
+		rm = append(rm, lifecycle.WithRemoveVolumes())
+	}
+	err := h.Remove(ctx, rm...)
 	// With Force, the engine's only conflict (409) is a removal already in
 	// progress: someone else is removing it.
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) && !errors.Is(err, lifecycle.ErrConflict) {
 		return err
 	}
-	if err := s.removeInheritedVolumes(ctx, ct); err != nil {
-		return err
+	if volumes {
+		if err := s.removeInheritedVolumes(ctx, ct); err != nil {
+			return err
+		}
 	}
 	prog.event("Container", name, "Removed")
 	return nil

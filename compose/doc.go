@@ -57,8 +57,6 @@
 //     address (127.0.0.1 for a local engine), not 0.0.0.0, so a development
 //     database is not opened to the network by accident; WithAllInterfaces
 //     behaves like the CLI.
-//   - Down removes anonymous volumes with their containers (the CLI keeps
-//     them without -v); named volumes still need WithRemoveVolumes.
 //   - A second Up does not re-run a one-shot service (one that others
 //     depend on with service_completed_successfully) that already
 //     completed with exit code 0; the CLI starts it again.
@@ -66,8 +64,14 @@
 //     created it.
 //   - WithRemoveOrphans makes Down remove running one-off containers too
 //     (CLI 2.40 and 5.6 remove only stopped ones).
-//   - The anonymous volumes a recreated container took over go with it
-//     when Down removes it (the CLI leaves them even with -v).
+//   - With WithRemoveVolumes (down -v), Down also removes the anonymous
+//     volumes of the orphan and one-off containers it removes, and those a
+//     recreated container took over (the CLI leaves both even with -v).
+//     Without it Down keeps every volume, anonymous ones included, as the
+//     CLI does; so do scaling down and the other removals of Up.
+//   - Stop grace periods (WithGracePeriod, stop_grace_period) are rounded
+//     up to whole seconds, as lifecycle does; the CLI truncates them
+//     (1.5s stops after 1 s, here after 2 s).
 //
 // No compose key is silently ignored: each one either works as the CLI
 // makes it work on a single engine, has no effect there for the CLI

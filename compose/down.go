@@ -16,9 +16,9 @@ import (
 // Down stops and removes the project's containers, dependants before
 // their dependencies, then its networks (docker compose down). It finds
 // containers by the com.docker.compose.project label, so it also takes
-// down a stack that docker compose started. Anonymous volumes go with
-// their containers (the CLI keeps them without -v); named volumes only
-// with WithRemoveVolumes; images Up built only with WithRemoveImages; containers
+// down a stack that docker compose started. Volumes, the anonymous ones
+// of its containers and the project's named ones, go only with
+// WithRemoveVolumes (down -v); images Up built only with WithRemoveImages; containers
 // of services no longer in the project and one-off containers (Run) only
 // with WithRemoveOrphans (which, unlike the CLI, also removes running
 // one-offs). A network still used by a container left is kept.
@@ -60,7 +60,7 @@ func (s *Stack) Down(ctx context.Context, opts ...DownOption) (err error) {
 			byService[svc] = append(byService[svc], ct)
 		}
 	}
-	remove := func(ct lifecycle.Summary) error { return s.removeContainer(ctx, ct, set.timeout, prog) }
+	remove := func(ct lifecycle.Summary) error { return s.removeContainer(ctx, ct, set.timeout, set.volumes, prog) }
 	errs = append(errs, eachParallel(loose, remove)...)
 	errs = append(errs, s.inReverseOrder(byService, remove)...)
 	errs = append(errs, s.removeNetworks(ctx, prog, orphans > 0)...)

@@ -64,7 +64,7 @@ func upSurvives(t *testing.T, p *testbench.FaultProxy, s *Stack, name string, ru
 		got[sc.Service] = sc.State + "/" + sc.Health
 	}
 	assert.Equal(t, map[string]string{"cache": "running/healthy", "app": "running/"}, got, name)
-	require.NoError(t, s.Down(ctx, WithGracePeriod(2*time.Second)))
+	require.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithGracePeriod(2*time.Second)))
 	noProjectLeft(t, s.c, s.p.Name)
 	t.Logf("%s: Up survived %d injected faults", name, n)
 	return n
@@ -106,7 +106,7 @@ func TestUpWaitSurvivesFaults(t *testing.T) {
 	// fault, or (lifecycle's Healthy takes the engine's health_status
 	// event as proof, without an inspect) it started and its own wait did.
 	assert.Contains(t, err.Error(), `service "app"`)
-	require.NoError(t, s.Down(ctx, WithGracePeriod(2*time.Second)))
+	require.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithGracePeriod(2*time.Second)))
 	noProjectLeft(t, s.c, s.p.Name)
 }
 

@@ -369,8 +369,10 @@ func WithForceRecreate() UpOption {
 	return &option{name: "WithForceRecreate", verbs: up, up: func(s *upSettings) error { s.forceRecreate = true; return nil }}
 }
 
-// WithRemoveVolumes makes Down remove the project's named volumes too
-// (down -v), as lifecycle.WithRemoveVolumes does for a container's (rm -v).
+// WithRemoveVolumes makes Down remove volumes too (down -v): the
+// anonymous volumes of the containers it removes, as
+// lifecycle.WithRemoveVolumes does for one container (rm -v), and the
+// project's named volumes. Without it Down keeps every volume.
 func WithRemoveVolumes() DownOption {
 	return &option{name: "WithRemoveVolumes", verbs: down, down: func(s *downSettings) error { s.volumes = true; return nil }}
 }

@@ -199,7 +199,7 @@ func (s *Stack) dropVolume(ctx context.Context, p *types.Project, name string, p
 		}
 	}
 	for _, ct := range cts {
-		if err := s.removeContainer(ctx, ct, timeout, prog); err != nil {
+		if err := s.removeContainer(ctx, ct, timeout, false, prog); err != nil {
 			return fmt.Errorf("compose %s: %w", p.Name, err)
 		}
 	}

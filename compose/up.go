@@ -81,7 +81,7 @@ func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 		svc := ct.Labels[LabelService]
 		if !s.knownService(svc) {
 			if set.removeOrphans {
-				if err := s.removeContainer(ctx, ct, set.timeout, prog); err != nil {
+				if err := s.removeContainer(ctx, ct, set.timeout, false, prog); err != nil {
 					return err
 				}
 			} else {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,6 +121,7 @@ func TestDevstack(t *testing.T) {
 	assert.Contains(t, body, `"body":"two litres"`)
 
 	// 3. Restart: down keeps the volume, the next up finds the data.
+	e.removeAnonVolumesAtEnd(project)
 	out = e.run(nil, "devstack", "-offline", "down")
 	assert.Contains(t, out, "the data stays in the volume "+project+"_pgdata")
 	cts, err := e.c.Containers(e.ctx(time.Minute), lifecycle.WithAll(), lifecycle.WithFilter("label", "com.docker.compose.project="+project))
@@ -131,6 +134,7 @@ func TestDevstack(t *testing.T) {
 	assert.Equal(t, []string{"buy milk", "call Ana"}, titles(ns), "the notes survived down and up")
 	out = e.run(nil, "devstack", "-offline", "ps")
 	assert.Equal(t, 3, strings.Count(out, "healthy"), out)
+	e.removeAnonVolumesAtEnd(project)
 	e.run(nil, "devstack", "-offline", "down")
 
 	// 4. Only the backing services; the app runs on the host.
@@ -244,5 +248,23 @@ func TestDevstackDockerfileCopiesEveryPackageItBuilds(t *testing.T) {
 			}
 		}
 		assert.True(t, found, "examples/devstack/Dockerfile does not COPY %s/ (imported by the binaries it builds)", dir)
+	}
+}
+
+// removeAnonVolumesAtEnd removes, when the test ends, the anonymous volumes
+// (redis's VOLUME /data) of the project's containers now on the engine:
+// down without -v keeps them, as docker compose down does.
+func (e *ex) removeAnonVolumesAtEnd(project string) {
+	e.t.Helper()
+	cts, err := e.c.API().ContainerList(e.ctx(time.Minute), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+project))})
+	require.NoError(e.t, err)
+	for _, ct := range cts {
+		for _, m := range ct.Mounts {
+			if m.Type != "volume" || m.Name == "" || strings.HasPrefix(m.Name, project+"_") {
+				continue // a bind, or the project's named volume (down -v removes it)
+			}
+			e.t.Cleanup(func() { _ = e.c.API().VolumeRemove(e.ctx(time.Minute), m.Name, true) })
+		}
 	}
 }

@@ -173,7 +173,9 @@ func statusDetails(status string) (health string, code int) {
 //
 // If anything fails after the container was created (a network connect,
 // the start, the attach, the streams), Run removes the container and
-// returns a *RunError saying so: a failed Run leaves nothing behind.
+// returns a *RunError saying so; a named volume Run created for it (and
+// only such a one) is removed too, also when the create itself fails: a
+// failed Run leaves nothing behind.
 func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Container, error) {
 	if c == nil || c.api == nil {
 		return nil, invalidf("run %s: not a client: get one from New", image)
@@ -219,7 +221,8 @@ func (c *Client) Run(ctx context.Context, image string, opts ...RunOption) (*Con
 // function adds) is connected, with its aliases, before Create returns.
 //
 // If anything fails after the container was created (a network connect),
-// Create removes it and returns a *RunError: a failed Create leaves
+// Create removes it and returns a *RunError; the named volumes it created
+// go too, also when the create itself fails: a failed Create leaves
 // nothing behind.
 func (c *Client) Create(ctx context.Context, image string, opts ...RunOption) (*Container, error) {
 	if c == nil || c.api == nil {
@@ -255,17 +258,21 @@ func (c *Client) create(ctx context.Context, verb, image string, s *runSettings)
 	if err := c.ensureImage(ctx, image, named, s); err != nil {
 		return nil, nil, err
 	}
-	if err := c.ensureVolumes(ctx, hc.Mounts); err != nil {
+	made, err := c.ensureVolumes(ctx, hc.Mounts)
+	if err != nil {
 		return nil, nil, err
 	}
 	c.warnRemoteBinds(ctx, hc.Mounts)
 	resp, err := c.api.ContainerCreate(ctx, cfg, hc, nc, createPlatform(s.image.platform), s.name)
 	if err != nil {
+		c.removeMadeVolumes(ctx, verb, made)
 		return nil, nil, c.bindMountErr(ctx, c.opErr(err, "%s %s: create container", verb, image), hc.Mounts)
 	}
 	ctr := &Container{id: resp.ID, name: s.name, image: image, c: c, publishes: len(hc.PortBindings) > 0}
-	// fail removes the container and says so: a failed Run leaves nothing behind.
+	// fail removes the container, then the volumes made for it, and says
+	// so: a failed Run leaves nothing behind.
 	fail := func(err error, started bool) (*Container, error) {
+		defer c.removeMadeVolumes(ctx, verb, made)
 		// Undo on a context of its own: ctx may be what failed.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -435,21 +442,49 @@ func (c *Client) ensureImage(ctx context.Context, image string, named reference.
 
 // ensureVolumes creates missing named volumes with our labels, so the
 // engine does not create them unlabelled behind our back.
-func (c *Client) ensureVolumes(ctx context.Context, mounts []mount.Mount) error {
+//
+// It returns the names of the volumes it created, for the caller to remove
+// if the create fails after it; on its own failure it removes them itself.
+func (c *Client) ensureVolumes(ctx context.Context, mounts []mount.Mount) (made []string, err error) {
+	defer func() {
+		if err != nil {
+			c.removeMadeVolumes(ctx, "create", made)
+			made = nil
+		}
+	}()
 	for _, m := range mounts {
-		if m.Type != mount.TypeVolume || m.Source == "" {
+		if m.Type != mount.TypeVolume || m.Source == "" || slices.Contains(made, m.Source) {
 			continue
 		}
 		if _, err := c.api.VolumeInspect(ctx, m.Source); err == nil {
 			continue
 		} else if !cerrdefs.IsNotFound(err) {
-			return c.opErr(err, "inspect volume %s", m.Source)
+			return made, c.opErr(err, "inspect volume %s", m.Source)
 		}
 		if _, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: c.sessionLabels(nil)}); err != nil {
-			return c.opErr(err, "create volume %s", m.Source)
+			return made, c.opErr(err, "create volume %s", m.Source)
+		}
+		made = append(made, m.Source)
+	}
+	return made, nil
+}
+
+// removeMadeVolumes removes the named volumes ensureVolumes created for a
+// Run or Create that then failed: only those, and only if no container
+// uses them (the engine refuses to remove a volume in use: that one is
+// kept, and logged). It runs on a context of its own: ctx may be what
+// failed.
+func (c *Client) removeMadeVolumes(ctx context.Context, verb string, made []string) {
+	if len(made) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	for _, name := range made {
+		if err := c.api.VolumeRemove(cctx, name, false); err != nil && !cerrdefs.IsNotFound(err) {
+			c.logger.Warn(verb+": could not remove a volume made for a failed "+verb, "volume", name, "error", err)
 		}
 	}
-	return nil
 }
 
 // Container returns a handle on an existing container, by name or id.
