@@ -351,8 +351,8 @@ func find(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*Ser
 			// A last holder that released meanwhile renames the container
 			// before it counts the holders (lifecycle.RemoveShared): one
 			// that lost its name is going, or left to its old holders.
-			ins, err := c.API().ContainerInspect(ctx, ct.ID())
-			if err != nil || strings.TrimPrefix(ins.Name, "/") != key {
+			now, err := c.Container(ctx, ct.ID())
+			if err != nil || now.Name() != key {
 				lastErr = fmt.Errorf("container %s lost its name %s while we waited", ct.ID(), key)
 				continue
 			}
