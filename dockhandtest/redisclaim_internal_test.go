@@ -6,22 +6,20 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/dockhand/dockhand/internal/testbench"
 )
 
 // A test that outlives the claim's TTL keeps its logical database: the
 // claim is refreshed while the test runs, and released when it ends.
 func TestRedisClaimRefreshed(t *testing.T) {
 	c := Client(t)
-	testbench.RequireImage(t, c, testbench.Redis)
+	requireStandIn(t, c, standInRedis)
 	saved := claimTTL
 	claimTTL = 900 * time.Millisecond
 	t.Cleanup(func() { claimTTL = saved })
 	var addr string
 	var db int
 	t.Run("long", func(t *testing.T) {
-		r := NewRedis(t, WithImage(testbench.Redis))
+		r := NewRedis(t, WithImage(standInRedis))
 		addr, db = r.Addr(), r.DB()
 		time.Sleep(4 * claimTTL) // four TTLs: an unrefreshed claim expires
 		cl := redis.NewClient(&redis.Options{Addr: addr, DB: 0})

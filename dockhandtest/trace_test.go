@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/dockhand/dockhand/internal/testbench"
 )
 
 // TestColdBreakdown starts the server cold (nothing held by this
@@ -19,7 +17,7 @@ import (
 // database answers, and every stage of the cold path ran.
 func TestColdBreakdown(t *testing.T) {
 	c := client(t)
-	testbench.RequireImage(t, c, testbench.Postgres)
+	requireStandIn(t, c, standInPostgres)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var image string // the initialised image, removed after the last Release
@@ -43,7 +41,7 @@ func TestColdBreakdown(t *testing.T) {
 				stages = append(stages, fmt.Sprintf("%-28s %8.1f ms", s, float64(d.Microseconds())/1000))
 			}
 			defer func() { traceStage = nil }()
-			opts := []PostgresOption{WithImage(testbench.Postgres), WithMigrations(fmt.Sprintf("trace-%d", time.Now().UnixNano()), func(ctx context.Context, dsn string) error {
+			opts := []PostgresOption{WithImage(standInPostgres), WithMigrations(fmt.Sprintf("trace-%d", time.Now().UnixNano()), func(ctx context.Context, dsn string) error {
 				conn, err := pgx.Connect(ctx, dsn)
 				if err != nil {
 					return err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -27,49 +28,25 @@ const (
 )
 
 // Unavailable skips the test, or fails it under CI (CI=true), where an
-// engine-backed test must never skip silently.
+// engine-backed test must never skip silently (dockhandtest.Unavailable).
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and "+format, args...)
-	}
-	t.Skipf(format, args...)
+	dockhandtest.Unavailable(t, format, args...)
 }
 
-// Client returns a client on the engine the environment names. When the
-// test ends it fails the test if the client left any container, network,
-// volume or built image on the engine (what its Owned lists), then
-// removes them.
+// Client returns a client on the engine the environment names; when the
+// test ends it fails the test if the client left anything on the engine
+// and removes it (dockhandtest.Client, the public form of this check).
 func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := lifecycle.New(ctx, opts...)
-	if err != nil {
-		Unavailable(t, "no Docker engine: %v", err)
-	}
-	t.Cleanup(func() { NoLeaks(t, c) })
-	return c
+	return dockhandtest.Client(t, opts...)
 }
 
-// NoLeaks fails t if c still owns resources (lifecycle.Client.Owned: what
-// it created, and its session's persistent resources), and removes them.
+// NoLeaks fails t if c still owns resources, removes them and closes c
+// (dockhandtest.NoLeaks).
 func NoLeaks(t testing.TB, c *lifecycle.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	defer c.Close()
-	res, err := c.Owned(ctx)
-	if err != nil {
-		t.Errorf("leak check: %v", err)
-		return
-	}
-	if !res.Empty() {
-		t.Errorf("test left resources on the engine: %s", res)
-		if err := c.Cleanup(ctx); err != nil {
-			t.Errorf("cleanup after leak: %v", err)
-		}
-	}
+	dockhandtest.NoLeaks(t, c)
 }
 
 // Root returns the repository root (the directory holding go.mod).
