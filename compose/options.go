@@ -64,6 +64,9 @@ type WaitOption interface{ applyWait(*cycleSettings) error }
 // LsOption configures Ls.
 type LsOption interface{ applyLs(*lsSettings) error }
 
+// ConfigOption configures Stack.Config.
+type ConfigOption interface{ applyConfig(*configSettings) error }
+
 // AllOption is WithAll: it serves Ps and Ls.
 type AllOption interface {
 	PsOption
@@ -83,7 +86,7 @@ type ProgressOption interface {
 }
 
 // ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
-// Restart, Kill, Pause, Unpause, Build, Top and Wait.
+// Restart, Kill, Pause, Unpause, Build, Top, Wait and Config.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -96,6 +99,7 @@ type ServicesOption interface {
 	BuildOption
 	TopOption
 	WaitOption
+	ConfigOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -195,7 +199,7 @@ type runSettings struct {
 	servicePorts  bool
 }
 
-type verb uint16
+type verb uint32
 
 const (
 	up verb = 1 << iota
@@ -213,9 +217,10 @@ const (
 	build
 	top
 	waitVerb
+	configVerb
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait", "Config"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -229,8 +234,9 @@ type option struct {
 	logs  func(*logsSettings) error
 	cycle func(*cycleSettings) error
 	run   func(*runSettings) error
-	kill  func(*killSettings) error // verbs.go
-	ls    func(*lsSettings) error   // ls.go
+	kill  func(*killSettings) error   // verbs.go
+	ls    func(*lsSettings) error     // ls.go
+	cfg   func(*configSettings) error // config.go
 }
 
 // set calls f, or fails if the option does not serve v: reachable only by
@@ -263,6 +269,7 @@ func (o *option) applyLs(s *lsSettings) error         { return set(o, ls, o.ls, 
 func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.cycle, s) }
 func (o *option) applyTop(s *cycleSettings) error     { return set(o, top, o.cycle, s) }
 func (o *option) applyWait(s *cycleSettings) error    { return set(o, waitVerb, o.cycle, s) }
+func (o *option) applyConfig(s *configSettings) error { return set(o, configVerb, o.cfg, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -337,12 +344,13 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb | configVerb,
 		up:    func(s *upSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },
 		cycle: func(s *cycleSettings) error { return add(&s.services) },
-		kill:  func(s *killSettings) error { return add(&s.services) }}
+		kill:  func(s *killSettings) error { return add(&s.services) },
+		cfg:   func(s *configSettings) error { return add(&s.services) }}
 }
 
 // WithRemoveOrphans removes containers of the project whose service is no

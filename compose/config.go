@@ -1,0 +1,100 @@
+package compose
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+type configSettings struct {
+	format   string
+	services []string
+}
+
+// WithFormat chooses the document Config renders (config --format):
+// "yaml" (the default) or "json".
+func WithFormat(format string) ConfigOption {
+	return &option{name: "WithFormat", verbs: configVerb, cfg: func(s *configSettings) error {
+		switch format {
+		case "yaml", "json":
+			s.format = format
+			return nil
+		}
+		return invalidf("compose: WithFormat(%q): want \"yaml\" or \"json\"", format)
+	}}
+}
+
+// Config renders the project as docker compose config prints it: the
+// model loaded, interpolated and normalised (default network, resolved
+// paths, env_file merged into environment), without the networks,
+// volumes, secrets and configs no enabled service uses, each '$' of a
+// value escaped as "$$" so that the document loads back to the same
+// project, as YAML (WithFormat("json") for config --format json).
+// For a project from Load the bytes equal those of docker compose config
+// (v5.6 and v2.40) run with the same files, project name, directory and
+// variables. The document holds the services' environment values, as
+// the CLI's does: treat it as a secret when they are.
+//
+// WithServices narrows it to these services and their dependencies, as
+// docker compose config svc... does; a service disabled by its profile
+// is enabled by naming it, as with the CLI.
+//
+// Config only renders the project the stack holds: it neither talks to
+// the engine nor blocks, so it takes no context, and a Stack made with
+// New(nil, p) serves it. A project that was not loaded by Load has its
+// services' env_file entries read (and merged into environment) here,
+// as the CLI does. Two services with the same container_name fail it.
+func (s *Stack) Config(opts ...ConfigOption) (out []byte, err error) {
+	set, err := applyOpts("Config", opts, ConfigOption.applyConfig)
+	if err != nil {
+		return nil, err
+	}
+	if set.format == "" {
+		set.format = "yaml"
+	}
+	if s == nil || s.p == nil {
+		return nil, invalidf("compose: Config: no project: make the Stack with New and a loaded project")
+	}
+	for _, n := range set.services {
+		_, enabled := s.p.Services[n]
+		_, disabled := s.p.DisabledServices[n]
+		if !enabled && !disabled {
+			names := s.p.ServiceNames()
+			for d := range s.p.DisabledServices {
+				names = append(names, d)
+			}
+			sort.Strings(names)
+			return nil, invalidf("compose %s: Config: no such service: %q (services: %s)", s.p.Name, n, strings.Join(names, ", "))
+		}
+	}
+	// The CLI's steps after loading, in its order (config.go and
+	// ToProject of docker/compose): enable what is named, narrow to it,
+	// drop unused resources, resolve the environment, check names. Each
+	// returns a copy: the stack's project is left as it is.
+	p, err := s.p.WithServicesEnabled(set.services...)
+	if err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
+	}
+	if p, err = p.WithSelectedServices(set.services); err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
+	}
+	p = p.WithoutUnnecessaryResources()
+	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, scrubLoadErr(err, loadConfig{noOSEnv: true}, s.p.Environment))
+	}
+	if err := p.CheckContainerNameUnicity(); err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
+	}
+	if set.format == "json" {
+		out, err = p.MarshalJSON()
+	} else {
+		out, err = p.MarshalYAML()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
+	}
+	// Interpolation is done: a '$' left is literal, and is written the
+	// way the compose file spells a literal '$'.
+	return bytes.ReplaceAll(out, []byte("$"), []byte("$$")), nil
+}
