@@ -18,7 +18,10 @@
 // Loading is compose-go's (github.com/compose-spec/compose-go/v2) with
 // the CLI's options: interpolation, .env, env_file, several files merged
 // in order, extends, profiles, default file discovery and project name
-// precedence.
+// precedence. Stack.Config prints the loaded project as docker compose
+// config does, byte for byte as v5 prints it (YAML, or JSON with
+// WithFormat); v2.40 writes the same model with its keys in another
+// order, other quotes and bind.create_host_path on short-syntax binds.
 //
 // Up schedules services over the dependency graph as a ready queue: each
 // service is created at once and started the moment its own depends_on

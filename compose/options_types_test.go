@@ -38,6 +38,7 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
 		`_, _ = s.Top(ctx, compose.WithServices("a"))`,
 		`_, _ = s.Wait(ctx, compose.WithServices("a"))`,
+		`_, _ = s.Config(compose.WithFormat("json"), compose.WithServices("a"))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -62,6 +63,8 @@ func TestOptionTypes(t *testing.T) {
 		`_, _ = s.Top(ctx, compose.WithTail(1))`:                    "TopOption",
 		`_, _ = s.Wait(ctx, compose.WithAll())`:                     "WaitOption",
 		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
+		`_, _ = s.Config(compose.WithAll())`:                        "ConfigOption",
+		`_ = s.Up(ctx, compose.WithFormat("json"))`:                 "UpOption",
 	}
 	for body, want := range bad {
 		err := snip.Check(body)
