@@ -31,10 +31,12 @@ func WithFormat(format string) ConfigOption {
 // volumes, secrets and configs no enabled service uses, each '$' of a
 // value escaped as "$$" so that the document loads back to the same
 // project, as YAML (WithFormat("json") for config --format json).
-// For a project from Load the bytes equal those of docker compose config
-// (v5.6 and v2.40) run with the same files, project name, directory and
-// variables. The document holds the services' environment values, as
-// the CLI's does: treat it as a secret when they are.
+// For a project from Load the bytes equal those docker compose config
+// v5.6 prints for the same files, project name, directory and variables;
+// v2.40 prints the same model with its keys in another order, other
+// quotes, and bind.create_host_path: true on short-syntax bind mounts.
+// The document holds the services' environment values, as the CLI's
+// does: treat it as a secret when they are.
 //
 // WithServices narrows it to these services and their dependencies, as
 // docker compose config svc... does; a service disabled by its profile
@@ -42,9 +44,10 @@ func WithFormat(format string) ConfigOption {
 //
 // Config only renders the project the stack holds: it neither talks to
 // the engine nor blocks, so it takes no context, and a Stack made with
-// New(nil, p) serves it. A project that was not loaded by Load has its
-// services' env_file entries read (and merged into environment) here,
-// as the CLI does. Two services with the same container_name fail it.
+// New(nil, p) serves it. The env_file entries a service still lists (in
+// a project not made by Load, or of a service WithServices enables) are
+// read and merged into its environment here, as the CLI does. Two
+// services with the same container_name fail it.
 func (s *Stack) Config(opts ...ConfigOption) (out []byte, err error) {
 	set, err := applyOpts("Config", opts, ConfigOption.applyConfig)
 	if err != nil {
