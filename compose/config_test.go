@@ -169,11 +169,11 @@ func configByStack(ctx context.Context, c configCase, project, format string) ([
 // differs from v5.6.0's on purpose, so what is left to compare is the
 // model. v2.40.3 (compose-go v2.9.1, gopkg.in/yaml.v3) differs from v5.6.0
 // (compose-go v2.16, go.yaml.in/yaml/v4 rc.6), whose bytes Config prints:
-//   - the order of a service's keys: compose-go v2.16 moved the container
-//     settings (image, command, environment, volumes, ...) into an
-//     embedded ContainerSpec, so they follow the service-only ones
-//     (build, depends_on, deploy, restart, ...) instead of being sorted
-//     among them; undone by comparing the parsed documents;
+//   - the order of a service's keys, which is the order of compose-go's
+//     struct fields: v2.9.1 has them nearly alphabetical, v2.16 regrouped
+//     them (the container settings in an embedded ContainerSpec, then
+//     expose, healthcheck, ports, ..., deploy, restart, container_name,
+//     build, depends_on); undone by comparing the parsed documents;
 //   - the quoting of strings YAML 1.1 reads as booleans: "yes" in v2.40.3,
 //     'yes' in v5; undone by parsing;
 //   - a short-syntax bind mount (./dir:/dir) gets bind.create_host_path:
