@@ -8,6 +8,9 @@
 // unchanged containers. Up writes docker compose v5's config hash and
 // keeps containers labelled with either release's hash; v2.40, which
 // hashes bind mounts differently, recreates Up's containers that have one.
+// Networks and volumes carry the CLI's config hash too: Up keeps a
+// network either release made; v2.40, which leaves ipam.options out of
+// its hash, recreates Up's networks that set them.
 //
 //	p, err := compose.Load(ctx, compose.WithWorkingDir("deploy"))
 //	s := compose.New(client, p)

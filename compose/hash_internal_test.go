@@ -163,3 +163,123 @@ func TestServiceHashFieldsThatChangeIt(t *testing.T) {
 		})
 	}
 }
+
+// readGoldenResources reads a resources golden file: "network KEY HASH"
+// and "volume KEY HASH" lines, # comments; it returns kind -> key -> hash.
+func readGoldenResources(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	out := map[string]map[string]string{"network": {}, "volume": {}}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		require.Len(t, f, 3, "%s: malformed line %q", path, line)
+		kind, key, hash := f[0], f[1], f[2]
+		require.Contains(t, out, kind, "%s: %q: kind is network or volume", path, line)
+		require.Len(t, hash, 64, "%s: %s %s: not a SHA-256 in hex", path, kind, key)
+		_, dup := out[kind][key]
+		require.False(t, dup, "%s: %s %s listed twice", path, kind, key)
+		out[kind][key] = hash
+	}
+	return out
+}
+
+// TestResourceHashMatchesComposeCLIGolden pins the network and volume
+// hashes to the com.docker.compose.config-hash labels each docker compose
+// release wrote on the networks and volumes of each shape in testdata/hash
+// (see generate.sh there; it brings each shape up as project
+// dhhash-<shape>, and the hash covers the resource's name): networkHash and
+// volumeHash are v5's (what Up writes), legacyNetworkHash v2.40's, and
+// networkUnchanged accepts both, so Up keeps a network either CLI made.
+// Every network and volume of the project is listed: a shape whose file
+// Up would create more of fails. Pure: no engine.
+func TestResourceHashMatchesComposeCLIGolden(t *testing.T) {
+	releases := []struct {
+		version string
+		network func(types.NetworkConfig) (string, error)
+	}{
+		{ComposeVersion, networkHash},
+		{LegacyComposeVersion, legacyNetworkHash},
+	}
+	for _, rel := range releases {
+		goldens, err := filepath.Glob("testdata/hash/*/resources-v" + rel.version + ".golden")
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(goldens), 8, "resource goldens of v%s in testdata/hash", rel.version)
+		var networks, volumes int
+		for _, golden := range goldens {
+			dir := filepath.Dir(golden)
+			t.Run("v"+rel.version+"/"+filepath.Base(dir), func(t *testing.T) {
+				want := readGoldenResources(t, golden)
+				p, err := Load(context.Background(), WithWorkingDir(dir), WithProjectName("dhhash-"+filepath.Base(dir)), WithoutOSEnv())
+				require.NoError(t, err)
+				got := map[string]map[string]string{"network": {}, "volume": {}}
+				for key, n := range p.Networks {
+					if bool(n.External) {
+						continue
+					}
+					h, err := rel.network(n)
+					require.NoError(t, err)
+					got["network"][key] = h
+					current, err := networkHash(n)
+					require.NoError(t, err)
+					assert.True(t, networkUnchanged(want["network"][key], n, current), "v%s label of network %s counts as unchanged", rel.version, key)
+				}
+				for key, v := range p.Volumes {
+					if bool(v.External) {
+						continue
+					}
+					h, err := volumeHash(v)
+					require.NoError(t, err)
+					got["volume"][key] = h
+				}
+				assert.Equal(t, want, got, "v%s config hashes of the networks and volumes of %s", rel.version, dir)
+				networks += len(want["network"])
+				volumes += len(want["volume"])
+			})
+		}
+		assert.GreaterOrEqual(t, networks, 10, "v%s: networks in the goldens", rel.version)
+		assert.GreaterOrEqual(t, volumes, 7, "v%s: volumes in the goldens", rel.version)
+	}
+}
+
+// TestNetworkUnchangedRejectsOtherHashes pins that only the two releases'
+// hashes of this very network count as unchanged, and that they differ
+// where the releases differ: ipam.options, which v2.40 leaves out.
+func TestNetworkUnchangedRejectsOtherHashes(t *testing.T) {
+	p, err := Load(context.Background(), WithWorkingDir("testdata/hash/networks"), WithProjectName("dhhash-networks"), WithoutOSEnv())
+	require.NoError(t, err)
+	back, front := p.Networks["back"], p.Networks["front"]
+	h, err := networkHash(back)
+	require.NoError(t, err)
+	legacy, err := legacyNetworkHash(back)
+	require.NoError(t, err)
+	require.NotEqual(t, h, legacy, "back has ipam.options, which v2.40 does not hash")
+	other, err := networkHash(front)
+	require.NoError(t, err)
+	assert.False(t, networkUnchanged(other, back, h), "another network's hash")
+	assert.False(t, networkUnchanged("", back, h), "no label")
+	assert.True(t, networkUnchanged(legacy, back, h))
+	assert.True(t, networkUnchanged(h, back, h))
+	fh, err := networkHash(front)
+	require.NoError(t, err)
+	fl, err := legacyNetworkHash(front)
+	require.NoError(t, err)
+	assert.Equal(t, fh, fl, "without ipam.options both releases hash a network alike")
+
+	// The name is part of the hash: the same network in another project
+	// is another network.
+	q, err := Load(context.Background(), WithWorkingDir("testdata/hash/networks"), WithProjectName("dhhash-other"), WithoutOSEnv())
+	require.NoError(t, err)
+	assert.False(t, networkUnchanged(h, q.Networks["back"], mustHash(t, networkHash, q.Networks["back"])))
+}
+
+func mustHash[T any](t *testing.T, f func(T) (string, error), v T) string {
+	t.Helper()
+	h, err := f(v)
+	require.NoError(t, err)
+	return h
+}

@@ -61,6 +61,30 @@ func composeReleases() []composeRelease {
 	return releases
 }
 
+// forEachComposeRelease runs f in a subtest per docker compose release
+// (v2.40, v5), for tests that compare a verb or flag with the CLI. A
+// release that is not installed is skipped with the reason, and fails its
+// subtest under CI=true, so the comparison cannot pass untested.
+func forEachComposeRelease(t *testing.T, f func(t *testing.T, rel composeRelease)) {
+	t.Helper()
+	for _, rel := range composeReleases() {
+		t.Run("v"+rel.version, func(t *testing.T) {
+			if rel.missing != "" {
+				testbench.Unavailable(t, "compose CLI v%s: %s", rel.version, rel.missing)
+			}
+			f(t, rel)
+		})
+	}
+}
+
+// command is the release's command for args (the compose arguments, -p
+// and -f included), with the process environment plus env.
+func (r composeRelease) command(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, r.argv[0], append(r.argv[1:len(r.argv):len(r.argv)], args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
 // run runs the CLI release on the project.
 func (r composeRelease) run(t *testing.T, dir, project string, env []string, args ...string) string {
 	t.Helper()

@@ -478,6 +478,12 @@ func badStructKey(v reflect.Value, rulePath, shown string) (string, string) {
 			continue
 		}
 		if inline && name == "" {
+			if v.Field(i).Kind() != reflect.Struct {
+				// An inline map: the x- extensions of a type that names
+				// them with a bare ",inline" tag (IPAMPool), which compose
+				// ignores.
+				continue
+			}
 			if k, why := badStructKey(v.Field(i), rulePath, shown); k != "" {
 				return k, why
 			}

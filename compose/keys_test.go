@@ -218,6 +218,26 @@ func TestImpliedDependenciesLoad(t *testing.T) {
 	}
 }
 
+// TestNetworkIPAMPoolsLoad: an ipam pool (whose x- extensions compose-go
+// keeps in an inline map, not a struct) loads, with its extensions, and
+// its settings reach the project.
+func TestNetworkIPAMPoolsLoad(t *testing.T) {
+	p := loadYAML(t, `services:
+  app:
+    image: x
+    networks: [back]
+networks:
+  back:
+    ipam:
+      config:
+        - subnet: 10.231.9.0/24
+          gateway: 10.231.9.1
+          x-note: ignored
+`)
+	require.Len(t, p.Networks["back"].Ipam.Config, 1)
+	assert.Equal(t, "10.231.9.1", p.Networks["back"].Ipam.Config[0].Gateway)
+}
+
 // TestHandledKeysPassTheCheck is the other side: a service using only
 // handled keys loads.
 func TestHandledKeysPassTheCheck(t *testing.T) {

@@ -245,7 +245,10 @@ func orderedJSON(fields map[string]json.RawMessage, order []string) []byte {
 	return buf.Bytes()
 }
 
-// networkHash is the CLI's hash of a network's configuration.
+// networkHash is the hash docker compose v5 (ComposeVersion) writes in the
+// com.docker.compose.config-hash label of a network: the SHA-256 of the
+// network's JSON form, which includes its name (<project>_<key> unless
+// the file names it).
 func networkHash(n types.NetworkConfig) (string, error) {
 	b, err := json.Marshal(n)
 	if err != nil {
@@ -254,8 +257,30 @@ func networkHash(n types.NetworkConfig) (string, error) {
 	return hexSHA256(b), nil
 }
 
-// volumeHash is the CLI's hash of a volume's configuration (driver
-// defaulting to local).
+// legacyNetworkHash is the hash docker compose v2.40 writes for n: its
+// compose-go release (v2.9.1) has no ipam.options field, so they are
+// accepted in the file but take no part in its JSON form; otherwise the
+// two releases encode a network alike.
+func legacyNetworkHash(n types.NetworkConfig) (string, error) {
+	n.Ipam.Options = nil
+	return networkHash(n)
+}
+
+// networkUnchanged reports whether a network's config-hash label is the
+// hash of n as either CLI release writes it (hash is networkHash(n)), so
+// Up keeps a network either release made.
+func networkUnchanged(label string, n types.NetworkConfig, hash string) bool {
+	if label == hash {
+		return true
+	}
+	legacy, err := legacyNetworkHash(n)
+	return err == nil && label == legacy
+}
+
+// volumeHash is the hash both CLI releases write in the
+// com.docker.compose.config-hash label of a volume: the SHA-256 of the
+// volume's JSON form (which includes its name) with the driver defaulting
+// to local.
 func volumeHash(v types.VolumeConfig) (string, error) {
 	if v.Driver == "" {
 		v.Driver = "local"

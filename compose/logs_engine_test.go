@@ -85,6 +85,22 @@ func TestLogsStderr(t *testing.T) {
 	require.NoError(t, s.Logs(ctx, &out, WithStderr(&errs)))
 	assert.Equal(t, "two-1  | to-out\n", out.String())
 	assert.Equal(t, "two-1  | to-err\n", errs.String())
+
+	// Each CLI release is the reference: `logs` writes both streams to its
+	// standard output, with the same prefix. (With several services both
+	// releases pad a prefix to the longest name printed so far, so the
+	// width depends on whose lines come first, run to run; Logs pads to
+	// the longest name of all. So one service is compared.)
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		cmd := rel.command(ctx, nil, "-p", s.Name(), "logs", "--no-color")
+		var cliErr bytes.Buffer
+		cmd.Stderr = &cliErr
+		cli, err := cmd.Output()
+		require.NoError(t, err, "%s", cliErr.String())
+		assert.ElementsMatch(t, strings.SplitAfter(strings.TrimSuffix(all.String(), "\n"), "\n"),
+			strings.SplitAfter(strings.TrimSuffix(string(cli), "\n"), "\n"))
+		assert.Empty(t, cliErr.String())
+	})
 }
 
 // upOneShot brings up the one-service project yaml (written to dir), taken

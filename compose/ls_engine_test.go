@@ -3,7 +3,6 @@ package compose
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -47,20 +46,22 @@ func TestLsLikeTheCLI(t *testing.T) {
 	m = mine(got)
 	assert.Equal(t, "exited(2)", m[stopped.Name()].Status)
 
-	// The CLI is the reference.
-	for _, args := range [][]string{{"ls", "--format", "json"}, {"ls", "-a", "--format", "json"}} {
-		out, err := exec.CommandContext(ctx, "docker", append([]string{"compose"}, args...)...).Output()
-		require.NoError(t, err)
-		var cli []StackSummary
-		require.NoError(t, json.Unmarshal(out, &cli))
-		ours, err := Ls(ctx, c, WithAll())
-		require.NoError(t, err)
-		if len(args) == 3 {
-			ours, err = Ls(ctx, c)
+	// Each CLI release is the reference.
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		for _, args := range [][]string{{"ls", "--format", "json"}, {"ls", "-a", "--format", "json"}} {
+			out, err := rel.command(ctx, nil, args...).Output()
 			require.NoError(t, err)
+			var cli []StackSummary
+			require.NoError(t, json.Unmarshal(out, &cli))
+			ours, err := Ls(ctx, c, WithAll())
+			require.NoError(t, err)
+			if len(args) == 3 {
+				ours, err = Ls(ctx, c)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, mine(cli), mine(ours), "docker compose v%s %v", rel.version, args)
 		}
-		assert.Equal(t, mine(cli), mine(ours), "docker compose %v", args)
-	}
+	})
 	_, err = Ls(ctx, nil)
 	require.Error(t, err)
 }

@@ -49,7 +49,7 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 					p.Name, name, owner, LabelProject, p.Name, lifecycle.ErrConflict)
 			}
 			old := found.Labels[LabelConfigHash]
-			if owner == "" || old == "" || h == "" || old == h {
+			if owner == "" || old == "" || h == "" || networkUnchanged(old, nw, h) {
 				continue
 			}
 			// Ours, and its configuration changed: recreate it, as the CLI
@@ -61,7 +61,7 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 		spec := func(req *network.CreateOptions) {
 			req.Driver, req.Options, req.Internal, req.Attachable = nw.Driver, nw.DriverOpts, nw.Internal, nw.Attachable
 			req.EnableIPv6 = nw.EnableIPv6
-			if nw.Ipam.Driver != "" || len(nw.Ipam.Config) > 0 {
+			if nw.Ipam.Driver != "" || len(nw.Ipam.Config) > 0 || len(nw.Ipam.Options) > 0 {
 				req.IPAM = &network.IPAM{Driver: nw.Ipam.Driver, Options: nw.Ipam.Options}
 				for _, pool := range nw.Ipam.Config {
 					req.IPAM.Config = append(req.IPAM.Config, network.IPAMConfig{

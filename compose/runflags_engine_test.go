@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,13 +32,13 @@ func TestRunEntrypointUserWorkdirVolumes(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Equal(t, "1234\n/tmp\nhi\nread-only\n", out.String())
 
-	// The CLI is the reference for the same flags.
-	cli := exec.CommandContext(ctx, "docker", "compose", "-f", "testdata/verbs/flags.yaml", "-p", s.Name(),
-		"run", "--rm", "--no-deps", "--entrypoint", "sh", "-u", "1234", "-w", "/tmp", "-v", dir+":/data:ro", "web", "-c", script)
-	cli.Env = append(os.Environ(), "BUSYBOX_IMAGE="+testbench.BusyboxImage(t, c))
-	got, err := cli.Output()
-	require.NoError(t, err)
-	assert.Equal(t, out.String(), string(got))
+	// Each CLI release is the reference for the same flags.
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		got, err := rel.command(ctx, []string{"BUSYBOX_IMAGE=" + testbench.BusyboxImage(t, c)}, "-f", "testdata/verbs/flags.yaml", "-p", s.Name(),
+			"run", "--rm", "--no-deps", "--entrypoint", "sh", "-u", "1234", "-w", "/tmp", "-v", dir+":/data:ro", "web", "-c", script).Output()
+		require.NoError(t, err)
+		assert.Equal(t, out.String(), string(got))
+	})
 
 	// Bad input fails before anything is created.
 	for _, o := range []RunOption{WithWorkdir("tmp"), WithEntrypoint(""), WithUser(""), WithVolumes("undeclared:/data"), WithVolumes("a:b:c:d")} {

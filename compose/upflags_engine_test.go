@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +135,48 @@ func TestUpNoBuild(t *testing.T) {
 	got, _ := running(t, s)
 	assert.Equal(t, []string{"built-1"}, got)
 	require.ErrorIs(t, s.Up(ctx, WithBuild(), WithNoBuild()), lifecycle.ErrInvalid)
+}
+
+// TestUpFlagsLikeTheCLI runs the flags of TestUpNoDepsAndScale and
+// TestUpNoRecreate through each CLI release on a project of its own and
+// checks that the CLI leaves what Up leaves there.
+func TestUpFlagsLikeTheCLI(t *testing.T) {
+	c := testbench.Client(t)
+	bb := testbench.BusyboxImage(t, c)
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		name := projectName(c, "upflagscli"+strings.SplitN(rel.version, ".", 2)[0])
+		s := loadFlags(t, c, name, "one")
+		downAtEnd(t, s)
+		up := func(mark string, args ...string) {
+			t.Helper()
+			env := []string{"BUSYBOX_IMAGE=" + bb, "MARK=" + mark}
+			out, err := rel.command(ctx, env, append([]string{"-f", "testdata/verbs/flags.yaml", "-p", name, "up", "-d", "-t", "1"}, args...)...).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+		}
+		up("one", "--no-deps", "web")
+		got, _ := running(t, s)
+		assert.Equal(t, []string{"web-1"}, got, "--no-deps: db is not started")
+
+		up("one", "--scale", "web=3")
+		got, ids := running(t, s)
+		assert.Equal(t, []string{"db-1", "web-1", "web-2", "web-3"}, got)
+		web1 := ids["web-1"]
+		up("one", "--scale", "web=1")
+		got, ids = running(t, s)
+		assert.Equal(t, []string{"db-1", "web-1"}, got, "scaling down removes the highest numbers")
+		assert.Equal(t, web1, ids["web-1"], "scaling recreates nothing")
+		ps, err := s.Ps(ctx, WithAll())
+		require.NoError(t, err)
+		assert.Len(t, ps, 2, "web-2 and web-3 are removed, not stopped")
+
+		up("two", "--no-recreate") // web's environment changed
+		_, after := running(t, s)
+		assert.Equal(t, ids, after, "--no-recreate keeps the changed container")
+		up("two")
+		_, again := running(t, s)
+		assert.Equal(t, ids["db-1"], again["db-1"])
+		assert.NotEqual(t, ids["web-1"], again["web-1"], "without it the changed service is recreated")
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -48,11 +47,13 @@ func TestLogsTimestampsSince(t *testing.T) {
 	require.NoError(t, s.Logs(ctx, &out, WithSince(stamps[1])))
 	assert.Equal(t, "two-1  | second\n", out.String(), "--since the second line's time")
 
-	// The CLI is the reference for the same flags.
-	cli, err := exec.CommandContext(ctx, "docker", "compose", "-p", s.Name(), "logs", "--no-color", "--no-log-prefix",
-		"--since", stamps[1].Format(time.RFC3339Nano)).Output()
-	require.NoError(t, err)
-	assert.Equal(t, "second\n", string(cli))
+	// Each CLI release is the reference for the same flags.
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		cli, err := rel.command(ctx, nil, "-p", s.Name(), "logs", "--no-color", "--no-log-prefix",
+			"--since", stamps[1].Format(time.RFC3339Nano)).Output()
+		require.NoError(t, err)
+		assert.Equal(t, "second\n", string(cli))
+	})
 
 	require.ErrorIs(t, s.Logs(ctx, &out, WithSince(time.Time{})), lifecycle.ErrInvalid)
 }
@@ -181,15 +182,8 @@ func TestTop(t *testing.T) {
 	web, err := s.Top(ctx, WithServices("web"))
 	require.NoError(t, err)
 	assert.Len(t, web, 2)
-	// The CLI is the reference: the same processes (service, number, PID, CMD).
-	out, err := exec.CommandContext(ctx, "docker", "compose", "-p", n, "top").Output()
-	require.NoError(t, err)
-	var cli []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
-		f := strings.Fields(line)
-		require.GreaterOrEqual(t, len(f), 10, "%q", line)
-		cli = append(cli, strings.Join([]string{f[0], f[1], f[3], strings.Join(f[9:], " ")}, " "))
-	}
+	// Each CLI release is the reference: the same processes (service,
+	// number, PID, CMD).
 	var ours []string
 	for _, sp := range all {
 		pid, cmd := -1, -1
@@ -205,7 +199,17 @@ func TestTop(t *testing.T) {
 			ours = append(ours, strings.Join([]string{sp.Service, strconv.Itoa(sp.Number), p[pid], p[cmd]}, " "))
 		}
 	}
-	assert.ElementsMatch(t, cli, ours)
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		out, err := rel.command(ctx, nil, "-p", n, "top").Output()
+		require.NoError(t, err)
+		var cli []string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
+			f := strings.Fields(line)
+			require.GreaterOrEqual(t, len(f), 10, "%q", line)
+			cli = append(cli, strings.Join([]string{f[0], f[1], f[3], strings.Join(f[9:], " ")}, " "))
+		}
+		assert.ElementsMatch(t, cli, ours)
+	})
 }
 
 func TestWaitVerb(t *testing.T) {
@@ -221,13 +225,14 @@ func TestWaitVerb(t *testing.T) {
 	_, err = s.Wait(ctx, WithServices("tests"))
 	require.Error(t, err, "nothing left running to wait for")
 
-	// The CLI is the reference.
-	cli := exec.CommandContext(ctx, "docker", "compose", "-f", file, "-p", s.Name(), "up", "-d", "--force-recreate", "tests")
-	cli.Env = append(os.Environ(), "BUSYBOX_IMAGE="+testbench.BusyboxImage(t, c), "TESTS_EXIT=5")
-	out, err := cli.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	err = exec.CommandContext(ctx, "docker", "compose", "-p", s.Name(), "wait", "tests").Run()
-	var xe *exec.ExitError
-	require.True(t, errors.As(err, &xe), "%v", err)
-	assert.Equal(t, 5, xe.ExitCode())
+	// Each CLI release is the reference.
+	env := []string{"BUSYBOX_IMAGE=" + testbench.BusyboxImage(t, c), "TESTS_EXIT=5"}
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		out, err := rel.command(ctx, env, "-f", file, "-p", s.Name(), "up", "-d", "--force-recreate", "tests").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		err = rel.command(ctx, nil, "-p", s.Name(), "wait", "tests").Run()
+		var xe *exec.ExitError
+		require.True(t, errors.As(err, &xe), "%v", err)
+		assert.Equal(t, 5, xe.ExitCode())
+	})
 }
