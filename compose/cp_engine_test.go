@@ -125,6 +125,38 @@ func TestCopyToFrom(t *testing.T) {
 	require.ErrorIs(t, s.CopyFrom(ctx, "web", "/tmp/d", ""), lifecycle.ErrInvalid)
 	require.ErrorIs(t, s.CopyFrom(ctx, "", "/tmp/d", out), lifecycle.ErrInvalid)
 
+	// A one-off (Run) container gets the copy only WithOneOffs (cp --all),
+	// and Images lists it (as the CLI's, which lists every container of
+	// the project).
+	runDone := make(chan error, 1)
+	go func() { _, err := s.Run(ctx, "web", []string{"sleep", "120"}); runDone <- err }()
+	var oneOff lifecycle.Summary
+	require.Eventually(t, func() bool {
+		cts, err := c.Containers(ctx, lifecycle.WithFilter("label", LabelProject+"="+name), lifecycle.WithFilter("label", LabelOneoff+"=True"))
+		require.NoError(t, err)
+		if len(cts) == 1 && cts[0].State == "running" {
+			oneOff = cts[0]
+			return true
+		}
+		return false
+	}, time.Minute, 100*time.Millisecond)
+	require.NoError(t, s.CopyTo(ctx, "web", filepath.Join(src, "file.txt"), "/"))
+	_, err = oneOff.Container().ReadFile(ctx, "/file.txt")
+	require.ErrorIs(t, err, lifecycle.ErrNotFound, "without WithOneOffs, not into the one-off container")
+	require.NoError(t, s.CopyTo(ctx, "web", filepath.Join(src, "file.txt"), "/", WithOneOffs()))
+	data, err = oneOff.Container().ReadFile(ctx, "/file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "one file\n", string(data))
+	imgs, err := s.Images(ctx)
+	require.NoError(t, err)
+	var names []string
+	for _, im := range imgs {
+		names = append(names, im.ContainerName)
+	}
+	assert.Equal(t, []string{name + "-web-1", name + "-web-2", oneOff.Name}, names)
+	require.NoError(t, oneOff.Container().Kill(ctx))
+	require.NoError(t, <-runDone)
+
 	// The same copies with docker compose cp give the same trees.
 	for _, rel := range composeReleases() {
 		t.Run("v"+rel.version, func(t *testing.T) {
