@@ -38,6 +38,11 @@ func TestOptionTypes(t *testing.T) {
 		`_ = s.Build(ctx, compose.WithServices("a"), compose.WithProgress(w))`,
 		`_, _ = s.Top(ctx, compose.WithServices("a"))`,
 		`_, _ = s.Wait(ctx, compose.WithServices("a"))`,
+		`_ = s.Pull(ctx, compose.WithServices("a"), compose.WithProgress(w), compose.WithIgnorePullFailures(), compose.WithIgnoreBuildable(),
+			compose.WithIncludeDeps(), compose.WithPull(0))`,
+		`_, _ = s.Images(ctx, compose.WithServices("a"))`,
+		`_ = s.CopyTo(ctx, "a", "x", "/", compose.WithIndex(1), compose.WithOneOffs())`,
+		`_ = s.CopyFrom(ctx, "a", "/x", "x", compose.WithIndex(1))`,
 	}
 	for _, body := range good {
 		assert.NoError(t, snip.Check(body), "must compile:\n%s", body)
@@ -45,23 +50,28 @@ func TestOptionTypes(t *testing.T) {
 	// Each of these compiled, and failed at run time, when one Option
 	// type served every verb.
 	bad := map[string]string{
-		`_ = s.Down(ctx, compose.WithWait())`:                       "DownOption",
-		`_, _ = s.Ps(ctx, compose.WithFollow())`:                    "PsOption",
-		`_ = s.Logs(ctx, w, compose.WithAll())`:                     "LogsOption",
-		`_ = s.Start(ctx, compose.WithGracePeriod(time.Second))`:    "StartOption",
-		`_ = s.Up(ctx, compose.WithRemoveVolumes())`:                "UpOption",
-		`_, _ = s.Run(ctx, "a", nil, compose.WithServices("b"))`:    "RunOption",
-		`_ = s.Restart(ctx, compose.WithRemoveOrphans())`:           "RestartOption",
-		`_ = s.Stop(ctx, compose.WithEnv("A=1"))`:                   "StopOption",
-		`_, _ = compose.Load(ctx, compose.WithEnv("A=1"))`:          "LoadOption",
-		`_, _ = s.Run(ctx, "a", nil, compose.WithVariables("A=1"))`: "RunOption",
-		`_ = s.Pause(ctx, compose.WithSignal("HUP"))`:               "PauseOption",
-		`_ = s.Kill(ctx, compose.WithTimestamps())`:                 "KillOption",
-		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:         "LsOption",
-		`_ = s.Build(ctx, compose.WithAll())`:                       "BuildOption",
-		`_, _ = s.Top(ctx, compose.WithTail(1))`:                    "TopOption",
-		`_, _ = s.Wait(ctx, compose.WithAll())`:                     "WaitOption",
-		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:    "RunOption",
+		`_ = s.Down(ctx, compose.WithWait())`:                        "DownOption",
+		`_, _ = s.Ps(ctx, compose.WithFollow())`:                     "PsOption",
+		`_ = s.Logs(ctx, w, compose.WithAll())`:                      "LogsOption",
+		`_ = s.Start(ctx, compose.WithGracePeriod(time.Second))`:     "StartOption",
+		`_ = s.Up(ctx, compose.WithRemoveVolumes())`:                 "UpOption",
+		`_, _ = s.Run(ctx, "a", nil, compose.WithServices("b"))`:     "RunOption",
+		`_ = s.Restart(ctx, compose.WithRemoveOrphans())`:            "RestartOption",
+		`_ = s.Stop(ctx, compose.WithEnv("A=1"))`:                    "StopOption",
+		`_, _ = compose.Load(ctx, compose.WithEnv("A=1"))`:           "LoadOption",
+		`_, _ = s.Run(ctx, "a", nil, compose.WithVariables("A=1"))`:  "RunOption",
+		`_ = s.Pause(ctx, compose.WithSignal("HUP"))`:                "PauseOption",
+		`_ = s.Kill(ctx, compose.WithTimestamps())`:                  "KillOption",
+		`_, _ = compose.Ls(ctx, nil, compose.WithFollow())`:          "LsOption",
+		`_ = s.Build(ctx, compose.WithAll())`:                        "BuildOption",
+		`_, _ = s.Top(ctx, compose.WithTail(1))`:                     "TopOption",
+		`_, _ = s.Wait(ctx, compose.WithAll())`:                      "WaitOption",
+		`_, _ = s.Run(ctx, "a", nil, compose.WithScale("a", 1))`:     "RunOption",
+		`_ = s.Pull(ctx, compose.WithAll())`:                         "PullOption",
+		`_, _ = s.Images(ctx, compose.WithProgress(w))`:              "ImagesOption",
+		`_ = s.CopyFrom(ctx, "a", "/x", "x", compose.WithOneOffs())`: "CopyFromOption",
+		`_ = s.Up(ctx, compose.WithIndex(1))`:                        "UpOption",
+		`_ = s.Build(ctx, compose.WithIgnorePullFailures())`:         "BuildOption",
 	}
 	for body, want := range bad {
 		err := snip.Check(body)
