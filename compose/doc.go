@@ -78,6 +78,19 @@
 //   - Stop grace periods (WithGracePeriod, stop_grace_period) are rounded
 //     up to whole seconds, as lifecycle does; the CLI truncates them
 //     (1.5s stops after 1 s, here after 2 s).
+//   - Pull lets every pull run to its end and returns all failures, each
+//     naming the service and image; the CLI stops the other pulls at the
+//     first failure of a service without build:. Its progress is one line
+//     per service skipped and per image pulling, pulled or failed, without
+//     the layers. Neither Pull nor Up reads DOCKER_DEFAULT_PLATFORM.
+//   - CopyTo and CopyFrom (cp) mean what lifecycle's Container.CopyTo and
+//     CopyFrom mean: the destination is a directory the source is copied
+//     into (CopyTo's must exist; CopyFrom creates its own), so cp's
+//     renaming forms (a destination that does not exist becomes the copy)
+//     and "-" for a tar stream are not offered, nor --follow-link and
+//     --archive; and CopyFrom keeps lifecycle's protections against what an
+//     untrusted image puts in the archive (no setuid bits, device nodes or
+//     links pointing outside the destination).
 //
 // No compose key is silently ignored: each one either works as the CLI
 // makes it work on a single engine, has no effect there for the CLI

@@ -91,3 +91,64 @@ func ExampleStack_Kill() {
 		log.Fatal(err)
 	}
 }
+
+// Pull the images of the stack's services before going offline (docker
+// compose pull --ignore-buildable), printing progress, then list the
+// image each container runs (docker compose images).
+func ExampleStack_Pull() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	p, err := compose.Load(ctx, compose.WithFiles("compose.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	st := compose.New(c, p)
+	if err := st.Pull(ctx, compose.WithIgnoreBuildable(), compose.WithProgress(os.Stderr)); err != nil {
+		log.Fatal(err) // names each service and image that could not be pulled
+	}
+	if err := st.Up(ctx, compose.WithPull(lifecycle.PullNever)); err != nil {
+		log.Fatal(err)
+	}
+	defer st.Down(ctx)
+	images, err := st.Images(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, im := range images {
+		fmt.Println(im.ContainerName, im.Repository+":"+im.Tag, im.ImageID[:19], im.Size)
+	}
+}
+
+// Copy a configuration directory into every replica of a service, and a
+// report out of its second replica (docker compose cp).
+func ExampleStack_CopyTo() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	p, err := compose.Load(ctx, compose.WithFiles("compose.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	st := compose.New(c, p)
+	if err := st.Up(ctx, compose.WithScale("worker", 2), compose.WithWait()); err != nil {
+		log.Fatal(err)
+	}
+	defer st.Down(ctx)
+	// ./conf becomes /etc/app/conf in worker-1 and worker-2.
+	if err := st.CopyTo(ctx, "worker", "./conf", "/etc/app"); err != nil {
+		log.Fatal(err)
+	}
+	// /var/log/app/report.txt of worker-2 becomes ./out/report.txt.
+	if err := st.CopyFrom(ctx, "worker", "/var/log/app/report.txt", "./out", compose.WithIndex(2)); err != nil {
+		log.Fatal(err)
+	}
+}

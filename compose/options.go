@@ -67,6 +67,24 @@ type LsOption interface{ applyLs(*lsSettings) error }
 // ConfigOption configures Stack.Config.
 type ConfigOption interface{ applyConfig(*configSettings) error }
 
+// PullOption configures Stack.Pull.
+type PullOption interface{ applyPull(*pullSettings) error }
+
+// ImagesOption configures Stack.Images.
+type ImagesOption interface{ applyImages(*cycleSettings) error }
+
+// CopyToOption configures Stack.CopyTo.
+type CopyToOption interface{ applyCopyTo(*copySettings) error }
+
+// CopyFromOption configures Stack.CopyFrom.
+type CopyFromOption interface{ applyCopyFrom(*copySettings) error }
+
+// CopyOption is WithIndex: it serves CopyTo and CopyFrom.
+type CopyOption interface {
+	CopyToOption
+	CopyFromOption
+}
+
 // AllOption is WithAll: it serves Ps and Ls.
 type AllOption interface {
 	PsOption
@@ -74,7 +92,7 @@ type AllOption interface {
 }
 
 // ProgressOption is WithProgress: it serves Up, Down, Stop, Start,
-// Restart, Run and Build.
+// Restart, Run, Build and Pull.
 type ProgressOption interface {
 	UpOption
 	DownOption
@@ -83,10 +101,11 @@ type ProgressOption interface {
 	RestartOption
 	RunOption
 	BuildOption
+	PullOption
 }
 
 // ServicesOption is WithServices: it serves Up, Ps, Logs, Stop, Start,
-// Restart, Kill, Pause, Unpause, Build, Top, Wait and Config.
+// Restart, Kill, Pause, Unpause, Build, Top, Wait, Config, Pull and Images.
 type ServicesOption interface {
 	UpOption
 	PsOption
@@ -100,6 +119,14 @@ type ServicesOption interface {
 	TopOption
 	WaitOption
 	ConfigOption
+	PullOption
+	ImagesOption
+}
+
+// UpPullOption serves Up and Pull (WithPull).
+type UpPullOption interface {
+	UpOption
+	PullOption
 }
 
 // GracePeriodOption is WithGracePeriod: it serves Up, Down, Stop and Restart.
@@ -218,9 +245,14 @@ const (
 	top
 	waitVerb
 	configVerb
+	pull
+	images
+	copyTo
+	copyFrom
 )
 
-var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait", "Config"}
+var verbNames = []string{"Up", "Down", "Ps", "Logs", "Stop", "Start", "Restart", "Run", "Kill", "Pause", "Unpause", "Ls", "Build", "Top", "Wait",
+	"Config", "Pull", "Images", "CopyTo", "CopyFrom"}
 
 // option is the one concrete type behind every option type: the verbs it
 // serves, and a setter per settings struct. The With... functions return
@@ -237,6 +269,8 @@ type option struct {
 	kill  func(*killSettings) error   // verbs.go
 	ls    func(*lsSettings) error     // ls.go
 	cfg   func(*configSettings) error // config.go
+	pull  func(*pullSettings) error   // pull.go
+	cp    func(*copySettings) error   // cp.go
 }
 
 // set calls f, or fails if the option does not serve v: reachable only by
@@ -270,6 +304,10 @@ func (o *option) applyBuild(s *cycleSettings) error   { return set(o, build, o.c
 func (o *option) applyTop(s *cycleSettings) error     { return set(o, top, o.cycle, s) }
 func (o *option) applyWait(s *cycleSettings) error    { return set(o, waitVerb, o.cycle, s) }
 func (o *option) applyConfig(s *configSettings) error { return set(o, configVerb, o.cfg, s) }
+func (o *option) applyPull(s *pullSettings) error     { return set(o, pull, o.pull, s) }
+func (o *option) applyImages(s *cycleSettings) error  { return set(o, images, o.cycle, s) }
+func (o *option) applyCopyTo(s *copySettings) error   { return set(o, copyTo, o.cp, s) }
+func (o *option) applyCopyFrom(s *copySettings) error { return set(o, copyFrom, o.cp, s) }
 
 // applyOpts builds a verb's settings from its options; a nil option is
 // an error wrapping lifecycle.ErrInvalid.
@@ -325,15 +363,17 @@ func WithBuild() UpOption {
 // WithProgress writes one line per step and per service state change
 // (pulling, building, created, started, healthy, stopped, removed...).
 func WithProgress(w io.Writer) ProgressOption {
-	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run | build,
+	return &option{name: "WithProgress", verbs: up | down | stop | start | restart | run | build | pull,
 		up:    func(s *upSettings) error { s.progress = w; return nil },
+		pull:  func(s *pullSettings) error { s.progress = w; return nil },
 		down:  func(s *downSettings) error { s.progress = w; return nil },
 		cycle: func(s *cycleSettings) error { s.progress = w; return nil },
 		run:   func(s *runSettings) error { s.progress = w; return nil }}
 }
 
 // WithServices narrows the verb to these services. For Up, their
-// dependencies are started too, as with docker compose up svc.
+// dependencies are started too, as with docker compose up svc; for Pull
+// only with WithIncludeDeps.
 func WithServices(names ...string) ServicesOption {
 	add := func(dst *[]string) error {
 		for _, n := range names {
@@ -344,8 +384,9 @@ func WithServices(names ...string) ServicesOption {
 		*dst = append(*dst, names...)
 		return nil
 	}
-	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb | configVerb,
+	return &option{name: "WithServices", verbs: up | ps | logs | stop | start | restart | kill | pause | unpause | build | top | waitVerb | configVerb | pull | images,
 		up:    func(s *upSettings) error { return add(&s.services) },
+		pull:  func(s *pullSettings) error { return add(&s.services) },
 		ps:    func(s *psSettings) error { return add(&s.services) },
 		logs:  func(s *logsSettings) error { return add(&s.services) },
 		cycle: func(s *cycleSettings) error { return add(&s.services) },

@@ -27,25 +27,37 @@ func WithScale(service string, n int) UpOption {
 	}}
 }
 
-// WithPull overrides every service's pull_policy (up --pull), with
-// lifecycle's policies, the same ones lifecycle's Run takes:
-// lifecycle.PullAlways, lifecycle.PullMissing or lifecycle.PullNever (a
-// missing image then fails Up). Services with a build: section are built as
-// their policy says without it.
-func WithPull(policy lifecycle.PullPolicy) UpOption {
-	return &option{name: "WithPull", verbs: up, up: func(s *upSettings) error {
-		switch policy {
-		case lifecycle.PullAlways:
-			s.pull = types.PullPolicyAlways
-		case lifecycle.PullMissing:
-			s.pull = types.PullPolicyMissing
-		case lifecycle.PullNever:
-			s.pull = types.PullPolicyNever
-		default:
-			return invalidf("compose: WithPull(%d): want lifecycle.PullAlways, PullMissing or PullNever", int(policy))
-		}
-		return nil
-	}}
+// WithPull overrides every service's pull_policy (up --pull, pull
+// --policy), with lifecycle's policies, the same ones lifecycle's Run
+// takes: lifecycle.PullAlways, lifecycle.PullMissing or lifecycle.PullNever
+// (a missing image then fails Up). Services with a build: section are built
+// as their policy says without it. Pull takes PullAlways or PullMissing
+// (its default is the services' pull_policy, pulling those without one).
+func WithPull(policy lifecycle.PullPolicy) UpPullOption {
+	name := ""
+	switch policy {
+	case lifecycle.PullAlways:
+		name = types.PullPolicyAlways
+	case lifecycle.PullMissing:
+		name = types.PullPolicyMissing
+	case lifecycle.PullNever:
+		name = types.PullPolicyNever
+	}
+	return &option{name: "WithPull", verbs: up | pull,
+		up: func(s *upSettings) error {
+			if name == "" {
+				return invalidf("compose: WithPull(%d): want lifecycle.PullAlways, PullMissing or PullNever", int(policy))
+			}
+			s.pull = name
+			return nil
+		},
+		pull: func(s *pullSettings) error {
+			if name == "" || policy == lifecycle.PullNever {
+				return invalidf("compose: Pull: WithPull(%d): want lifecycle.PullAlways or PullMissing", int(policy))
+			}
+			s.policy = name
+			return nil
+		}}
 }
 
 // WithNoRecreate keeps existing containers even if their configuration or

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -73,10 +74,12 @@ func (c Credentials) LogValue() slog.Value {
 
 // Image describes a local image.
 type Image struct {
-	ID     string
-	Tags   []string
-	Size   int64
-	Labels map[string]string
+	ID       string
+	Tags     []string
+	Size     int64
+	Labels   map[string]string
+	Platform string    // "linux/amd64", "linux/arm/v7": os/architecture[/variant]
+	Created  time.Time // zero when the image does not record it
 }
 
 // Pull pulls an image by reference ("postgres:17-alpine",
@@ -191,6 +194,15 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
 		return nil, c.lookupErr(err, "inspect image %s", ref)
 	}
 	img := &Image{ID: ii.ID, Tags: ii.RepoTags, Size: ii.Size}
+	if ii.Os != "" || ii.Architecture != "" {
+		img.Platform = ii.Os + "/" + ii.Architecture
+	}
+	if img.Platform != "" && ii.Variant != "" {
+		img.Platform += "/" + ii.Variant
+	}
+	if ii.Created != "" {
+		img.Created, _ = time.Parse(time.RFC3339Nano, ii.Created) // an unreadable time stays zero
+	}
 	if ii.Config != nil {
 		img.Labels = ii.Config.Labels
 	}
