@@ -179,7 +179,9 @@ func configByStack(ctx context.Context, c configCase, project, format string) ([
 //   - a short-syntax bind mount (./dir:/dir) gets bind.create_host_path:
 //     true in v2.40.3, nothing in v5 (bind: {}); the same difference makes
 //     their config hashes of such a service differ (see package doc). The
-//     key is removed from v2.40.3's document where v5's has none.
+//     key is removed from v2.40.3's document where v5's has none;
+//   - a network's ipam.options, which v2.40.3 drops; removed from v5's
+//     document where v2.40.3's has none.
 func legacyConfig(t *testing.T, legacy, v5 []byte) (any, any) {
 	t.Helper()
 	var l, f map[string]any
@@ -197,6 +199,19 @@ func legacyConfig(t *testing.T, legacy, v5 []byte) (any, any) {
 			if _, ok := fb["create_host_path"]; lb != nil && fb != nil && !ok && lb["create_host_path"] == true {
 				delete(lb, "create_host_path")
 			}
+		}
+	}
+	// v2.40.3's compose-go (v2.9.1) has no ipam.options: it accepts the
+	// key and drops it (from its config output as from its network hash,
+	// see legacyNetworkHash).
+	ln, _ := l["networks"].(map[string]any)
+	fn, _ := f["networks"].(map[string]any)
+	for name, n := range fn {
+		fi, _ := n.(map[string]any)["ipam"].(map[string]any)
+		lnet, _ := ln[name].(map[string]any)
+		li, _ := lnet["ipam"].(map[string]any)
+		if _, ok := li["options"]; fi != nil && li != nil && !ok {
+			delete(fi, "options")
 		}
 	}
 	return l, f
