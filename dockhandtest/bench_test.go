@@ -11,7 +11,8 @@ package dockhandtest_test
 // database), and the same WithInitdb (initdb at start); further tests'
 // databases (20 per round); a first test of a new process finding a
 // keep-alive server; and 64 parallel tests in 4 packages (4 processes at
-// once, 16 parallel tests each) on a cold and on a warm server.
+// once, 16 parallel tests each) on a cold and on a warm server, and the
+// same 64 tests with a fresh container each (64 servers at once).
 
 import (
 	"context"
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,9 +116,18 @@ func BenchmarkSideBySide(b *testing.B) {
 		removeKeepAlive(b, c, keepKey, keepID)
 		testhook.KeepAliveTag = ""
 	})
-	var fresh, cold, coldInitdb, further, keep, par64cold, par64warm []time.Duration
+	var fresh, fresh64, cold, coldInitdb, further, keep, par64cold, par64warm []time.Duration
 	for r := range rounds {
 		fresh = append(fresh, freshContainer(b, c))
+
+		// 64 parallel tests with a fresh container each: 64 servers at once.
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() { freshContainer(b, c) })
+		}
+		wg.Wait()
+		fresh64 = append(fresh64, time.Since(start))
 
 		// First test, cold: no container for this configuration, from
 		// the initialised image (the default: made before the first
@@ -129,7 +140,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		if err := dockhandtest.Release(ctx); err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
+		start = time.Now()
 		dockhandtest.NewPostgres(b, opts...)
 		cold = append(cold, time.Since(start))
 
@@ -185,6 +196,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	row("dockhandtest further test's database", further)
 	row("64 parallel tests, 4 packages, cold: wall", par64cold)
 	row("64 parallel tests, 4 packages, warm: wall", par64warm)
+	row("64 parallel tests, a fresh container each: wall", fresh64)
 	fmt.Printf("ratio fresh container / further test database (p50): %.0fx\n", float64(pct(fresh, 0.5))/float64(pct(further, 0.5)))
 }
 
