@@ -72,6 +72,9 @@ func TestBadInput(t *testing.T) {
 		{"bad env", func(tb testing.TB) {
 			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Env: []string{"A=1", "NOEQUALS"}})
 		}, "env entry 1 has no KEY="},
+		{"spec with an empty entrypoint program", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Entrypoint: []string{"", "-c"}})
+		}, `spec "web": Entrypoint with an empty program name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{TB: t}

@@ -7,10 +7,12 @@ package dockhandtest_test
 //
 // Rounds (DOCKHANDTEST_BENCH_ROUNDS, default 5) each measure, in turn:
 // a fresh container per test (run, ready, migrated); a first test on a
-// cold start (no container: start, template, database); further tests'
+// cold start (no container: start from the initialised image, template,
+// database), and the same WithInitdb (initdb at start); further tests'
 // databases (20 per round); a first test of a new process finding a
 // keep-alive server; and 64 parallel tests in 4 packages (4 processes at
-// once, 16 parallel tests each) on a cold and on a warm server.
+// once, 16 parallel tests each) on a cold and on a warm server, and the
+// same 64 tests with a fresh container each (64 servers at once).
 
 import (
 	"context"
@@ -20,6 +22,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,54 +108,53 @@ func BenchmarkSideBySide(b *testing.B) {
 	// The keep-alive server is this benchmark's own (a tag of its own),
 	// and only the one it saw is removed.
 	testhook.KeepAliveTag = fmt.Sprintf("bench%d", time.Now().UnixNano())
-	// The initialised image too: its own, so it may be removed.
-	testhook.InitialisedTag = testhook.KeepAliveTag
+	// The initialised image is the one every run shares (the test
+	// binaries of the 64-test rows use it too): made in round 0 and kept,
+	// as it is for users.
 	var keepID, keepKey string
 	b.Cleanup(func() {
 		removeKeepAlive(b, c, keepKey, keepID)
-		testhook.KeepAliveTag, testhook.InitialisedTag = "", ""
+		testhook.KeepAliveTag = ""
 	})
-	var fresh, cold, coldInit, further, keep, par64cold, par64warm []time.Duration
-	var initImage string
-	b.Cleanup(func() { // after the tests' cleanups and Release
-		if initImage != "" {
-			_ = c.RemoveImage(context.Background(), initImage)
-		}
-	})
+	var fresh, fresh64, cold, coldInitdb, further, keep, par64cold, par64warm []time.Duration
 	for r := range rounds {
 		fresh = append(fresh, freshContainer(b, c))
 
-		// First test, cold: no container for this configuration.
+		// 64 parallel tests with a fresh container each: 64 servers at once.
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() { freshContainer(b, c) })
+		}
+		wg.Wait()
+		fresh64 = append(fresh64, time.Since(start))
+
+		// First test, cold: no container for this configuration, from
+		// the initialised image (the default: made before the first
+		// round, not timed, as it is kept between runs).
+		version := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), r)
+		opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithMigrations(version, benchMigrate)}
+		if r == 0 {
+			dockhandtest.NewPostgres(b, opts...)
+		}
 		if err := dockhandtest.Release(ctx); err != nil {
 			b.Fatal(err)
 		}
-		version := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), r)
-		opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithMigrations(version, benchMigrate)}
-		start := time.Now()
+		start = time.Now()
 		dockhandtest.NewPostgres(b, opts...)
 		cold = append(cold, time.Since(start))
 
-		// First test, cold, from the initialised image (made before the
-		// first round, not timed: it is kept between runs).
+		// First test, cold, WithInitdb: the image's own first start.
 		if err := dockhandtest.Release(ctx); err != nil {
 			b.Fatal(err)
-		}
-		iopts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithInitialisedImage(),
-			dockhandtest.WithMigrations(version, benchMigrate)}
-		if r == 0 {
-			db := dockhandtest.NewPostgres(b, iopts...)
-			initImage = db.Server().Container().Image()
-			if err := dockhandtest.Release(ctx); err != nil {
-				b.Fatal(err)
-			}
 		}
 		start = time.Now()
-		dockhandtest.NewPostgres(b, iopts...)
-		coldInit = append(coldInit, time.Since(start))
+		dockhandtest.NewPostgres(b, append(opts, dockhandtest.WithInitdb())...)
+		coldInitdb = append(coldInitdb, time.Since(start))
 		if err := dockhandtest.Release(ctx); err != nil {
 			b.Fatal(err)
 		}
-		dockhandtest.NewPostgres(b, opts...) // the plain server again, for the rows below
+		dockhandtest.NewPostgres(b, opts...) // the default server again, for the rows below
 
 		// Further tests' databases.
 		for range 20 {
@@ -189,11 +191,12 @@ func BenchmarkSideBySide(b *testing.B) {
 	}
 	row("fresh container per test: ready + migrated", fresh)
 	row("dockhandtest first test, cold (start+template+db)", cold)
-	row("dockhandtest first test, cold, initialised image", coldInit)
+	row("dockhandtest first test, cold, WithInitdb", coldInitdb)
 	row("dockhandtest first test, keep-alive server", keep)
 	row("dockhandtest further test's database", further)
 	row("64 parallel tests, 4 packages, cold: wall", par64cold)
 	row("64 parallel tests, 4 packages, warm: wall", par64warm)
+	row("64 parallel tests, a fresh container each: wall", fresh64)
 	fmt.Printf("ratio fresh container / further test database (p50): %.0fx\n", float64(pct(fresh, 0.5))/float64(pct(further, 0.5)))
 }
 

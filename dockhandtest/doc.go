@@ -22,6 +22,9 @@
 //     when the test passes and kept, with its DSN in the test log, when it
 //     fails. NewRedis gives each test its own logical database, flushed
 //     after it.
+//   - A first start without initdb: NewPostgres starts its server from an
+//     image whose cluster is already initialised, made once per image and
+//     configuration and kept for later runs (WithInitdb opts out).
 //   - No engine: the test is skipped with the reason, or fails under
 //     CI=true, where an engine-backed test must never skip silently.
 //

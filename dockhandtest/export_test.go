@@ -42,3 +42,14 @@ func StartErr(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, err
 func MakeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref string) error {
 	return makeInitialised(ctx, c, spec, ref)
 }
+
+// ServerSpec is the Spec NewPostgres starts for spec: the one on its
+// initialised image (made if missing), as without WithInitdb.
+func ServerSpec(t testing.TB, c *lifecycle.Client, spec Spec) Spec {
+	t.Helper()
+	out, err := initialisedSpec(context.Background(), c, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -28,11 +28,11 @@ type serviceSettings struct {
 
 type pgSettings struct {
 	serviceSettings
-	durable     bool
-	initialised bool
-	version     string
-	migrate     func(ctx context.Context, dsn string) error
-	hasMigrate  bool
+	durable    bool
+	initdb     bool
+	version    string
+	migrate    func(ctx context.Context, dsn string) error
+	hasMigrate bool
 }
 
 type redisSettings struct {
@@ -69,8 +69,10 @@ func WithKeepAlive() ServiceOption {
 }
 
 // WithDurability runs PostgreSQL as it runs in production: fsync,
-// synchronous_commit and full_page_writes on, data on the container's
-// volume. The default is a test server: all three off, data on tmpfs.
+// synchronous_commit and full_page_writes on, data on disk (the
+// image's volume with WithInitdb, the container's layer otherwise). The
+// default is a test server: all three off, so writes stay in memory
+// (the page cache, or tmpfs with WithInitdb).
 func WithDurability() PostgresOption {
 	return pgOpt(func(s *pgSettings) error { s.durable = true; return nil })
 }

@@ -31,8 +31,13 @@ type Spec struct {
 	Name string
 	// Image is the image reference.
 	Image string
+	// Entrypoint replaces the image's entrypoint when not empty.
+	Entrypoint []string
 	// Cmd replaces the image's command when not empty.
 	Cmd []string
+	// User runs the container's process as user (name, uid, uid:gid)
+	// instead of the image's user, when not empty.
+	User string
 	// Env is the environment, "KEY=value".
 	Env []string
 	// Ports are the container ports to publish on the host ("5432").
@@ -165,6 +170,9 @@ func (s Spec) check() error {
 			return fmt.Errorf("%w: spec %q: env entry %d has no KEY=: want KEY=value", lifecycle.ErrInvalid, s.Name, slices.Index(s.Env, e))
 		}
 	}
+	if len(s.Entrypoint) > 0 && s.Entrypoint[0] == "" {
+		return fmt.Errorf("%w: spec %q: Entrypoint with an empty program name: want a program, or no Entrypoint for the image's", lifecycle.ErrInvalid, s.Name)
+	}
 	if s.ReadyTimeout < 0 {
 		return fmt.Errorf("%w: spec %q: negative ReadyTimeout %s", lifecycle.ErrInvalid, s.Name, s.ReadyTimeout)
 	}
@@ -188,12 +196,12 @@ func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 	// One image lookup per spec and process: every further test pays
 	// nothing for it.
 	id, _ := json.Marshal(struct {
-		Image, Name     string
-		Cmd, Env, Ports []string
-		Tmpfs           map[string]string
-		KeepAlive       bool
-		Tag             string
-	}{spec.Image, spec.Name, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
+		Image, Name, User           string
+		Entrypoint, Cmd, Env, Ports []string
+		Tmpfs                       map[string]string
+		KeepAlive                   bool
+		Tag                         string
+	}{spec.Image, spec.Name, spec.User, spec.Entrypoint, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	keys.mu.Lock()
 	defer keys.mu.Unlock()
 	if k, ok := keys.bySpec[string(id)]; ok {
@@ -226,14 +234,18 @@ func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 	if err != nil {
 		return "", err
 	}
+	// Entrypoint and User are left out when empty: the key of a spec
+	// without them is the one earlier versions gave it.
 	b, _ := json.Marshal(struct {
 		V               int
 		ImageID         string
+		Entrypoint      []string `json:",omitempty"`
+		User            string   `json:",omitempty"`
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
 		KeepAlive       bool
 		Tag             string `json:",omitempty"`
-	}{1, img.ID, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
+	}{1, img.ID, spec.Entrypoint, spec.User, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
 	sum := sha256.Sum256(b)
 	name := spec.Name
 	if name == "" {
@@ -459,8 +471,14 @@ func run(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*life
 		lifecycle.WithName(key),
 		lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}),
 	}
+	if len(spec.Entrypoint) > 0 {
+		opts = append(opts, lifecycle.WithEntrypoint(spec.Entrypoint...))
+	}
 	if len(spec.Cmd) > 0 {
 		opts = append(opts, lifecycle.WithCmd(spec.Cmd...))
+	}
+	if spec.User != "" {
+		opts = append(opts, lifecycle.WithUser(spec.User))
 	}
 	if len(spec.Env) > 0 {
 		opts = append(opts, lifecycle.WithEnv(spec.Env...))

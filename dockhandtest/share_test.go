@@ -250,7 +250,7 @@ func TestSharedKilledHolder(t *testing.T) {
 func TestFailedTestKeepsDatabase(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, true, false))
+	srv := dockhandtest.Start(t, dockhandtest.ServerSpec(t, c, dockhandtest.PostgresSpec(testbench.Postgres, true, false)))
 	version := randomVersion("fail")
 	out, err := runChild(t, "DOCKHANDTEST_VERSION="+version, "DOCKHANDTEST_MIGRATIONS="+filepath.Join(t.TempDir(), "m"),
 		"DOCKHANDTEST_FAIL=1")
@@ -280,7 +280,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 func TestMigrationsChangedBetweenRuns(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	srv := dockhandtest.Start(t, dockhandtest.PostgresSpec(testbench.Postgres, true, false))
+	srv := dockhandtest.Start(t, dockhandtest.ServerSpec(t, c, dockhandtest.PostgresSpec(testbench.Postgres, true, false)))
 	migrations := filepath.Join(t.TempDir(), "migrations")
 	ctx := ctxFor(t, 5*time.Minute)
 	addr, err := srv.HostPort(ctx, "5432")
@@ -342,7 +342,7 @@ func plainKeepAliveKey(t *testing.T, c *lifecycle.Client) string {
 	saved := testhook.KeepAliveTag
 	testhook.KeepAliveTag = ""
 	defer func() { testhook.KeepAliveTag = saved }()
-	spec := dockhandtest.PostgresSpec(testbench.Postgres, true, true)
+	spec := dockhandtest.ServerSpec(t, c, dockhandtest.PostgresSpec(testbench.Postgres, true, true))
 	return dockhandtest.KeyOf(t, c, spec)
 }
 

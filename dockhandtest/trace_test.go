@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 )
 
 // TestColdBreakdown starts the server cold (nothing held by this
@@ -20,15 +22,19 @@ func TestColdBreakdown(t *testing.T) {
 	requireStandIn(t, c, standInPostgres)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var image string // the initialised image, removed after the last Release
+	// The initialised image is this test's own (a tag of its own), so it
+	// may be removed after the last Release.
+	testhook.InitialisedTag = fmt.Sprintf("trace%d", time.Now().UnixNano())
+	var image string
 	defer func() {
+		testhook.InitialisedTag = ""
 		if image != "" {
 			if err := c.RemoveImage(context.Background(), image); err != nil {
 				t.Errorf("remove %s: %v", image, err)
 			}
 		}
 	}()
-	for _, mode := range []string{"plain", "initialised"} {
+	for _, mode := range []string{"initdb", "initialised"} {
 		t.Run(mode, func(t *testing.T) {
 			if err := Release(ctx); err != nil {
 				t.Fatal(err)
@@ -50,8 +56,9 @@ func TestColdBreakdown(t *testing.T) {
 				_, err = conn.Exec(ctx, "CREATE TABLE notes (id serial PRIMARY KEY)")
 				return err
 			})}
-			if mode == "initialised" {
-				opts = append(opts, WithInitialisedImage())
+			if mode == "initdb" {
+				opts = append(opts, WithInitdb())
+			} else {
 				db := NewPostgres(t, opts...) // the image, made once (not timed)
 				image = db.Server().Container().Image()
 				if err := Release(ctx); err != nil {
