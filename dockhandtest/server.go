@@ -261,7 +261,7 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 	// Hold first: a last holder that releases after this cannot miss us.
 	t0 := time.Now()
 	hold, err := c.Hold(ctx, key)
-	stage("hold (network create)", t0)
+	stage("hold (volume create)", t0)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +418,7 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 		// Only we hold it: a leftover of a run that died without
 		// releasing it (its data may be anything, it may never have
 		// started). Start afresh, unless the process that made it still
-		// lives: its holds may have been pruned (docker network prune),
+		// lives: its holds may have been pruned (docker volume prune),
 		// never its server.
 		if st.Status == "running" {
 			gone, err := c.OwnerGone(ctx, ct.ID())

@@ -27,6 +27,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,9 +82,28 @@ func nothingLeft(t *testing.T, c *lifecycle.Client, key string) {
 	cts, err := c.API().ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", lifecycle.LabelShared+"="+key))})
 	require.NoError(t, err)
 	assert.Empty(t, cts, "shared container %s left", key)
-	nets, err := c.API().NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", lifecycle.LabelHolds+"="+key))})
+	assert.Empty(t, holdsLeft(t, c, key), "holders of %s left", key)
+}
+
+// holdsLeft lists the holds of key on the engine, whoever's, live or
+// not: volumes, and networks (as earlier versions made them).
+func holdsLeft(t *testing.T, c *lifecycle.Client, key string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("label", lifecycle.LabelHolds+"="+key))
+	vols, err := c.API().VolumeList(ctx, volume.ListOptions{Filters: f})
 	require.NoError(t, err)
-	assert.Empty(t, nets, "holders of %s left", key)
+	var names []string
+	for _, v := range vols.Volumes {
+		names = append(names, v.Name)
+	}
+	nets, err := c.API().NetworkList(ctx, network.ListOptions{Filters: f})
+	require.NoError(t, err)
+	for _, n := range nets {
+		names = append(names, n.Name)
+	}
+	return names
 }
 
 // releaseOurs makes this process hold no service, so that the children
