@@ -265,20 +265,28 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 	if err != nil {
 		return nil, err
 	}
+	// Should this process end without releasing it (no Main), its
+	// watchdog does.
+	watchHold(key, hold.Name())
 	srv, err := find(ctx, c, spec, key)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if last, rerr := hold.Release(rctx); rerr == nil && last {
+		last, rerr := hold.Release(rctx)
+		if rerr == nil && last {
 			// No one else holds the key: a container left under it (one
 			// we made that never became ready) would stay with no holder.
 			if ct, cerr := c.Container(rctx, key); cerr == nil {
 				_, _ = c.RemoveShared(rctx, key, ct.ID()) // checks LabelShared=key
 			}
 		}
+		if rerr == nil {
+			watchRelease(hold.Name())
+		}
 		return nil, err
 	}
 	srv.hold = hold
+	watchServer(hold.Name(), srv.ct.ID())
 	return srv, nil
 }
 
@@ -545,14 +553,16 @@ func (s *Server) release(ctx context.Context) error {
 		return nil // KeepAlive
 	}
 	last, err := s.hold.Release(ctx)
-	if err != nil || !last || s.kept {
-		return err
+	if err == nil && last && !s.kept {
+		// Rename, count again, remove: a holder that came after our count
+		// keeps it (lifecycle.RemoveShared).
+		_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
+		if errors.Is(err, lifecycle.ErrConflict) {
+			err = nil // being removed
+		}
 	}
-	// Rename, count again, remove: a holder that came after our count
-	// keeps it (lifecycle.RemoveShared).
-	_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
-	if errors.Is(err, lifecycle.ErrConflict) {
-		return nil // being removed
+	if err == nil {
+		watchRelease(s.hold.Name()) // nothing left for the watchdog to do
 	}
 	return err
 }

@@ -191,9 +191,16 @@ type blockedChild struct {
 // the server and blocks.
 func startBlocked(t *testing.T, env ...string) *blockedChild {
 	t.Helper()
+	return startBlockedBinary(t, childBinary(t), childEnv(env...))
+}
+
+// startBlockedBinary starts the test binary bin with the environment env
+// and returns once it holds its server and blocks.
+func startBlockedBinary(t *testing.T, bin string, env []string) *blockedChild {
+	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.Command(childBinary(t), "-test.v", "-test.count=1")
-	cmd.Env = childEnv(append(env, "DOCKHANDTEST_BLOCK="+ready)...)
+	cmd := exec.Command(bin, "-test.v", "-test.count=1")
+	cmd.Env = append(env, "DOCKHANDTEST_BLOCK="+ready)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	ch := &blockedChild{cmd: cmd, out: &bytes.Buffer{}}
@@ -236,15 +243,19 @@ func containerExists(t *testing.T, c *lifecycle.Client, id string) bool {
 	return err == nil
 }
 
-// A holder killed with SIGKILL never releases: the container stays while
-// another holder lives, and the next run, finding it held by no live
-// process, replaces it; at the end nothing is left.
+// A holder killed with SIGKILL, its watchdog gone too (none here), never
+// releases: the container stays while another holder lives, and the next
+// run, finding it held by no live process, replaces it; at the end
+// nothing is left.
 func TestSharedKilledHolder(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	releaseOurs(t)
 	dir := t.TempDir()
-	env := []string{"DOCKHANDTEST_VERSION=" + randomVersion("kill"), "DOCKHANDTEST_MIGRATIONS=" + filepath.Join(dir, "migrations")}
+	// No watchdog: the killed processes leave the server behind, as when
+	// the watchdog dies too (watchdog_test.go tests the watchdog).
+	env := []string{"DOCKHANDTEST_VERSION=" + randomVersion("kill"), "DOCKHANDTEST_MIGRATIONS=" + filepath.Join(dir, "migrations"),
+		"DOCKHANDTEST_NO_WATCHDOG=1"}
 
 	first := startBlocked(t, env...)
 	second := startBlocked(t, env...)
