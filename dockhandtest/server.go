@@ -499,7 +499,8 @@ func portsReady(s *Server) waitfor.Condition {
 // Main runs the tests (m.Run), then releases the shared services this
 // process holds: the last holder of a service removes its container
 // (unless KeepAlive). It exits with the tests' code. Call it from
-// TestMain.
+// TestMain. Without it, the process's watchdog releases them when the
+// process ends (see the package documentation).
 func Main(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
