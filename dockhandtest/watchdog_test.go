@@ -254,3 +254,17 @@ func statFieldOf(stat string, n int) int {
 	}
 	return v
 }
+
+// A test binary started with the watchdog's variable but not as a
+// watchdog (the variable leaked into a run) fails loudly instead of
+// passing without running a test.
+func TestWatchdogVariableLeakedFailsLoudly(t *testing.T) {
+	cmd := exec.Command(noMainBinary(t), "-test.v")
+	cmd.Env = append(os.Environ(), "DOCKHANDTEST_WATCHDOG=leaked")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, 2, exit.ExitCode())
+	assert.Contains(t, string(out), "DOCKHANDTEST_WATCHDOG is set, but this process is no watchdog")
+	assert.NotContains(t, string(out), "PASS")
+}
