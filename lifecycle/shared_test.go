@@ -30,26 +30,29 @@ func TestSweepKeepsHeldSharedContainer(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = h.Release(context.Background()) })
 
-	// The creator holds it too, makes the shared container and dies.
+	// The creator holds it too, makes the shared container and dies; so
+	// does a process of an earlier version, whose hold is a network.
 	creator := startSweepChild(t, childOpts{img: img, shared: key})
 	t.Cleanup(func() { removeByName(c, creator.name) })
+	old := startSweepChild(t, childOpts{img: img, shared: key, legacy: true})
+	t.Cleanup(func() { removeByName(c, old.name) })
+	t.Cleanup(func() { removeHolds(c, key) })
 	live, err := c.Holders(ctx, key)
 	require.NoError(t, err)
-	assert.Len(t, live, 2, "this process and the creator hold the key")
+	assert.Len(t, live, 3, "this process, the creator and the earlier version's process hold the key")
 	creator.kill()
+	old.kill()
 
 	live, err = c.Holders(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, []string{h.Name()}, live, "a dead holder no longer counts")
-	require.Len(t, holdsOf(t, ctx, c, key), 2, "its hold stays until someone removes it")
+	require.Len(t, holdsOf(t, ctx, c, key), 3, "their holds stay until someone removes them")
 
 	swept, err := c.Sweep(ctx)
 	require.NoError(t, err)
 	assert.NotContains(t, swept.Containers, creator.name, "a live holder keeps the shared container")
 	assert.Equal(t, creator.resources(), exists(t, ctx, c, creator.name), "its network and volume stay with it")
-	for _, n := range holdsOf(t, ctx, c, key) {
-		assert.Equal(t, h.Name(), n, "Sweep removed the dead creator's hold, not ours")
-	}
+	assert.Equal(t, []string{h.Name()}, holdsOf(t, ctx, c, key), "Sweep removed the dead processes' holds (volume and network), not ours")
 
 	last, err := h.Release(ctx)
 	require.NoError(t, err)
