@@ -11,11 +11,13 @@
 //     mounts) gets the same container: its name is a hash of the Spec, and
 //     the engine is the lock (a name conflict means "use it").
 //   - Each process that uses a service registers as its holder (a small
-//     labelled network, see lifecycle.Hold) before it looks the container
-//     up. When the last holder releases it (Main, at the end of the test
-//     binary) the container is removed. A holder killed with SIGKILL never
-//     releases; the next run, or the next lifecycle Client.Sweep, removes
-//     the container once no live process holds it.
+//     labelled volume that nothing mounts, see lifecycle.Hold) before it
+//     looks the container up. When the last holder releases it the
+//     container is removed: Main releases at the end of the test binary;
+//     without Main, the process's watchdog (below) does when it ends.
+//     A holder whose watchdog dies with it never releases; the next run,
+//     or the next lifecycle Client.Sweep, removes the container once no
+//     live process holds it.
 //   - Per test isolation: NewPostgres gives each test its own database,
 //     cloned from a template that the user's migrations built once per
 //     server (CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY), dropped
@@ -29,9 +31,31 @@
 //     CI=true, where an engine-backed test must never skip silently.
 //
 // Call Main from TestMain so the last process removes the shared
-// containers when it ends:
+// containers as it ends:
 //
 //	func TestMain(m *testing.M) { dockhandtest.Main(m) }
 //
-// Without it the containers stay until the next run or Sweep.
+// Without it, the watchdog releases them. At its first hold, a test
+// process starts its watchdog: its own test binary run again, which this
+// package's init turns into the watchdog before any test code runs (init
+// functions of packages that do not import dockhandtest may run in it
+// first). It reads a pipe only the test process writes to, in a session
+// of its own, with its standard input and output on /dev/null, so `go
+// test` does not wait for it. When the test process ends, however it
+// ends (no TestMain, a panic, a timeout, SIGKILL), the pipe closes and
+// the watchdog releases the holds the process did not release, and, for
+// a service no other live process holds, removes the container. With
+// Main it finds nothing to do. Main is still worth calling: it releases
+// at once, and its errors reach the test output (the watchdog's go
+// nowhere). On systems without Unix processes (Windows) there is no
+// watchdog: without Main the containers stay until the next run or
+// Sweep.
+//
+// Do not prune volumes while tests run: `docker volume prune` on engines
+// before 23.0 (API 1.41 and older) removes unused named volumes, holds
+// included (later engines prune only anonymous volumes unless --all). A
+// pruned hold no longer counts: the next process keeps a running service
+// whose maker still lives, but replaces one whose maker is gone, though
+// other processes may still use it. `docker network prune` no longer
+// touches holds.
 package dockhandtest

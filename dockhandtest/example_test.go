@@ -68,8 +68,9 @@ func ExampleStart() {
 	}
 }
 
-// TestMain releases the shared services when the tests end; the last
-// process that holds one removes its container.
+// TestMain releases the shared services as soon as the tests end; the
+// last process that holds one removes its container. Without it, the
+// process's watchdog does so when the process ends.
 func ExampleMain() {
 	_ = func(m *testing.M) { dockhandtest.Main(m) }
 }

@@ -11,10 +11,11 @@ import (
 )
 
 // TestMain does what dockhandtest.Main does, and removes the child test
-// binary that share_test.go builds.
+// binaries that share_test.go and watchdog_test.go build.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	removeChildBinary()
+	removeNoMainBinary()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	if err := dockhandtest.Release(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -273,24 +273,32 @@ func acquire(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*
 	// Hold first: a last holder that releases after this cannot miss us.
 	t0 := time.Now()
 	hold, err := c.Hold(ctx, key)
-	stage("hold (network create)", t0)
+	stage("hold (volume create)", t0)
 	if err != nil {
 		return nil, err
 	}
+	// Should this process end without releasing it (no Main), its
+	// watchdog does.
+	watchHold(key, hold.Name())
 	srv, err := find(ctx, c, spec, key)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if last, rerr := hold.Release(rctx); rerr == nil && last {
+		last, rerr := hold.Release(rctx)
+		if rerr == nil && last {
 			// No one else holds the key: a container left under it (one
 			// we made that never became ready) would stay with no holder.
 			if ct, cerr := c.Container(rctx, key); cerr == nil {
 				_, _ = c.RemoveShared(rctx, key, ct.ID()) // checks LabelShared=key
 			}
 		}
+		if rerr == nil {
+			watchRelease(hold.Name())
+		}
 		return nil, err
 	}
 	srv.hold = hold
+	watchServer(hold.Name(), srv.ct.ID())
 	return srv, nil
 }
 
@@ -430,7 +438,7 @@ func usable(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, s
 		// Only we hold it: a leftover of a run that died without
 		// releasing it (its data may be anything, it may never have
 		// started). Start afresh, unless the process that made it still
-		// lives: its holds may have been pruned (docker network prune),
+		// lives: its holds may have been pruned (docker volume prune),
 		// never its server.
 		if st.Status == "running" {
 			gone, err := c.OwnerGone(ctx, ct.ID())
@@ -509,7 +517,8 @@ func portsReady(s *Server) waitfor.Condition {
 // Main runs the tests (m.Run), then releases the shared services this
 // process holds: the last holder of a service removes its container
 // (unless KeepAlive). It exits with the tests' code. Call it from
-// TestMain.
+// TestMain. Without it, the process's watchdog releases them when the
+// process ends (see the package documentation).
 func Main(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -563,14 +572,16 @@ func (s *Server) release(ctx context.Context) error {
 		return nil // KeepAlive
 	}
 	last, err := s.hold.Release(ctx)
-	if err != nil || !last || s.kept {
-		return err
+	if err == nil && last && !s.kept {
+		// Rename, count again, remove: a holder that came after our count
+		// keeps it (lifecycle.RemoveShared).
+		_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
+		if errors.Is(err, lifecycle.ErrConflict) {
+			err = nil // being removed
+		}
 	}
-	// Rename, count again, remove: a holder that came after our count
-	// keeps it (lifecycle.RemoveShared).
-	_, err = s.c.RemoveShared(ctx, s.key, s.ct.ID())
-	if errors.Is(err, lifecycle.ErrConflict) {
-		return nil // being removed
+	if err == nil {
+		watchRelease(s.hold.Name()) // nothing left for the watchdog to do
 	}
 	return err
 }

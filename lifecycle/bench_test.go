@@ -198,3 +198,61 @@ func sdkExec(ctx context.Context, api *client.Client, id string, cmd []string) e
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// BenchmarkHold measures a hold and its release (Hold, then Release, the
+// last holder's count included) as volumes, against the networks earlier
+// versions made, reproduced here call for call (create a labelled
+// network; remove it, list the key's holder networks), interleaved:
+//
+//	go test ./lifecycle/ -run '^$' -bench Hold -benchtime 20x
+func BenchmarkHold(b *testing.B) {
+	c := testbench.Client(b)
+	ctx := context.Background()
+	key := "benchhold-" + c.Session()
+	volumeHold := func(b *testing.B) {
+		h, err := c.Hold(ctx, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if last, err := h.Release(ctx); err != nil || !last {
+			b.Fatalf("release: last %v, %v", last, err)
+		}
+	}
+	i := 0
+	networkHold := func(b *testing.B) {
+		i++
+		name := fmt.Sprintf("dockhand-hold-%s-%d-net", key, i)
+		if _, err := c.CreateNetwork(ctx, name, lifecycle.WithLabels(map[string]string{lifecycle.LabelHolds: key})); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.RemoveNetwork(ctx, name); err != nil {
+			b.Fatal(err)
+		}
+		nets, err := c.Networks(ctx, lifecycle.WithFilter("label", lifecycle.LabelHolds+"="+key))
+		if err != nil || len(nets) != 0 {
+			b.Fatalf("list holders: %v, %v", nets, err)
+		}
+	}
+	var vol, net []time.Duration
+	timed := func(f func(*testing.B), into *[]time.Duration) {
+		t0 := time.Now()
+		f(b)
+		*into = append(*into, time.Since(t0))
+	}
+	n := 0
+	for b.Loop() {
+		if n%2 == 0 {
+			timed(volumeHold, &vol)
+			timed(networkHold, &net)
+		} else {
+			timed(networkHold, &net)
+			timed(volumeHold, &vol)
+		}
+		n++
+	}
+	v, w := median(vol), median(net)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(v)/float64(time.Millisecond), "volume-ms")
+	b.ReportMetric(float64(w)/float64(time.Millisecond), "network-ms")
+	b.ReportMetric(float64(v)/float64(w), "volume/network")
+}

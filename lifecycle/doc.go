@@ -122,7 +122,11 @@
 // removes what its Client created (and a persistent session's resources,
 // for its teardown); Client.Sweep removes what a process that is provably
 // gone left behind. Both err on the side of keeping: a resource is removed
-// only when its labels prove it is theirs to remove.
+// only when its labels prove it is theirs to remove. A container shared by
+// several processes (LabelShared) is held by each through a hold, a
+// labelled volume nothing mounts (Client.Hold); the last holder removes it
+// (Client.RemoveShared), and another process can release a hold for one
+// that ended (Client.ReleaseHold).
 //
 // # Errors
 //

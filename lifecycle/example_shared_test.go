@@ -60,3 +60,29 @@ func ExampleClient_IsShared() {
 		log.Printf("%s: its maker may still use it", key)
 	}
 }
+
+// A watchdog process releases, by key and name, the hold of a process
+// that ended without releasing it, and removes the shared container when
+// that process was the last holder. The names come from the process
+// while it lived (Hold.Key, Hold.Name, Container.ID).
+func ExampleClient_ReleaseHold() {
+	ctx := context.Background()
+	c, err := lifecycle.New(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	const key = "myapp-db-3f2a9c"
+	const hold = "dockhand-hold-myapp-db-3f2a9c-4711-9e1f03aa" // its Hold.Name()
+	const id = "5d41402abc4b"                                  // its container's ID()
+	last, err := c.ReleaseHold(ctx, key, hold)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if last {
+		// Rename, count again, remove: a holder that came since keeps it.
+		if _, err := c.RemoveShared(ctx, key, id); err != nil {
+			log.Print(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -11,16 +12,28 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 )
 
 // Labels of shared containers and their holders.
 //
 // A container labelled LabelShared=KEY is shared by every process that
-// holds KEY: a process holds a key by creating a small network labelled
-// LabelHolds=KEY (Hold), which carries that process's LabelOwner like
-// everything else it creates. A process registers its hold before it
+// holds KEY: a process holds a key by creating a hold, a named volume
+// labelled LabelHolds=KEY (Hold), which carries that process's LabelOwner
+// like everything else it creates. A process registers its hold before it
 // looks up the shared container, and releases it (Hold.Release) by
-// removing its network first and only then counting the others.
+// removing its hold first and only then counting the others.
+//
+// A hold is a plain local volume that nothing mounts: it takes no IP
+// address pool, bridge or iptables rules (a network would, and a machine
+// has some 30 default address pools for all its networks), and `docker
+// network prune` leaves it alone. `docker volume prune` removes it on
+// engines before 23.0 (API < 1.42), which prune named volumes too; later
+// engines prune only anonymous volumes unless given --all. A hold pruned
+// away no longer counts: see dockhandtest for how a holder copes.
+// Versions before holds were volumes made holds as networks labelled
+// LabelHolds: those still count as holders, and the last holder (or
+// Sweep) removes them once their owner is gone.
 //
 // Counting alone does not make removal safe: between the last holder's
 // count and its removal, new holders may hold, find the container by
@@ -41,10 +54,15 @@ import (
 // too.
 const (
 	LabelShared = "dev.dockhand.shared" // on a shared container: its key
-	LabelHolds  = "dev.dockhand.holds"  // on a holder network: the key it holds
+	LabelHolds  = "dev.dockhand.holds"  // on a hold (a volume; a network in earlier versions): the key it holds
 )
 
-// Hold is this process's registration as a holder of a shared key.
+// holdPrefix starts the name of every hold: "dockhand-hold-<key>-<pid>-<random>".
+const holdPrefix = "dockhand-hold-"
+
+// Hold is this process's registration as a holder of a shared key (see
+// Client.Hold). Another process releases it by its key and name with
+// Client.ReleaseHold.
 type Hold struct {
 	c    *Client
 	key  string
@@ -54,49 +72,79 @@ type Hold struct {
 // Key returns the key held.
 func (h *Hold) Key() string { return h.key }
 
-// Name returns the name of the holder network.
+// Name returns the name of the hold's volume.
 func (h *Hold) Name() string { return h.name }
 
 // Hold registers this process as a holder of key (a name-safe string,
-// such as a hash): it creates a network labelled LabelHolds=key, owned
-// by this process. Call it before looking up the shared container.
+// such as a hash): it creates a volume labelled LabelHolds=key, owned by
+// this process, that nothing mounts. Call it before looking up the
+// shared container.
 func (c *Client) Hold(ctx context.Context, key string) (*Hold, error) {
 	if !validName(key) {
 		return nil, invalidf("hold: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	name := "dockhand-hold-" + key + "-" + strconv.Itoa(c.pid) + "-" + hex.EncodeToString(b)
-	if _, err := c.CreateNetwork(ctx, name, WithLabels(map[string]string{LabelHolds: key})); err != nil {
-		return nil, err
+	name := holdPrefix + key + "-" + strconv.Itoa(c.pid) + "-" + hex.EncodeToString(b)
+	if _, err := c.CreateVolume(ctx, name, WithLabels(map[string]string{LabelHolds: key})); err != nil {
+		return nil, fmt.Errorf("hold %s: %w", key, err)
 	}
 	return &Hold{c: c, key: key, name: name}, nil
 }
 
-// Holders returns the names of the holder networks of key whose owner is
-// not proven gone (this process's own included).
+// Holders returns the names of the holds of key whose owner is not
+// proven gone (this process's own included): volumes, and the networks
+// of earlier versions.
 func (c *Client) Holders(ctx context.Context, key string) ([]string, error) {
 	live, _, err := c.holders(ctx, key)
-	return live, err
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(live))
+	for i, h := range live {
+		names[i] = h.name
+	}
+	return names, nil
 }
 
-// holders lists the holder networks of key: live (owner not proven gone)
-// and gone (owner proven gone, as Sweep proves it).
-func (c *Client) holders(ctx context.Context, key string) (live, gone []string, err error) {
-	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelHolds+"="+key))})
+// holdRef is one hold on the engine: a volume, or a network (earlier
+// versions).
+type holdRef struct {
+	name    string
+	network bool
+}
+
+// holders lists the holds of key: live (owner not proven gone) and gone
+// (owner proven gone, as Sweep proves it).
+func (c *Client) holders(ctx context.Context, key string) (live, gone []holdRef, err error) {
+	f := filters.NewArgs(filters.Arg("label", LabelHolds+"="+key))
+	vols, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {
 		return nil, nil, c.opErr(err, "list holders of %s", key)
 	}
+	// Holds made by earlier versions, which were networks.
+	nets, err := c.api.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, c.opErr(err, "list holders of %s (networks)", key)
+	}
 	me, meErr := self()
-	for _, n := range nets {
-		if n.Labels[LabelHolds] != key || n.Labels[LabelManaged] != "true" {
-			continue
+	judge := func(h holdRef, l map[string]string) {
+		if l[LabelHolds] != key || l[LabelManaged] != "true" {
+			return
 		}
-		if dead, _ := ownerVerdict(n.Labels[LabelOwner], me, meErr, probeOwner); dead {
-			gone = append(gone, n.Name)
+		if dead, _ := ownerVerdict(l[LabelOwner], me, meErr, probeOwner); dead {
+			gone = append(gone, h)
 		} else {
-			live = append(live, n.Name)
+			live = append(live, h)
 		}
+	}
+	for _, v := range vols.Volumes {
+		if v != nil {
+			judge(holdRef{name: v.Name}, v.Labels)
+		}
+	}
+	for _, n := range nets {
+		judge(holdRef{name: n.Name, network: true}, n.Labels)
 	}
 	return live, gone, nil
 }
@@ -106,19 +154,51 @@ func (c *Client) holders(ctx context.Context, key string) (live, gone []string, 
 // shared container. The last holder also removes the holds of processes
 // proven gone (killed before they could release). Release is idempotent.
 func (h *Hold) Release(ctx context.Context) (last bool, err error) {
-	if err := h.c.api.NetworkRemove(ctx, h.name); err != nil && !cerrdefs.IsNotFound(err) {
+	if err := h.c.api.VolumeRemove(ctx, h.name, false); err != nil && !cerrdefs.IsNotFound(err) {
 		return false, h.c.opErr(err, "release hold %s", h.name)
 	}
 	live, gone, err := h.c.holders(ctx, h.key)
 	if err != nil || len(live) > 0 {
 		return false, err
 	}
-	for _, name := range gone {
-		if err := h.c.api.NetworkRemove(ctx, name); err != nil && !cerrdefs.IsNotFound(err) {
-			h.c.logger.Debug("release: could not remove the hold of a gone process", "network", name, "error", err)
+	for _, g := range gone {
+		var err error
+		if g.network {
+			err = h.c.api.NetworkRemove(ctx, g.name)
+		} else {
+			err = h.c.api.VolumeRemove(ctx, g.name, false)
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			h.c.logger.Debug("release: could not remove the hold of a gone process", "hold", g.name, "error", err)
 		}
 	}
 	return true, nil
+}
+
+// ReleaseHold releases the hold named name of key that another process
+// made with Hold (a watchdog releasing for a process that ended without
+// releasing, say), as Hold.Release does: last reports whether no other
+// holder of key is live. The hold must be named and labelled as Hold
+// makes them (a volume "dockhand-hold-<key>-…" labelled LabelHolds=key by
+// Dockhand): any other name is an ErrInvalid before any engine call, and
+// a volume of that name with other labels an ErrInvalid without removing
+// it. A hold that is not found is already released.
+func (c *Client) ReleaseHold(ctx context.Context, key, name string) (last bool, err error) {
+	if !validName(key) {
+		return false, invalidf("release hold: invalid key %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", key)
+	}
+	if !strings.HasPrefix(name, holdPrefix+key+"-") || !validName(name) {
+		return false, invalidf("release hold of %s: invalid hold name %q: want %s%s-<pid>-<random>, as Hold names it", key, name, holdPrefix, key)
+	}
+	v, err := c.api.VolumeInspect(ctx, name)
+	switch {
+	case cerrdefs.IsNotFound(err):
+	case err != nil:
+		return false, c.opErr(err, "release hold %s: inspect", name)
+	case v.Labels[LabelHolds] != key || v.Labels[LabelManaged] != "true":
+		return false, invalidf("release hold of %s: volume %q is not a hold of it (no %s=%s label set by Dockhand)", key, name, LabelHolds, key)
+	}
+	return (&Hold{c: c, key: key, name: name}).Release(ctx)
 }
 
 // RemoveShared removes the shared container id of key (labelled

@@ -38,6 +38,7 @@ const (
 	sweepSessionEnv    = "DOCKHAND_SWEEP_SESSION"    // its client is WithSession(this)
 	sweepBuildEnv      = "DOCKHAND_SWEEP_BUILD"      // it only builds FROM the image, with this tag
 	sweepSharedEnv     = "DOCKHAND_SWEEP_SHARED"     // it holds this key and labels its container shared by it
+	sweepLegacyEnv     = "DOCKHAND_SWEEP_LEGACY"     // it holds as earlier versions did: with a network
 )
 
 // TestMain runs the tests, or, in a test binary re-executed by a sweep
@@ -96,7 +97,13 @@ func runSweepChild(img string) {
 		}
 		var labels map[string]string
 		if key := os.Getenv(sweepSharedEnv); key != "" {
-			if _, err := c.Hold(ctx, key); err != nil {
+			if os.Getenv(sweepLegacyEnv) != "" {
+				// An earlier version's hold: a network labelled LabelHolds.
+				if _, err := c.CreateNetwork(ctx, fmt.Sprintf("dockhand-hold-%s-%d-legacy", key, os.Getpid()),
+					lifecycle.WithLabels(map[string]string{lifecycle.LabelHolds: key})); err != nil {
+					fail(err)
+				}
+			} else if _, err := c.Hold(ctx, key); err != nil {
 				fail(err)
 			}
 			labels = map[string]string{lifecycle.LabelShared: key}
@@ -129,6 +136,7 @@ type childOpts struct {
 	build      string   // build FROM img with this tag instead of running
 	wrap       []string // command the test binary runs under (unshare ...)
 	shared     string   // hold this key and label the container shared by it
+	legacy     bool     // hold it with a network, as earlier versions did
 }
 
 // startSweepChild starts the child and waits for it to be ready.
@@ -148,6 +156,9 @@ func startSweepChild(t *testing.T, o childOpts) *sweepChild {
 	}
 	if o.shared != "" {
 		cmd.Env = append(cmd.Env, sweepSharedEnv+"="+o.shared)
+	}
+	if o.legacy {
+		cmd.Env = append(cmd.Env, sweepLegacyEnv+"=1")
 	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

@@ -1,5 +1,6 @@
 // Package testhook lets dockhandtest's own tests (and the child test
-// processes they start) make their KeepAlive servers theirs alone.
+// processes they start) make their KeepAlive servers theirs alone, and
+// turn off or watch the watchdog.
 package testhook
 
 // KeepAliveTag, when not empty, is mixed into the key (and so the
@@ -14,3 +15,14 @@ var KeepAliveTag string
 // test that sets it to a random value makes an image of its own and may
 // remove it. Set it before the first server starts; never outside tests.
 var InitialisedTag string
+
+// NoWatchdog, when true, starts no watchdog in this process: a process
+// killed without releasing its holds leaves its servers behind, as one
+// whose watchdog died too would (the leftover a later run replaces). Set
+// it before the first server starts; never outside tests.
+var NoWatchdog bool
+
+// WatchdogLog, when not empty, is a file this process's watchdog appends
+// what it does to. Set it before the first server starts; never outside
+// tests.
+var WatchdogLog string

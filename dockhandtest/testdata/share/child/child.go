@@ -9,6 +9,7 @@
 //	DOCKHANDTEST_BLOCK       a file: write "ready" there, then block until killed
 //	DOCKHANDTEST_FAIL        "1": write a row, then fail
 //	DOCKHANDTEST_KEEPALIVE   a tag: WithKeepAlive, on a server of that tag alone (testhook)
+//	DOCKHANDTEST_NO_WATCHDOG "1": no watchdog, so a killed process leaves its server behind (testhook)
 package child
 
 import (
@@ -34,6 +35,7 @@ func Run(t *testing.T, pkg string) {
 	// WithDurability: a configuration no other test package uses, so
 	// that these processes alone decide the server's fate.
 	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(os.Getenv("DOCKHANDTEST_IMAGE")), dockhandtest.WithDurability()}
+	testhook.NoWatchdog = os.Getenv("DOCKHANDTEST_NO_WATCHDOG") == "1"
 	if tag := os.Getenv("DOCKHANDTEST_KEEPALIVE"); tag != "" {
 		testhook.KeepAliveTag = tag
 		opts = append(opts, dockhandtest.WithKeepAlive())
