@@ -69,7 +69,9 @@ func initialisedSpec(ctx context.Context, c *lifecycle.Client, spec Spec) (Spec,
 	out.Image = ref
 	out.Env = append(append([]string{}, spec.Env...), "PGDATA="+runDir+"/pgdata")
 	out.User = "postgres"
-	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + runDir + `; tar -xf ` + seedTar + ` -C ` + runDir + `; exec postgres -D ` + runDir + `/pgdata "$@"`, "sh"}
+	// A restart of a durable server (no tmpfs) keeps its cluster: only an
+	// empty run directory gets the seed.
+	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + runDir + `; [ -s ` + runDir + `/pgdata/PG_VERSION ] || tar -xf ` + seedTar + ` -C ` + runDir + `; exec postgres -D ` + runDir + `/pgdata "$@"`, "sh"}
 	out.Cmd = append([]string{"-c", "listen_addresses=*"}, spec.Cmd[1:]...)
 	if len(spec.Tmpfs) > 0 { // not durable: the cluster in memory
 		out.Tmpfs = maps.Clone(spec.Tmpfs)
