@@ -25,11 +25,11 @@ func InitialisedRef(t testing.TB, c *lifecycle.Client, spec Spec, tag string) st
 	saved := testhook.InitialisedTag
 	testhook.InitialisedTag = tag
 	defer func() { testhook.InitialisedTag = saved }()
-	ref, err := initialisedRef(context.Background(), c, spec)
+	img, err := c.InspectImage(context.Background(), spec.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ref
+	return initialisedRef(img, spec)
 }
 
 // StartErr is Start returning its error (for the tests).
@@ -40,16 +40,33 @@ func StartErr(ctx context.Context, c *lifecycle.Client, spec Spec) (*Server, err
 // MakeInitialised makes the initialised image ref of spec, as a process
 // that found no image does (for the tests).
 func MakeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref string) error {
-	return makeInitialised(ctx, c, spec, ref)
+	img, err := c.InspectImage(ctx, spec.Image)
+	if err != nil {
+		return err
+	}
+	return makeInitialised(ctx, c, spec, img, ref)
+}
+
+// OnCommit makes f learn the temporary reference and id of every image
+// the initialised image makers commit, until the test ends.
+func OnCommit(t testing.TB, f func(tmp, id string)) {
+	committed = f
+	t.Cleanup(func() { committed = nil })
 }
 
 // ServerSpec is the Spec NewPostgres starts for spec: the one on its
 // initialised image (made if missing), as without WithInitdb.
 func ServerSpec(t testing.TB, c *lifecycle.Client, spec Spec) Spec {
 	t.Helper()
-	out, err := initialisedSpec(context.Background(), c, spec)
+	out, err := serverSpec(context.Background(), c, spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// ServerSpecErr is ServerSpec returning its error, with or without the
+// initialised image.
+func ServerSpecErr(ctx context.Context, c *lifecycle.Client, spec Spec, initdb bool) (Spec, error) {
+	return serverSpec(ctx, c, spec, initdb)
 }

@@ -2,6 +2,7 @@ package dockhandtest
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,135 +20,245 @@ import (
 )
 
 // The initialised image holds its cluster as one tar file, seedTar, of
-// the directory seedDir: a start extracts it into runDir (tmpfs unless
-// durable) and runs PostgreSQL on runDir/pgdata. One file because the
-// engine's storage can be slow per file (fuse-overlayfs here): extracting
-// the 28 MB tar took 54 ms where copying the cluster's 971 files took
-// 540 ms, and running PostgreSQL on the cluster in the image's layer made
-// every CREATE DATABASE copy files up through it (clones 3–6 times
-// slower than on tmpfs).
+// the directory seedDir: a start extracts it into its data directory and
+// runs PostgreSQL on dir/pgdata. One file because the engine's storage
+// can be slow per file (fuse-overlayfs here): extracting the 28 MB tar
+// took 54 ms where copying the cluster's 971 files took 540 ms, and
+// running PostgreSQL on the cluster in the image's layer made every
+// CREATE DATABASE copy files up through it (clones 3–6 times slower than
+// on tmpfs).
+//
+// Everything of ours is under /dockhandtest, outside every directory the
+// official images declare as a VOLUME (/var/lib/postgresql/data up to
+// 17, /var/lib/postgresql from 18 on): what is written under a declared
+// volume goes to the container's anonymous volume, which a commit leaves
+// out. A server's data directory is tmpfsDir, a tmpfs of its own (a
+// tmpfs on a directory the image has takes that directory's owner and
+// mode, root's 0700 in the stand-in, where the server runs as postgres),
+// or, when durable, volumeDir: inside the volume both layouts declare,
+// as the image's own first start would keep it.
 const (
-	seedDir = "/var/lib/postgresql/pgdata"
-	seedTar = "/var/lib/postgresql/pgdata.tar"
-	runDir  = "/var/lib/postgresql/run"
+	seedDir   = "/dockhandtest/pgdata"
+	seedTar   = "/dockhandtest/pgdata.tar"
+	tmpfsDir  = "/dockhandtest/run"
+	volumeDir = "/var/lib/postgresql/data"
 )
 
 // WithInitdb starts each new PostgreSQL server the way its image's own
 // first start does: the entrypoint runs initdb in an empty data
-// directory (on tmpfs unless WithDurability), which takes about two
-// seconds. The default starts from the initialised image instead (see
-// NewPostgres): choose WithInitdb for an image whose entrypoint does more
-// at first start than initdb (a /docker-entrypoint-initdb.d script, say),
-// or to leave no image behind.
+// directory (on tmpfs unless WithDurability), then the scripts in
+// /docker-entrypoint-initdb.d, which takes about two seconds. The
+// default starts from the initialised image instead (see NewPostgres),
+// where initdb and those scripts ran once, when the image was made, with
+// the image's environment then. Choose WithInitdb for an image that is
+// not an official postgres image (or one whose entrypoint, a
+// docker-entrypoint.sh, behaves differently), for first-start work that
+// must run at every start, or to leave no image behind.
 func WithInitdb() PostgresOption {
 	return pgOpt(func(s *pgSettings) error { s.initdb = true; return nil })
 }
 
-// initialisedSpec returns spec on the initialised image of spec.Image,
-// making the image first if no run has.
-func initialisedSpec(ctx context.Context, c *lifecycle.Client, spec Spec) (Spec, error) {
-	initialised.mu.Lock() // one maker per process; the image once per process
-	defer initialised.mu.Unlock()
-	id := spec.Image + "\n" + strings.Join(spec.Env, "\n") + "\n" + testhook.InitialisedTag
-	ref, ok := initialised.refs[id]
-	if !ok {
-		var err error
-		if ref, err = initialisedImage(ctx, c, spec); err != nil {
+// serverSpec returns the Spec NewPostgres starts for spec (a
+// PostgresSpec): on the initialised image unless initdb, and, unless
+// durable (spec has tmpfs mounts), with a tmpfs at every directory the
+// image declares as a volume, so no data goes to an anonymous volume.
+func serverSpec(ctx context.Context, c *lifecycle.Client, spec Spec, initdb bool) (Spec, error) {
+	img, err := imageOf(ctx, c, spec.Image)
+	if err != nil {
+		return spec, err
+	}
+	if !initdb {
+		if spec, err = initialisedSpec(ctx, c, spec, img); err != nil {
 			return spec, err
 		}
-		if initialised.refs == nil {
-			initialised.refs = map[string]string{}
-		}
-		initialised.refs[id] = ref
 	}
-	// The image's entrypoint is not run: its first-start work is done,
-	// and its ownership checks and change of user took most of a start.
+	if len(spec.Tmpfs) > 0 { // not durable: no data on disk
+		tmpfs := maps.Clone(spec.Tmpfs)
+		for _, v := range img.Volumes {
+			if _, ok := tmpfs[v]; !ok {
+				tmpfs[v] = "rw"
+			}
+		}
+		spec.Tmpfs = tmpfs
+	}
+	return spec, nil
+}
+
+// initialisedSpec returns spec on the initialised image of img (spec's
+// image), making the image first if no run has.
+func initialisedSpec(ctx context.Context, c *lifecycle.Client, spec Spec, img *lifecycle.Image) (Spec, error) {
 	if len(spec.Cmd) == 0 || spec.Cmd[0] != "postgres" {
 		return spec, fmt.Errorf("%w: initialised image of %s: command %q: want postgres and its flags", lifecycle.ErrInvalid, spec.Image, spec.Cmd)
 	}
+	if err := canInitialise(spec.Image, img); err != nil {
+		return spec, err
+	}
+	ref, err := initialisedImage(ctx, c, spec, img)
+	if err != nil {
+		return spec, err
+	}
+	// The image's entrypoint is not run: its first-start work is done,
+	// and its ownership checks and change of user took most of a start.
 	out := spec
 	out.Image = ref
-	out.Env = append(append([]string{}, spec.Env...), "PGDATA="+runDir+"/pgdata")
-	out.User = "postgres"
-	// A restart of a durable server (no tmpfs) keeps its cluster: only an
-	// empty run directory gets the seed.
-	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + runDir + `; [ -s ` + runDir + `/pgdata/PG_VERSION ] || tar -xf ` + seedTar + ` -C ` + runDir + `; exec postgres -D ` + runDir + `/pgdata "$@"`, "sh"}
-	out.Cmd = append([]string{"-c", "listen_addresses=*"}, spec.Cmd[1:]...)
+	dir := volumeDir
 	if len(spec.Tmpfs) > 0 { // not durable: the cluster in memory
+		dir = tmpfsDir
 		out.Tmpfs = maps.Clone(spec.Tmpfs)
-		out.Tmpfs[runDir] = "rw,mode=1777"
+		out.Tmpfs[tmpfsDir] = "rw,mode=1777"
 	}
+	out.Env = append(append([]string{}, spec.Env...), "PGDATA="+dir+"/pgdata")
+	out.User = "postgres"
+	// A restart of a durable server keeps its cluster: only an empty
+	// data directory gets the seed.
+	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + dir + `; [ -s ` + dir + `/pgdata/PG_VERSION ] || tar -xf ` + seedTar + ` -C ` + dir + `; exec postgres -D ` + dir + `/pgdata "$@"`, "sh"}
+	out.Cmd = append([]string{"-c", "listen_addresses=*"}, spec.Cmd[1:]...)
 	return out, nil
 }
 
+// canInitialise rejects an image the initialised image cannot be made
+// of: one without the official images' entrypoint (which runs initdb in
+// PGDATA), or one that declares a volume where the seed is written.
+func canInitialise(ref string, img *lifecycle.Image) error {
+	const ourDir = "/dockhandtest"
+	if len(img.Entrypoint) == 0 || path.Base(img.Entrypoint[0]) != "docker-entrypoint.sh" {
+		return fmt.Errorf("%w: image %s: entrypoint %q: the initialised image is made by the official postgres images' docker-entrypoint.sh; use WithInitdb for this image", lifecycle.ErrInvalid, ref, img.Entrypoint)
+	}
+	for _, v := range img.Volumes {
+		if v = path.Clean(v); v == "/" || v == ourDir || strings.HasPrefix(ourDir, v+"/") || strings.HasPrefix(v, ourDir+"/") {
+			return fmt.Errorf("%w: image %s declares the volume %s, where the initialised image's cluster would be written (%s) and lost; use WithInitdb for this image", lifecycle.ErrInvalid, ref, v, ourDir)
+		}
+	}
+	return nil
+}
+
+// initialised holds this process's initialised images: each made (or
+// found) once, by the first test that asks; others asking for the same
+// one wait for it, and tests asking for other images do not.
 var initialised struct {
 	mu   sync.Mutex
-	refs map[string]string
+	byID map[string]*making
+}
+
+type making struct {
+	done chan struct{}
+	ref  string
+	err  error
 }
 
 // initialisedImage returns the reference of the initialised image of
-// spec.Image, making it if no run has.
-func initialisedImage(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
-	ref, err := initialisedRef(ctx, c, spec)
-	if err != nil {
-		return "", err
+// img (spec's image), making it if no run has.
+func initialisedImage(ctx context.Context, c *lifecycle.Client, spec Spec, img *lifecycle.Image) (string, error) {
+	id := img.ID + "\n" + strings.Join(spec.Env, "\n") + "\n" + testhook.InitialisedTag
+	initialised.mu.Lock()
+	if initialised.byID == nil {
+		initialised.byID = map[string]*making{}
 	}
-	if _, err := c.InspectImage(ctx, ref); errors.Is(err, lifecycle.ErrNotFound) {
-		if err := makeInitialised(ctx, c, spec, ref); err != nil {
-			return "", err
+	m, ok := initialised.byID[id]
+	if !ok {
+		m = &making{done: make(chan struct{})}
+		initialised.byID[id] = m
+	}
+	initialised.mu.Unlock()
+	if !ok {
+		m.ref = initialisedRef(img, spec)
+		if _, err := c.InspectImage(ctx, m.ref); errors.Is(err, lifecycle.ErrNotFound) {
+			m.err = makeInitialised(ctx, c, spec, img, m.ref)
+		} else {
+			m.err = err
 		}
-	} else if err != nil {
-		return "", err
+		if m.err != nil {
+			initialised.mu.Lock()
+			if initialised.byID[id] == m {
+				delete(initialised.byID, id) // a later test may try again
+			}
+			initialised.mu.Unlock()
+		}
+		close(m.done)
 	}
-	return ref, nil
+	select {
+	case <-m.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return m.ref, m.err
 }
 
-// initialisedRef is the reference of the initialised image of spec.Image
-// and spec.Env: dockhandtest-initialised/postgres:<hash>.
-func initialisedRef(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
-	img, err := c.InspectImage(ctx, spec.Image)
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		if perr := c.Pull(ctx, spec.Image); perr != nil {
-			return "", fmt.Errorf("image %s: %w", spec.Image, perr)
-		}
-		img, err = c.InspectImage(ctx, spec.Image)
-	}
-	if err != nil {
-		return "", err
-	}
+// initialisedRef is the reference of the initialised image of img and
+// spec.Env: dockhandtest-initialised/postgres:<hash>.
+func initialisedRef(img *lifecycle.Image, spec Spec) string {
 	// initdbVersion is part of the hash: an image made with other initdb
-	// settings by an older version is not reused.
+	// settings or layout by an older version is not reused.
 	seed := initdbVersion + "\n" + img.ID + "\n" + strings.Join(spec.Env, "\n")
 	if testhook.InitialisedTag != "" {
 		seed += "\n" + testhook.InitialisedTag
 	}
 	sum := sha256.Sum256([]byte(seed))
-	return "dockhandtest-initialised/postgres:" + hex.EncodeToString(sum[:6]), nil
+	return "dockhandtest-initialised/postgres:" + hex.EncodeToString(sum[:6])
 }
 
 // initdbVersion names the settings and layout makeInitialised makes
-// (v3: the cluster as a tar file).
-const initdbVersion = "v3 --wal-segsize=1 tar"
+// (v4: the cluster as a tar file outside the image's volumes).
+const initdbVersion = "v4 --wal-segsize=1 tar /dockhandtest"
 
-// makeInitialised initialises a cluster in a container of spec.Image
-// (the image's entrypoint runs initdb), stops it cleanly, packs the
-// cluster into seedTar, and commits the container as ref.
-func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref string) error {
+// images caches this process's image lookups (Release forgets them: an
+// image may be removed or replaced between uses).
+var images struct {
+	mu    sync.Mutex
+	byRef map[string]*lifecycle.Image
+}
+
+// imageOf inspects the image ref, pulling it first if it is missing.
+func imageOf(ctx context.Context, c *lifecycle.Client, ref string) (*lifecycle.Image, error) {
+	images.mu.Lock()
+	img, ok := images.byRef[ref]
+	images.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := c.InspectImage(ctx, ref)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		if perr := c.Pull(ctx, ref); perr != nil {
+			return nil, fmt.Errorf("image %s: %w", ref, perr)
+		}
+		img, err = c.InspectImage(ctx, ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	images.mu.Lock()
+	if images.byRef == nil {
+		images.byRef = map[string]*lifecycle.Image{}
+	}
+	images.byRef[ref] = img
+	images.mu.Unlock()
+	return img, nil
+}
+
+// committed, when not nil, learns the temporary reference and the id of
+// each image makeInitialised commits (for the tests).
+var committed func(tmp, id string)
+
+// makeInitialised initialises a cluster in a container of img (the
+// image's entrypoint runs initdb), stops it cleanly, packs the cluster
+// into seedTar, and commits the container as ref.
+func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, img *lifecycle.Image, ref string) error {
 	env := append(append([]string{}, spec.Env...), "PGDATA="+seedDir)
 	if !slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, "POSTGRES_INITDB_ARGS=") }) {
 		// 1 MB WAL segments: the cluster every start extracts is 23 MB
 		// instead of 39 MB (the 16 MB segment was 40% of it).
 		env = append(env, "POSTGRES_INITDB_ARGS=--wal-segsize=1")
 	}
-	// The shell runs the entrypoint (initdb, then the server) as a child;
-	// the stop signal (SIGINT for the postgres images, or SIGTERM) makes
-	// it shut the server down (fast: SIGINT), and
-	// once the server is gone it packs the cluster and removes the
-	// directory, so the committed layer holds only the tar.
-	script := `trap 'kill -INT "$pid"' INT TERM; docker-entrypoint.sh postgres & pid=$!; ` +
+	// The shell runs the image's entrypoint (initdb, the initdb.d
+	// scripts, then the server) as a child; the stop signal (SIGINT for
+	// the postgres images, or SIGTERM) makes it shut the server down
+	// (fast: SIGINT), and once the server is gone it packs the cluster
+	// and removes the directory, so the committed layer holds only the
+	// tar.
+	script := `trap 'kill -INT "$pid"' INT TERM; "$@" & pid=$!; ` +
 		`wait "$pid"; wait "$pid"; set -e; cd ` + path.Dir(seedDir) + `; tar -cf ` + seedTar + ` ` + path.Base(seedDir) + `; rm -rf ` + seedDir
 	ct, err := c.Run(ctx, spec.Image, lifecycle.WithEnv(env...),
-		lifecycle.WithEntrypoint("sh", "-c", script, "sh"), lifecycle.WithCmd("postgres"))
+		lifecycle.WithEntrypoint("sh", "-c", script, "sh"), lifecycle.WithCmd(append(slices.Clone(img.Entrypoint), "postgres")...))
 	if err != nil {
 		return err
 	}
@@ -161,7 +272,7 @@ func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref st
 	w := waitfor.Waiter{Timeout: 2 * time.Minute, MaxInterval: 50 * time.Millisecond}
 	if err := w.Wait(ctx, ct.ExecSucceeds("pg_isready", "-q", "-h", "127.0.0.1")); err != nil {
 		lines, _ := ct.LastLogLines(ctx, 20)
-		return fmt.Errorf("initialise %s: %w\nlast log lines:\n%s", ref, err, strings.Join(lines, "\n"))
+		return fmt.Errorf("initialise %s from %s (WithInitdb starts without it): %w\nlast log lines:\n%s", ref, spec.Image, err, strings.Join(lines, "\n"))
 	}
 	if err := ct.Stop(ctx, lifecycle.WithGracePeriod(time.Minute)); err != nil {
 		return err
@@ -170,16 +281,36 @@ func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, ref st
 		return err
 	} else if st.ExitCode != 0 {
 		lines, _ := ct.LastLogLines(ctx, 20)
-		return fmt.Errorf("initialise %s: packing the cluster exited with code %d\nlast log lines:\n%s", ref, st.ExitCode, strings.Join(lines, "\n"))
+		return fmt.Errorf("initialise %s from %s (WithInitdb starts without it): packing the cluster exited with code %d\nlast log lines:\n%s", ref, spec.Image, st.ExitCode, strings.Join(lines, "\n"))
 	}
-	// Another process may have made the image while this one
-	// initialised: use theirs rather than displace it (a displaced image
-	// would stay, untagged and unlabelled, forever).
+	return commitOnce(ctx, c, ct, ref)
+}
+
+// commitOnce commits ct as ref unless ref exists. Two processes may
+// make the image at once: each commits under a reference of its own,
+// gives the image ref only if ref is still missing, and removes its own
+// reference, which removes its image too unless that image got ref. A
+// loser's image does not stay behind, untagged, forever.
+func commitOnce(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, ref string) error {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	tmp := ref + "-" + hex.EncodeToString(b)
+	id, err := ct.Commit(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	if committed != nil {
+		committed(tmp, id)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = c.RemoveImage(rctx, tmp)
+	}()
 	if _, err := c.InspectImage(ctx, ref); err == nil {
-		return nil
+		return nil // another process made it first: use theirs
 	} else if !errors.Is(err, lifecycle.ErrNotFound) {
 		return err
 	}
-	_, err = ct.Commit(ctx, ref)
-	return err
+	return c.Tag(ctx, id, ref)
 }

@@ -2,11 +2,20 @@ package dockhandtest_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -14,6 +23,7 @@ import (
 	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
 )
 
 // By default the server starts from a committed image whose cluster is
@@ -52,10 +62,11 @@ func TestInitialisedImage(t *testing.T) {
 		require.NoError(t, conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync))
 		assert.Equal(t, "off", fsync)
 		require.NoError(t, conn.QueryRow(ctx, "SHOW data_directory").Scan(&dataDir))
-		assert.Equal(t, "/var/lib/postgresql/run/pgdata", dataDir, "the committed cluster, extracted")
+		assert.Equal(t, "/dockhandtest/run/pgdata", dataDir, "the committed cluster, extracted")
 		ins, err := db.Server().Container().Inspect(ctx)
 		require.NoError(t, err)
-		assert.Contains(t, ins.HostConfig.Tmpfs, "/var/lib/postgresql/run", "data on tmpfs")
+		assert.Contains(t, ins.HostConfig.Tmpfs, "/dockhandtest/run", "data on tmpfs")
+		assert.Contains(t, ins.HostConfig.Tmpfs, "/var/lib/postgresql/data", "the image's volume on tmpfs")
 		for _, m := range ins.Mounts {
 			assert.NotEqual(t, "volume", string(m.Type), "no anonymous volume: %+v", m)
 		}
@@ -117,4 +128,159 @@ func TestInitialisedImageNotDisplaced(t *testing.T) {
 		ids = append(ids, img.ID)
 	}
 	assert.Equal(t, ids[0], ids[1], "the second maker used the first one's image")
+}
+
+// Two processes that find no initialised image make it at the same time:
+// one image gets the reference, the other is removed, and neither
+// maker's own temporary reference stays.
+func TestInitialisedImageConcurrentMakers(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Postgres)
+	ctx := ctxFor(t, 5*time.Minute)
+	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
+	ref := "dockhandtest-initialised/postgres:" + randomVersion("race2") // this test's own
+	var mu sync.Mutex
+	made := map[string]string{} // temporary reference: image id
+	dockhandtest.OnCommit(t, func(tmp, id string) {
+		mu.Lock()
+		defer mu.Unlock()
+		made[tmp] = id
+	})
+	t.Cleanup(func() {
+		_ = c.RemoveImage(context.Background(), ref)
+		for tmp, id := range made {
+			_ = c.RemoveImage(context.Background(), tmp)
+			_ = c.RemoveImage(context.Background(), id)
+		}
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = dockhandtest.MakeInitialised(ctx, c, spec, ref) })
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	require.Len(t, made, 2, "both made and committed one")
+	img, err := c.InspectImage(ctx, ref)
+	require.NoError(t, err)
+	for tmp, id := range made {
+		_, err := c.InspectImage(ctx, tmp)
+		assert.ErrorIs(t, err, lifecycle.ErrNotFound, "temporary reference %s left", tmp)
+		if id != img.ID {
+			_, err := c.InspectImage(ctx, id)
+			assert.ErrorIs(t, err, lifecycle.ErrNotFound, "the image that did not get %s is removed", ref)
+		}
+	}
+	assert.Contains(t, slices.Collect(maps.Values(made)), img.ID)
+}
+
+// An image that is not an official postgres image (no
+// docker-entrypoint.sh) is rejected naming WithInitdb, before anything
+// is made.
+func TestInitialisedImageRejectsOtherImages(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Busybox)
+	ctx := ctxFor(t, time.Minute)
+	_, err := dockhandtest.ServerSpecErr(ctx, c, dockhandtest.PostgresSpec(testbench.Busybox, false, false), false)
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.ErrorContains(t, err, testbench.Busybox)
+	assert.ErrorContains(t, err, "use WithInitdb")
+	dockhandtest.NoLeaks(t, c) // no container made
+}
+
+// The layout of PostgreSQL 18's official image (PGDATA
+// /var/lib/postgresql/18/docker, VOLUME /var/lib/postgresql) on top of
+// the stand-in's: the seed is written outside every declared volume, so
+// the commit keeps it; a server keeps no data in an anonymous volume
+// unless durable; a durable server's cluster is in the image's volume
+// and survives a restart of its container.
+func TestInitialisedImageVolumeLayout(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.Postgres)
+	releaseOurs(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+testbench.Postgres+
+		"\nENV PGDATA=/var/lib/postgresql/18/docker\nVOLUME /var/lib/postgresql\nLABEL dockhand.test/layout="+randomVersion("l")+"\n"), 0o644))
+	tag := "dockhand.test/postgres-layout18:" + randomVersion("t")
+	_, err := c.Build(ctx, dir, lifecycle.WithTags(tag))
+	require.NoError(t, err)
+	testhook.InitialisedTag = randomVersion("layout") // images of this test's own
+	var made []string
+	t.Cleanup(func() {
+		releaseOurs(t)
+		testhook.InitialisedTag = ""
+		for _, ref := range made {
+			_ = c.RemoveImage(context.Background(), ref)
+		}
+		_ = c.RemoveImage(context.Background(), tag)
+	})
+	for _, durable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tmpfs", true: "durable"}[durable], func(t *testing.T) {
+			opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(tag)}
+			if durable {
+				opts = append(opts, dockhandtest.WithDurability())
+			}
+			db := dockhandtest.NewPostgres(t, opts...)
+			ct := db.Server().Container()
+			made = append(made, ct.Image())
+			require.True(t, strings.HasPrefix(ct.Image(), "dockhandtest-initialised/postgres:"), ct.Image())
+			conn := connect(t, ctx, db.DSN())
+			var dataDir string
+			require.NoError(t, conn.QueryRow(ctx, "SHOW data_directory").Scan(&dataDir))
+			assert.Equal(t, map[bool]string{false: "/dockhandtest/run/pgdata", true: "/var/lib/postgresql/data/pgdata"}[durable], dataDir)
+			ins, err := ct.Inspect(ctx)
+			require.NoError(t, err)
+			var volumes []string
+			for _, m := range ins.Mounts {
+				if m.Type == "volume" {
+					volumes = append(volumes, m.Destination)
+				}
+			}
+			if !durable {
+				assert.Empty(t, volumes, "no anonymous volume: every declared one is on tmpfs")
+				assert.Contains(t, ins.HostConfig.Tmpfs, "/var/lib/postgresql")
+				assert.Contains(t, ins.HostConfig.Tmpfs, "/var/lib/postgresql/data")
+				return
+			}
+			assert.ElementsMatch(t, []string{"/var/lib/postgresql", "/var/lib/postgresql/data"}, volumes, "the image's volumes")
+			_, err = conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('after restart')")
+			require.NoError(t, err)
+			require.NoError(t, conn.Close(ctx))
+			require.NoError(t, ct.Stop(ctx))
+			require.NoError(t, ct.Start(ctx))
+			w := waitfor.Waiter{Timeout: time.Minute, MaxInterval: 50 * time.Millisecond}
+			require.NoError(t, w.Wait(ctx, waitfor.Func("postgres answers", func(ctx context.Context) error {
+				addr, err := db.Server().HostPort(ctx, "5432")
+				if err != nil {
+					return err
+				}
+				conn, err := pgx.Connect(ctx, strings.Replace(db.DSN(), addrOf(db.DSN()), addr, 1))
+				if err != nil {
+					return err
+				}
+				defer conn.Close(ctx)
+				var v string
+				if err := conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil {
+					return err
+				}
+				if v != "after restart" {
+					return fmt.Errorf("kept row %q", v)
+				}
+				return nil
+			})), "the durable cluster survives a restart")
+			// The restart published new host ports: the server's pooled
+			// connections are stale, so release it (its databases go with it).
+			releaseOurs(t)
+		})
+	}
+}
+
+// addrOf is the host:port of a postgres:// DSN.
+func addrOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

@@ -55,7 +55,11 @@ func (p *Postgres) Server() *Server { return p.srv }
 // every later server, in this run or a later one, starts on that
 // cluster without initdb (under a second, where initdb takes about two).
 // The image carries no ownership and stays for later runs: remove it
-// with docker rmi when it is no longer wanted, or choose WithInitdb.
+// with docker rmi when it is no longer wanted, or choose WithInitdb. It
+// is made with the official postgres images' entrypoint
+// (docker-entrypoint.sh); another image is rejected, naming WithInitdb.
+// Unless WithDurability, every directory the image declares as a VOLUME
+// is a tmpfs, so no anonymous volume is made.
 func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 	t.Helper()
 	s := pgSettings{serviceSettings: serviceSettings{image: DefaultPostgresImage}}
@@ -66,17 +70,14 @@ func NewPostgres(t testing.TB, opts ...PostgresOption) *Postgres {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec := PostgresSpec(s.image, s.durable, s.keepAlive)
-	if !s.initdb {
-		var err error
-		t0 := time.Now()
-		if spec, err = initialisedSpec(ctx, client(t), spec); err != nil {
-			t.Fatalf("dockhandtest: %v", err)
-		}
-		stage("initialised image lookup", t0)
-	}
-	srv := Start(t, spec)
 	t0 := time.Now()
+	spec, err := serverSpec(ctx, client(t), PostgresSpec(s.image, s.durable, s.keepAlive), s.initdb)
+	if err != nil {
+		t.Fatalf("dockhandtest: %v", err)
+	}
+	stage("image and initialised image lookup", t0)
+	srv := Start(t, spec)
+	t0 = time.Now()
 	pg, err := pgServerOf(ctx, srv)
 	if err != nil {
 		t.Fatalf("dockhandtest: %v", err)

@@ -552,8 +552,11 @@ func Release(ctx context.Context) error {
 	keys.bySpec = nil
 	keys.mu.Unlock()
 	initialised.mu.Lock() // the image may be removed between uses (docker rmi)
-	initialised.refs = nil
+	initialised.byID = nil
 	initialised.mu.Unlock()
+	images.mu.Lock()
+	images.byRef = nil
+	images.mu.Unlock()
 	var errs []error
 	for _, st := range list {
 		<-st.done

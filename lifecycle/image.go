@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +82,13 @@ type Image struct {
 	Labels   map[string]string
 	Platform string    // "linux/amd64", "linux/arm/v7": os/architecture[/variant]
 	Created  time.Time // zero when the image does not record it
+	// Entrypoint and Cmd are what a container of the image runs unless
+	// told otherwise (ENTRYPOINT, CMD).
+	Entrypoint, Cmd []string
+	// Volumes are the container paths the image declares as volumes
+	// (VOLUME), sorted: a container gets an anonymous volume at each one
+	// that no mount of its own covers.
+	Volumes []string
 }
 
 // Pull pulls an image by reference ("postgres:17-alpine",
@@ -205,6 +214,8 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*Image, error) {
 	}
 	if ii.Config != nil {
 		img.Labels = ii.Config.Labels
+		img.Entrypoint, img.Cmd = ii.Config.Entrypoint, ii.Config.Cmd
+		img.Volumes = slices.Sorted(maps.Keys(ii.Config.Volumes))
 	}
 	return img, nil
 }
