@@ -20,6 +20,8 @@ import (
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
 )
 
 // migrateShop is the MariaDB schema of these tests: two tables joined by
@@ -53,10 +55,16 @@ func execAll(ctx context.Context, dsn string, stmts ...string) error {
 	return nil
 }
 
+// openMaria opens dsn; the driver's log of connections the server
+// closed (while it starts) stays out of the test output.
 func openMaria(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("mysql", dsn)
+	cfg, err := mysql.ParseDSN(dsn)
 	require.NoError(t, err)
+	cfg.Logger = &mysql.NopLogger{}
+	conn, err := mysql.NewConnector(cfg)
+	require.NoError(t, err)
+	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
 	return db
 }
@@ -345,4 +353,63 @@ func TestMariaDBNothingLeft(t *testing.T) {
 	require.NoError(t, admin.Close())
 	releaseOurs(t)
 	nothingLeft(t, c, key)
+}
+
+// The stand-in image behaves like the official mariadb image for what
+// tests use: the root password from a file, a database and a user of
+// its own, /docker-entrypoint-initdb.d (*.sql in that database, then
+// *.sh), arguments starting with - go to mariadbd, run as user mysql,
+// reachable on 3306 from outside; without a password option it refuses
+// to initialise.
+func TestMariaDBStandIn(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.MariaDB)
+	ctx := ctxFor(t, 3*time.Minute)
+
+	img, err := c.API().ImageInspect(ctx, testbench.MariaDB)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"docker-entrypoint.sh"}, []string(img.Config.Entrypoint))
+	assert.Equal(t, []string{"mariadbd"}, []string(img.Config.Cmd))
+	assert.Contains(t, img.Config.Volumes, "/var/lib/mysql")
+	assert.Contains(t, img.Config.ExposedPorts, "3306/tcp")
+	assert.Contains(t, img.Config.Labels["org.opencontainers.image.description"], "Offline stand-in for mariadb:10.11")
+
+	// The files a user would mount, written by a wrapper before the
+	// entrypoint runs; the root password has a quote in it.
+	setup := `printf 's3cr%s' "'et" >/tmp/rootpw
+printf 'CREATE TABLE seeded (id int PRIMARY KEY); INSERT INTO seeded VALUES (1);\n' >/docker-entrypoint-initdb.d/01-seed.sql
+printf 'mariadb -uroot -p"$(cat /tmp/rootpw)" "$MARIADB_DATABASE" -e "INSERT INTO seeded VALUES (2)"\n' >/docker-entrypoint-initdb.d/02-more.sh
+exec docker-entrypoint.sh "$@"`
+	ct, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever),
+		lifecycle.WithEntrypoint("bash", "-c", setup, "--"), lifecycle.WithCmd("--innodb-flush-log-at-trx-commit=0"),
+		lifecycle.WithEnv("MARIADB_ROOT_PASSWORD_FILE=/tmp/rootpw", "MARIADB_DATABASE=app", "MARIADB_USER=appuser", "MARIADB_PASSWORD=apppw"),
+		lifecycle.WithPorts("3306"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ct.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
+	addr, err := ct.HostPort(ctx, "3306")
+	require.NoError(t, err)
+	app := openMaria(t, "appuser:apppw@tcp("+addr+")/app")
+	w := waitfor.Waiter{Timeout: 2 * time.Minute, MaxInterval: 100 * time.Millisecond}
+	require.NoError(t, w.Wait(ctx, ct.Ready(), waitfor.Func("appuser reads app", func(ctx context.Context) error {
+		return app.PingContext(ctx)
+	})))
+	assert.Equal(t, 3, sqlCount(t, ctx, app, "SELECT sum(id) FROM seeded"), "01-seed.sql ran in MARIADB_DATABASE, then 02-more.sh")
+	root := openMaria(t, "root:s3cr'et@tcp("+addr+")/")
+	assert.Equal(t, 0, sqlCount(t, ctx, root, "SELECT @@innodb_flush_log_at_trx_commit"), "the argument reached mariadbd")
+	noPassword := openMaria(t, "root@tcp("+addr+")/")
+	var myErr *mysql.MySQLError
+	require.ErrorAs(t, noPassword.PingContext(ctx), &myErr)
+	assert.Equal(t, uint16(1045), myErr.Number, "access denied without the password")
+	res, err := ct.Exec(ctx, []string{"stat", "-c", "%U", "/proc/1"})
+	require.NoError(t, err)
+	assert.Equal(t, "mysql\n", string(res.Stdout), "mariadbd runs as user mysql")
+
+	// No password option: it refuses, as the official image does.
+	bad, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = bad.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
+	require.NoError(t, w.Wait(ctx, bad.Exited(1)))
+	lines, err := bad.LastLogLines(ctx, 5)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(lines, "\n"), "password option is not specified")
 }
