@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
@@ -412,4 +413,57 @@ exec docker-entrypoint.sh "$@"`
 	lines, err := bad.LastLogLines(ctx, 5)
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(lines, "\n"), "password option is not specified")
+}
+
+// A template left half made (no ready mark: its maker died during the
+// migrations) is dropped and made again.
+func TestMariaDBHalfMadeTemplate(t *testing.T) {
+	requireMariaDB(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	admin := mariaAdmin(t, dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB)))
+	version := randomVersion("half-")
+	tpl := "`" + templateName(version) + "`"
+	_, err := admin.ExecContext(ctx, "CREATE DATABASE "+tpl)
+	require.NoError(t, err)
+	_, err = admin.ExecContext(ctx, "CREATE TABLE "+tpl+".leftover (id int)")
+	require.NoError(t, err)
+	var runs atomic.Int32
+	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithMigrations(version, migrateShop(&runs)))
+	assert.Equal(t, int32(1), runs.Load(), "migrations ran again")
+	conn := openMaria(t, db.DSN())
+	assert.Equal(t, 0, sqlCount(t, ctx, conn, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'leftover'"))
+	assert.Equal(t, 2, sqlCount(t, ctx, conn, "SELECT count(*) FROM customers"))
+}
+
+// WithKeepAlive: the server outlives Release (as it outlives the run),
+// and a process that knows nothing of it finds it up with its template
+// (ready mark read from the server: the migrations do not run again).
+func TestMariaDBKeepAlive(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.MariaDB)
+	// A tag of this test's own: the server is its alone, so it may remove
+	// it (and only it, by the id it saw).
+	saved := testhook.KeepAliveTag
+	testhook.KeepAliveTag = randomVersion("mariatag")
+	t.Cleanup(func() { testhook.KeepAliveTag = saved })
+	var runs atomic.Int32
+	opts := []dockhandtest.MariaDBOption{dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithKeepAlive(),
+		dockhandtest.WithMigrations(randomVersion("keep-"), migrateShop(&runs))}
+	var ids []string
+	var key string
+	t.Cleanup(func() { removeKeepAlive(t, c, key, ids...) })
+	for i := range 2 {
+		t.Run(fmt.Sprint("run", i), func(t *testing.T) {
+			db := dockhandtest.NewMariaDB(t, opts...)
+			ids = append(ids, db.Server().Container().ID())
+			key = db.Server().Key()
+			assert.Equal(t, 2, sqlCount(t, ctxFor(t, time.Minute), openMaria(t, db.DSN()), "SELECT count(*) FROM customers"))
+		})
+		releaseOurs(t) // as the end of a process
+		assert.True(t, containerExists(t, c, ids[i]), "kept after Release")
+	}
+	assert.Equal(t, ids[0], ids[1], "the second found the first's server")
+	assert.Equal(t, int32(1), runs.Load(), "and its template")
+	removeKeepAlive(t, c, key, ids...)
+	assert.False(t, containerExists(t, c, ids[0]))
 }
