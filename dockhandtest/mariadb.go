@@ -96,8 +96,8 @@ func NewMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 }
 
 // MariaDBSpec is the Spec NewMariaDB runs: image with an empty root
-// password, port 3306, ready when it answers a query over TCP (through
-// the published port). Unless durable, the datadir is on tmpfs, InnoDB
+// password, 500 connections, no binary log, port 3306, ready when it
+// answers a query over TCP (through the published port). Unless durable, the datadir is on tmpfs, InnoDB
 // writes its log once a second rather than at each commit
 // (innodb_flush_log_at_trx_commit=0) and without the doublewrite buffer.
 func MariaDBSpec(image string, durable, keepAlive bool) Spec {
@@ -132,7 +132,7 @@ func MariaDBSpec(image string, durable, keepAlive bool) Spec {
 		},
 	}
 	if !durable {
-		cmd = append(cmd, "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0")
+		cmd = append(cmd, "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0")
 		spec.Tmpfs = map[string]string{"/var/lib/mysql": "rw"}
 	}
 	spec.Cmd = cmd
@@ -273,7 +273,10 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 5)", tpl).Scan(&got); err != nil {
 			return "", fmt.Errorf("lock template %s: %w", tpl, err)
 		}
-		if got.Valid && got.Int64 == 1 {
+		if !got.Valid {
+			return "", fmt.Errorf("lock template %s: GET_LOCK returned NULL (an error in the server)", tpl)
+		}
+		if got.Int64 == 1 {
 			break
 		}
 		if err := ctx.Err(); err != nil {
