@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -466,4 +469,33 @@ func TestMariaDBKeepAlive(t *testing.T) {
 	assert.Equal(t, int32(1), runs.Load(), "and its template")
 	removeKeepAlive(t, c, key, ids...)
 	assert.False(t, containerExists(t, c, ids[0]))
+}
+
+// Four packages run by one `go test` (four processes at once) share one
+// MariaDB container; the migrations run once among them (GET_LOCK in
+// the server); when they end, nothing is left.
+func TestMariaDBSharedAcrossPackages(t *testing.T) {
+	c := dockhandtest.Client(t)
+	testbench.RequireImage(t, c, testbench.MariaDB)
+	releaseOurs(t)
+	dir := t.TempDir()
+	barrier := filepath.Join(dir, "barrier")
+	require.NoError(t, os.Mkdir(barrier, 0o755))
+	migrations := filepath.Join(dir, "migrations")
+	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=4", "-v",
+		"./testdata/share/a", "./testdata/share/b", "./testdata/share/c", "./testdata/share/d")
+	cmd.Env = childEnv("DOCKHANDTEST_FIXTURE=mariadb", "DOCKHANDTEST_IMAGE="+testbench.MariaDB,
+		"DOCKHANDTEST_VERSION="+randomVersion("share-"), "DOCKHANDTEST_MIGRATIONS="+migrations, "DOCKHANDTEST_BARRIER="+barrier)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	servers := serversIn(string(out))
+	require.Len(t, servers, 4, "%s", out)
+	assert.Contains(t, servers[0].key, "dockhandtest-mariadb-")
+	for _, s := range servers[1:] {
+		assert.Equal(t, servers[0].id, s.id, "package %s got another container", s.pkg)
+	}
+	ran, err := os.ReadFile(migrations)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(ran), "\n"), "migrations ran once for 4 packages: %s", ran)
+	nothingLeft(t, c, servers[0].key)
 }
