@@ -376,25 +376,35 @@ func (m *mariaServer) plan(ctx context.Context, conn *sql.Conn, tpl string) (*ma
 		Scan(&p.charset, &p.collation); err != nil {
 		return nil, fmt.Errorf("template %s: character set: %w", tpl, err)
 	}
+	// Each table's columns in order; generated ones are computed again
+	// in the copy, so they are not copied.
 	rows, err := conn.QueryContext(ctx, `
-		SELECT c.TABLE_NAME, GROUP_CONCAT(IF(c.IS_GENERATED = 'NEVER', CONCAT('`+"`"+`', REPLACE(c.COLUMN_NAME, '`+"`"+`', '`+"``"+`'), '`+"`"+`'), NULL) ORDER BY c.ORDINAL_POSITION SEPARATOR ', ')
+		SELECT c.TABLE_NAME, c.COLUMN_NAME, c.IS_GENERATED = 'NEVER'
 		FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 		WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'
-		GROUP BY c.TABLE_NAME ORDER BY c.TABLE_NAME`, tpl)
+		ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, tpl)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: list tables: %w", tpl, err)
 	}
-	type table struct{ name, cols string }
+	type table struct {
+		name string
+		cols []string // quoted
+	}
 	var tables []table
 	for rows.Next() {
-		var tb table
-		var cols sql.NullString
-		if err := rows.Scan(&tb.name, &cols); err != nil {
+		var name, col string
+		var stored bool
+		if err := rows.Scan(&name, &col, &stored); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, fmt.Errorf("template %s: list tables: %w", tpl, err)
 		}
-		tb.cols = cols.String
-		tables = append(tables, tb)
+		if len(tables) == 0 || tables[len(tables)-1].name != name {
+			tables = append(tables, table{name: name})
+		}
+		if stored {
+			tb := &tables[len(tables)-1]
+			tb.cols = append(tb.cols, myIdent(col))
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -410,8 +420,8 @@ func (m *mariaServer) plan(ctx context.Context, conn *sql.Conn, tpl string) (*ma
 		if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+myIdent(tpl)+"."+myIdent(tb.name)+")").Scan(&rowsIn); err != nil {
 			return nil, fmt.Errorf("template %s: rows of %s: %w", tpl, myIdent(tb.name), err)
 		}
-		if rowsIn == 1 && tb.cols != "" {
-			p.fill = append(p.fill, mariaFill{myIdent(tb.name), tb.cols})
+		if rowsIn == 1 && len(tb.cols) > 0 {
+			p.fill = append(p.fill, mariaFill{myIdent(tb.name), strings.Join(tb.cols, ", ")})
 		}
 	}
 	return p, nil
