@@ -65,6 +65,11 @@ func TestBadInput(t *testing.T) {
 		{"empty version", func(tb testing.TB) {
 			dockhandtest.NewPostgres(tb, dockhandtest.WithMigrations("", func(context.Context, string) error { return nil }))
 		}, "WithMigrations: empty version"},
+		{"mariadb: empty image", func(tb testing.TB) { dockhandtest.NewMariaDB(tb, dockhandtest.WithImage("")) }, "NewMariaDB: invalid argument: WithImage: empty image reference"},
+		{"mariadb: nil migrate", func(tb testing.TB) { dockhandtest.NewMariaDB(tb, dockhandtest.WithMigrations("v1", nil)) }, `NewMariaDB: invalid argument: WithMigrations("v1"): nil migrate func`},
+		{"mariadb: empty version", func(tb testing.TB) {
+			dockhandtest.NewMariaDB(tb, dockhandtest.WithMigrations("", func(context.Context, string) error { return nil }))
+		}, "NewMariaDB: invalid argument: WithMigrations: empty version"},
 		{"spec without image", func(tb testing.TB) { dockhandtest.Start(tb, dockhandtest.Spec{Name: "web"}) }, `spec "web": empty Image`},
 		{"bad spec name", func(tb testing.TB) {
 			dockhandtest.Start(tb, dockhandtest.Spec{Name: "My Web", Image: testbench.Busybox})

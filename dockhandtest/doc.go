@@ -1,5 +1,5 @@
 // Package dockhandtest runs the services a Go test needs (PostgreSQL,
-// Redis, any image) in containers, shared by every test and every test
+// MariaDB, Redis, any image) in containers, shared by every test and every test
 // process of one `go test ./...` that asks for the same service, with a
 // fresh database per test. It is to Docker what net/http/httptest is to
 // HTTP servers.
@@ -22,8 +22,13 @@
 //     cloned from a template that the user's migrations built once per
 //     server (CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY), dropped
 //     when the test passes and kept, with its DSN in the test log, when it
-//     fails. NewRedis gives each test its own logical database, flushed
-//     after it.
+//     fails. NewMariaDB does the same on MariaDB, which has no database
+//     templates: the template, made once under GET_LOCK, is copied table
+//     by table (SHOW CREATE TABLE, then INSERT … SELECT), and migrations
+//     that leave views, triggers, routines or events in it fail the test
+//     with those named. WithMigrations and WithDurability mean the same
+//     for both (DatabaseOption). NewRedis gives each test its own logical
+//     database, flushed after it.
 //   - A first start without initdb: NewPostgres starts its server from an
 //     image whose cluster is already initialised, made once per image and
 //     configuration and kept for later runs (WithInitdb opts out).

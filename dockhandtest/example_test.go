@@ -2,7 +2,10 @@ package dockhandtest_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
+
+	_ "github.com/go-sql-driver/mysql" // the "mysql" database/sql driver
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -33,6 +36,30 @@ func ExampleNewPostgres() {
 			t.Fatal(err)
 		}
 		defer conn.Close(t.Context())
+		// ... the test's own rows, seen by no other test.
+	}
+}
+
+// A test gets a MariaDB database of its own, a copy of the template the
+// migrations made once per server and version. WithMigrations is the
+// same option as NewPostgres's.
+func ExampleNewMariaDB() {
+	_ = func(t *testing.T) {
+		t.Parallel()
+		m := dockhandtest.NewMariaDB(t, dockhandtest.WithMigrations("v1", func(ctx context.Context, dsn string) error {
+			db, err := sql.Open("mysql", dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(ctx, "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body text)")
+			return err
+		}))
+		db, err := sql.Open("mysql", m.DSN()) // root@tcp(127.0.0.1:49153)/t_examplenewmariadb_1a2b3c4d5e
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
 		// ... the test's own rows, seen by no other test.
 	}
 }

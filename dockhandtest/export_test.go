@@ -70,3 +70,15 @@ func ServerSpec(t testing.TB, c *lifecycle.Client, spec Spec) Spec {
 func ServerSpecErr(ctx context.Context, c *lifecycle.Client, spec Spec, initdb bool) (Spec, error) {
 	return serverSpec(ctx, c, spec, initdb)
 }
+
+// MariaDBTemplate finds or makes the template of version on srv through
+// an admin pool of its own, as another process would, and returns its
+// name (for the tests).
+func MariaDBTemplate(ctx context.Context, srv *Server, version string, migrate func(context.Context, string) error) (string, error) {
+	m, err := dialMaria(ctx, srv)
+	if err != nil {
+		return "", err
+	}
+	defer m.admin.Close()
+	return m.template(ctx, dbSettings{version: version, migrate: migrate, hasMigrate: migrate != nil})
+}

@@ -548,6 +548,7 @@ func Release(ctx context.Context) error {
 	}
 	pgServers.byKey = nil
 	pgServers.mu.Unlock()
+	releaseMariaDB()
 	keys.mu.Lock()
 	keys.bySpec = nil
 	keys.mu.Unlock()

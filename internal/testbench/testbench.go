@@ -24,6 +24,7 @@ const (
 	Busybox  = "dockhand.test/busybox:1"
 	Postgres = "dockhand.test/postgres:15"
 	Redis    = "dockhand.test/redis:7"
+	MariaDB  = "dockhand.test/mariadb:10.11"
 	Golang   = "dockhand.test/golang:1.26"
 )
 
