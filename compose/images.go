@@ -27,14 +27,15 @@ type ServiceImage struct {
 // entry per container sorted by container name, as docker compose images
 // does. Repository and Tag are those of the image reference the container
 // was created from, ImageID, Size, Platform and Created those of the image
-// it runs.
+// it runs. As with the CLI, a service its profile disables may be named:
+// its containers (from an Up with the profile enabled) are listed.
 func (s *Stack) Images(ctx context.Context, opts ...ImagesOption) (_ []ServiceImage, err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Images", opts, ImagesOption.applyImages)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkNamed("images", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, true, true)
