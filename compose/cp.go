@@ -50,7 +50,7 @@ func (s *Stack) CopyTo(ctx context.Context, service, src, dst string, opts ...Co
 		return err
 	}
 	if _, err := os.Stat(src); err != nil {
-		return invalidf("compose %s: CopyTo(%q): invalid source %q: %v", s.p.Name, service, src, err)
+		return invalidWrapf(err, "compose %s: CopyTo(%q): invalid source %q", s.p.Name, service, src)
 	}
 	if !strings.HasPrefix(dst, "/") {
 		return invalidf("compose %s: CopyTo(%q): invalid destination %q: want an absolute directory path in the container", s.p.Name, service, dst)
