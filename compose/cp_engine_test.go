@@ -235,6 +235,7 @@ func TestImagesAndCopyNameDisabledService(t *testing.T) {
 	bbImg, err := c.InspectImage(ctx, bb)
 	require.NoError(t, err)
 	assert.Equal(t, bbImg.ID, imgs[0].ImageID)
+	assert.Equal(t, strings.TrimPrefix(bbImg.ID, "sha256:")[:12], imgs[0].ShortID(), "the CLI's IMAGE ID column")
 
 	src := filepath.Join(t.TempDir(), "note.txt")
 	require.NoError(t, os.WriteFile(src, []byte("to the tool\n"), 0o644))

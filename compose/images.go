@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -20,6 +21,20 @@ type ServiceImage struct {
 	Size          int64  // bytes
 	Platform      string // "linux/amd64"
 	Created       time.Time
+}
+
+// ShortID is ImageID as docker compose images shows it in its IMAGE ID
+// column: without the algorithm ("sha256:"), at most 12 characters. It
+// is safe on any id, short or empty.
+func (im ServiceImage) ShortID() string {
+	id := im.ImageID
+	if _, hex, ok := strings.Cut(id, ":"); ok {
+		id = hex
+	}
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
 }
 
 // Images lists the images of the stack's containers, stopped and one-off
