@@ -47,8 +47,11 @@ func WithFormat(format string) ConfigOption {
 // New(nil, p) serves it. The env_file entries a service still lists (in
 // a project not made by Load, or of a service WithServices enables) are
 // read and merged into its environment here, as the CLI does. Two
-// services with the same container_name fail it.
+// services with the same container_name fail it. Its errors show no
+// secret, as those of the other verbs: a value an env_file quotes in an
+// error is hidden.
 func (s *Stack) Config(opts ...ConfigOption) (out []byte, err error) {
+	defer scrub(&err)
 	set, err := applyOpts("Config", opts, ConfigOption.applyConfig)
 	if err != nil {
 		return nil, err

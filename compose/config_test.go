@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -351,4 +352,43 @@ func TestConfigInvalid(t *testing.T) {
 	_, err = New(nil, dup).Config()
 	require.Error(t, err)
 	assert.Regexp(t, regexp.MustCompile(`^compose dup: config: services\.[ab]: container name "same" is already in use`), err.Error())
+}
+
+// TestConfigErrorHidesEnvFileSecrets checks that an env_file Config reads
+// (that of a service WithServices enables) cannot show a secret in
+// Config's error: the message of a ${VAR:?message} there is interpolated
+// with the service's environment and the file's own variables, which Load
+// never saw as the project's; the error still names the file and the
+// missing variable. Load, which reads the env_files of the enabled
+// services, hides them alike. Pure: no engine.
+func TestConfigErrorHidesEnvFileSecrets(t *testing.T) {
+	const token, password = "Kq7vZx9wLm3p", "Rt5bNy8cHj2d"
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  app:
+    image: busybox
+  tools:
+    image: busybox
+    profiles: [tools]
+    environment:
+      API_TOKEN: `+token+`
+    env_file: [tools.env]
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tools.env"), []byte(
+		"DB_PASSWORD="+password+"\nDSN=${DB_URL:?set DB_URL, e.g. postgres://app:${DB_PASSWORD}@db with token ${API_TOKEN}}\n"), 0o644))
+	p, err := Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("cfgsecret"))
+	require.NoError(t, err, "tools is disabled: Load leaves its env_file unread")
+
+	_, err = New(nil, p).Config(WithServices("tools"))
+	require.Error(t, err)
+	_, loadErr := Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("cfgsecret"), WithProfiles("tools"))
+	require.Error(t, loadErr)
+	for _, err := range []error{err, loadErr} {
+		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			assert.NotContains(t, shown, token)
+			assert.NotContains(t, shown, password)
+		}
+		assert.Contains(t, err.Error(), filepath.Join(dir, "tools.env"))
+		assert.Contains(t, err.Error(), "required variable DB_URL is missing a value: xxxxx")
+	}
 }

@@ -40,7 +40,9 @@ func WithOneOffs() CopyToOption {
 // (which must exist) of each container of the service, running or
 // stopped, at the same time: every replica, or with WithIndex the one with
 // that number. It is lifecycle's Container.CopyTo for each, and docker
-// compose cp SRC SERVICE:DST where DST is a directory.
+// compose cp SRC SERVICE:DST where DST is a directory. As with the CLI,
+// the service may be one its profile disables in the stack's project (its
+// containers come from an Up with the profile enabled).
 func (s *Stack) CopyTo(ctx context.Context, service, src, dst string, opts ...CopyToOption) (err error) {
 	defer scrub(&err)
 	set, err := applyOpts("CopyTo", opts, CopyToOption.applyCopyTo)
@@ -48,7 +50,7 @@ func (s *Stack) CopyTo(ctx context.Context, service, src, dst string, opts ...Co
 		return err
 	}
 	if _, err := os.Stat(src); err != nil {
-		return invalidf("compose %s: CopyTo(%q): invalid source %q: %v", s.p.Name, service, src, err)
+		return invalidWrapf(err, "compose %s: CopyTo(%q): invalid source %q", s.p.Name, service, src)
 	}
 	if !strings.HasPrefix(dst, "/") {
 		return invalidf("compose %s: CopyTo(%q): invalid destination %q: want an absolute directory path in the container", s.p.Name, service, dst)
@@ -78,7 +80,8 @@ func (s *Stack) CopyTo(ctx context.Context, service, src, dst string, opts ...Co
 // stopped, into the host directory dst, creating it if needed. It is
 // lifecycle's Container.CopyFrom, with its protections against what an
 // untrusted image could put in the archive, and docker compose cp
-// SERVICE:SRC DST where DST is a directory.
+// SERVICE:SRC DST where DST is a directory. The service may be one its
+// profile disables, as for CopyTo.
 func (s *Stack) CopyFrom(ctx context.Context, service, src, dst string, opts ...CopyFromOption) (err error) {
 	defer scrub(&err)
 	set, err := applyOpts("CopyFrom", opts, CopyFromOption.applyCopyFrom)
@@ -107,7 +110,9 @@ func (s *Stack) copyTargets(ctx context.Context, verb, service string, set *copy
 	if service == "" {
 		return nil, invalidf("compose %s: %s: empty service name", s.p.Name, verb)
 	}
-	if err := s.checkServices([]string{service}); err != nil {
+	// As docker compose cp: any container of the service, even one its
+	// profile disables in this stack's project.
+	if err := s.checkNamed(verb, []string{service}); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, true, set.oneOffs)

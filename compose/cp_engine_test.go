@@ -189,3 +189,73 @@ func TestCopyToFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestImagesAndCopyNameDisabledService checks that Images, CopyTo and
+// CopyFrom take a service its profile disables in the stack's project
+// when it is named, as docker compose images svc and cp svc:... do (they
+// look only at the project's containers): its containers, started by an
+// Up with the profile enabled, are listed and copied to and from. A name
+// that is no service at all is still an ErrInvalid error.
+func TestImagesAndCopyNameDisabledService(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bb := testbench.BusyboxImage(t, c)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: `+bb+`
+    command: ["sleep", "86400"]
+    init: true
+  tool:
+    image: `+bb+`
+    command: ["sleep", "86400"]
+    init: true
+    profiles: [tools]
+`), 0o644))
+	name := projectName(c, "cpprofile")
+	load := func(profiles ...string) *Stack {
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithProfiles(profiles...))
+		require.NoError(t, err)
+		return New(c, p)
+	}
+	withTools, s := load("tools"), load()
+	require.Contains(t, s.Project().DisabledServices, "tool")
+	t.Cleanup(func() {
+		assert.NoError(t, withTools.Down(context.Background(), WithGracePeriod(time.Second)))
+		noProjectLeft(t, c, name)
+	})
+	require.NoError(t, withTools.Up(ctx, WithGracePeriod(time.Second)))
+
+	imgs, err := s.Images(ctx, WithServices("tool"))
+	require.NoError(t, err, "images of a service its profile disables")
+	require.Len(t, imgs, 1)
+	assert.Equal(t, name+"-tool-1", imgs[0].ContainerName)
+	assert.Equal(t, "tool", imgs[0].Service)
+	bbImg, err := c.InspectImage(ctx, bb)
+	require.NoError(t, err)
+	assert.Equal(t, bbImg.ID, imgs[0].ImageID)
+	assert.Equal(t, strings.TrimPrefix(bbImg.ID, "sha256:")[:12], imgs[0].ShortID(), "the CLI's IMAGE ID column")
+
+	src := filepath.Join(t.TempDir(), "note.txt")
+	require.NoError(t, os.WriteFile(src, []byte("to the tool\n"), 0o644))
+	require.NoError(t, s.CopyTo(ctx, "tool", src, "/tmp"), "cp into a service its profile disables")
+	res, err := withTools.Exec(ctx, "tool", []string{"cat", "/tmp/note.txt"})
+	require.NoError(t, err)
+	assert.Equal(t, "to the tool\n", string(res.Stdout))
+	out := t.TempDir()
+	require.NoError(t, s.CopyFrom(ctx, "tool", "/tmp/note.txt", out, WithIndex(1)), "cp from a service its profile disables")
+	got, err := os.ReadFile(filepath.Join(out, "note.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "to the tool\n", string(got))
+
+	// Still bad input: a name that is no service, before any engine call.
+	for _, err := range []error{
+		func() error { _, err := s.Images(ctx, WithServices("nope")); return err }(),
+		s.CopyTo(ctx, "nope", src, "/tmp"),
+		s.CopyFrom(ctx, "nope", "/tmp/note.txt", out),
+	} {
+		require.ErrorIs(t, err, lifecycle.ErrInvalid)
+		assert.Contains(t, err.Error(), `no such service: "nope" (services: tool, web)`)
+	}
+}

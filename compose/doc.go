@@ -9,8 +9,10 @@
 // keeps containers labelled with either release's hash; v2.40, which
 // hashes bind mounts differently, recreates Up's containers that have one.
 // Networks and volumes carry the CLI's config hash too: Up keeps a
-// network either release made; v2.40, which leaves ipam.options out of
-// its hash, recreates Up's networks that set them.
+// network either release made, except one v2.40 made without the
+// ipam.options the file sets (v2.40 leaves them out of the network and of
+// its hash), which Up recreates with them; v2.40 in turn recreates Up's
+// networks that set them.
 //
 //	p, err := compose.Load(ctx, compose.WithWorkingDir("deploy"))
 //	s := compose.New(client, p)

@@ -120,7 +120,7 @@ func ExampleStack_Pull() {
 		log.Fatal(err)
 	}
 	for _, im := range images {
-		fmt.Println(im.ContainerName, im.Repository+":"+im.Tag, im.ImageID[:19], im.Size)
+		fmt.Println(im.ContainerName, im.Repository+":"+im.Tag, im.ShortID(), im.Size)
 	}
 }
 

@@ -226,7 +226,16 @@ func TestResourceHashMatchesComposeCLIGolden(t *testing.T) {
 					got["network"][key] = h
 					current, err := networkHash(n)
 					require.NoError(t, err)
-					assert.True(t, networkUnchanged(want["network"][key], n, current), "v%s label of network %s counts as unchanged", rel.version, key)
+					// The release's network as the engine keeps it: v2.40
+					// creates it without ipam.options, so Up keeps it only
+					// when the file asks for none.
+					have := n.Ipam.Options
+					if rel.version == LegacyComposeVersion {
+						have = nil
+					}
+					assert.Equal(t, rel.version != LegacyComposeVersion || len(n.Ipam.Options) == 0,
+						networkUnchanged(want["network"][key], n, current, have), "v%s label of network %s counts as unchanged (unless v2.40 dropped its ipam.options)", rel.version, key)
+					assert.True(t, networkUnchanged(want["network"][key], n, current, n.Ipam.Options), "v%s label of network %s, with the file's ipam.options on the engine", rel.version, key)
 				}
 				for key, v := range p.Volumes {
 					if bool(v.External) {
@@ -247,12 +256,16 @@ func TestResourceHashMatchesComposeCLIGolden(t *testing.T) {
 }
 
 // TestNetworkUnchangedRejectsOtherHashes pins that only the two releases'
-// hashes of this very network count as unchanged, and that they differ
-// where the releases differ: ipam.options, which v2.40 leaves out.
+// hashes of this very network count as unchanged, that they differ where
+// the releases differ (ipam.options, which v2.40 leaves out), and that
+// v2.40's hash counts only when the network on the engine has the
+// options the file asks for: v2.40 creates it without them.
 func TestNetworkUnchangedRejectsOtherHashes(t *testing.T) {
 	p, err := Load(context.Background(), WithWorkingDir("testdata/hash/networks"), WithProjectName("dhhash-networks"), WithoutOSEnv())
 	require.NoError(t, err)
 	back, front := p.Networks["back"], p.Networks["front"]
+	opts := back.Ipam.Options
+	require.Equal(t, types.Options{"dev.example.pool": "back"}, opts)
 	h, err := networkHash(back)
 	require.NoError(t, err)
 	legacy, err := legacyNetworkHash(back)
@@ -260,21 +273,27 @@ func TestNetworkUnchangedRejectsOtherHashes(t *testing.T) {
 	require.NotEqual(t, h, legacy, "back has ipam.options, which v2.40 does not hash")
 	other, err := networkHash(front)
 	require.NoError(t, err)
-	assert.False(t, networkUnchanged(other, back, h), "another network's hash")
-	assert.False(t, networkUnchanged("", back, h), "no label")
-	assert.True(t, networkUnchanged(legacy, back, h))
-	assert.True(t, networkUnchanged(h, back, h))
+	assert.False(t, networkUnchanged(other, back, h, opts), "another network's hash")
+	assert.False(t, networkUnchanged("", back, h, opts), "no label")
+	assert.True(t, networkUnchanged(legacy, back, h, opts), "v2.40's hash of a network with the file's options")
+	assert.False(t, networkUnchanged(legacy, back, h, nil), "v2.40's hash of a network without the options the file asks for")
+	assert.False(t, networkUnchanged(legacy, back, h, map[string]string{"dev.example.pool": "other"}), "other options")
+	assert.False(t, networkUnchanged(legacy, back, h, map[string]string{"dev.example.pool": "back", "more": "x"}), "more options")
+	assert.True(t, networkUnchanged(h, back, h, opts))
+	assert.True(t, networkUnchanged(h, back, h, nil), "v5's hash covers the options: the engine's are not compared")
 	fh, err := networkHash(front)
 	require.NoError(t, err)
 	fl, err := legacyNetworkHash(front)
 	require.NoError(t, err)
 	assert.Equal(t, fh, fl, "without ipam.options both releases hash a network alike")
+	assert.True(t, networkUnchanged(fl, front, fh, nil))
+	assert.True(t, networkUnchanged(fl, front, fh, map[string]string{}), "no options and empty options are alike")
 
 	// The name is part of the hash: the same network in another project
 	// is another network.
 	q, err := Load(context.Background(), WithWorkingDir("testdata/hash/networks"), WithProjectName("dhhash-other"), WithoutOSEnv())
 	require.NoError(t, err)
-	assert.False(t, networkUnchanged(h, q.Networks["back"], mustHash(t, networkHash, q.Networks["back"])))
+	assert.False(t, networkUnchanged(h, q.Networks["back"], mustHash(t, networkHash, q.Networks["back"]), opts))
 }
 
 func mustHash[T any](t *testing.T, f func(T) (string, error), v T) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -22,19 +23,34 @@ type ServiceImage struct {
 	Created       time.Time
 }
 
+// ShortID is ImageID as docker compose images shows it in its IMAGE ID
+// column: without the algorithm ("sha256:"), at most 12 characters. It
+// is safe on any id, short or empty.
+func (im ServiceImage) ShortID() string {
+	id := im.ImageID
+	if _, hex, ok := strings.Cut(id, ":"); ok {
+		id = hex
+	}
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
 // Images lists the images of the stack's containers, stopped and one-off
 // (Run) ones included (WithServices: those of the named services), one
 // entry per container sorted by container name, as docker compose images
 // does. Repository and Tag are those of the image reference the container
 // was created from, ImageID, Size, Platform and Created those of the image
-// it runs.
+// it runs. As with the CLI, a service its profile disables may be named:
+// its containers (from an Up with the profile enabled) are listed.
 func (s *Stack) Images(ctx context.Context, opts ...ImagesOption) (_ []ServiceImage, err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Images", opts, ImagesOption.applyImages)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkNamed("images", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, true, true)

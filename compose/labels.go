@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"sort"
 	"strings"
 
@@ -268,13 +269,17 @@ func legacyNetworkHash(n types.NetworkConfig) (string, error) {
 
 // networkUnchanged reports whether a network's config-hash label is the
 // hash of n as either CLI release writes it (hash is networkHash(n)), so
-// Up keeps a network either release made.
-func networkUnchanged(label string, n types.NetworkConfig, hash string) bool {
+// Up keeps a network either release made. have are the IPAM options the
+// engine keeps for the network: v2.40's hash leaves ipam.options out (and
+// v2.40 creates the network without them), so its hash counts only when
+// the network has exactly the options the file asks for; otherwise the
+// network lacks them and is changed.
+func networkUnchanged(label string, n types.NetworkConfig, hash string, have map[string]string) bool {
 	if label == hash {
 		return true
 	}
 	legacy, err := legacyNetworkHash(n)
-	return err == nil && label == legacy
+	return err == nil && label == legacy && maps.Equal(have, n.Ipam.Options)
 }
 
 // volumeHash is the hash both CLI releases write in the

@@ -197,11 +197,15 @@ func Load(ctx context.Context, opts ...LoadOption) (*types.Project, error) {
 // line of a .env or env_file ("unterminated quoted value ...", "unexpected
 // character ... in variable name ..."), a template of the compose file
 // ("Invalid template: ...") or a value: the rest of such a line is hidden,
-// then the values of secret-named variables known to Load (explicit, from
-// the environment, from .env) and anything internal/redact recognises. The
-// result prints the scrubbed text and wraps err for errors.Is and errors.As.
+// as is the message of a ${VAR:?message} in a .env or env_file ("failed
+// to read FILE: required variable VAR is missing a value: message"),
+// interpolated with the file's own variables and the service's
+// environment; then the values of secret-named variables known to Load
+// (explicit, from the environment, from .env) and anything
+// internal/redact recognises. The result prints the scrubbed text and
+// wraps err for errors.Is and errors.As.
 func scrubLoadErr(err error, cfg loadConfig, env map[string]string) error {
-	msg := err.Error()
+	msg := hideEnvFileReasons(err.Error())
 	for _, marker := range []string{"unterminated quoted value", "in variable name", "Invalid template:"} {
 		for from := 0; ; {
 			i := strings.Index(msg[from:], marker)
@@ -239,6 +243,23 @@ func scrubLoadErr(err error, cfg loadConfig, env map[string]string) error {
 		add(k, v)
 	}
 	return redact.ErrorMessage(err, redact.Values(msg, secrets...))
+}
+
+// hideEnvFileReasons hides, on each line of msg that reports a .env or
+// env_file it could not read, the message of a missing required variable.
+func hideEnvFileReasons(msg string) string {
+	const read, missing = "failed to read ", "is missing a value:"
+	lines := strings.Split(msg, "\n")
+	for i, line := range lines {
+		r := strings.Index(line, read)
+		if r < 0 {
+			continue
+		}
+		if m := strings.Index(line[r:], missing); m >= 0 {
+			lines[i] = line[:r+m+len(missing)] + " " + redact.Mask
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // cliLabels are the labels docker compose sets on every service's containers.

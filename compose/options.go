@@ -329,10 +329,25 @@ func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
-type invalidError struct{ msg string }
+// invalidWrapf is invalidf for a bad argument found by an error, cause:
+// the message ends with ": " and the cause's, and errors.Is and errors.As
+// see both lifecycle.ErrInvalid and the cause.
+func invalidWrapf(cause error, format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...) + ": " + cause.Error(), cause: cause}
+}
+
+type invalidError struct {
+	msg   string
+	cause error // nil, or what showed the argument bad
+}
 
 func (e *invalidError) Error() string { return e.msg }
-func (e *invalidError) Unwrap() error { return lifecycle.ErrInvalid }
+func (e *invalidError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{lifecycle.ErrInvalid}
+	}
+	return []error{lifecycle.ErrInvalid, e.cause}
+}
 
 // WithWait makes Up return only when every started service is running,
 // or healthy if it has a healthcheck (docker compose up --wait). A

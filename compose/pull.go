@@ -53,9 +53,10 @@ func WithIncludeDeps() PullOption {
 // if_not_present) when its image is present and tagged other than
 // latest, and with WithIgnoreBuildable one with a build: section.
 // WithPull(lifecycle.PullAlways or PullMissing) overrides every service's
-// pull_policy (pull --policy). A service with both build: and image: is
-// pulled; its failure is an error like any other unless
-// WithIgnorePullFailures.
+// pull_policy (pull --policy). A service its profile disables is pulled
+// when WithServices names it, as docker compose pull svc does. A service
+// with both build: and image: is pulled; its failure is an error like any
+// other unless WithIgnorePullFailures.
 //
 // The error joins one error per image that could not be pulled, each
 // naming the service and the image; all pulls run to their end (the CLI
@@ -66,11 +67,16 @@ func (s *Stack) Pull(ctx context.Context, opts ...PullOption) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkNamed("pull", set.services); err != nil {
 		return err
 	}
 	p := s.p
 	if len(set.services) > 0 {
+		// As the CLI: naming a service its profile disables enables it
+		// (and what its profiles enable), then the project is narrowed.
+		if p, err = p.WithServicesEnabled(set.services...); err != nil {
+			return fmt.Errorf("compose %s: pull: %w", s.p.Name, err)
+		}
 		deps := types.IgnoreDependencies
 		if set.includeDeps {
 			deps = types.IncludeDependencies

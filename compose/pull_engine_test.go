@@ -134,3 +134,60 @@ func TestPull(t *testing.T) {
 	require.ErrorIs(t, s.Pull(ctx, WithPull(lifecycle.PullNever)), lifecycle.ErrInvalid)
 	require.ErrorIs(t, s.Pull(ctx, nil), lifecycle.ErrInvalid)
 }
+
+// TestPullNamesDisabledService checks that Pull pulls a service its
+// profile disables when WithServices names it, as docker compose pull svc
+// does (it enables the named service and what its profiles enable, then
+// narrows): only that service, or with WithIncludeDeps its dependencies
+// too, of the same profile. Without names the disabled services are left
+// out; a name that is no service is an ErrInvalid error.
+func TestPullNamesDisabledService(t *testing.T) {
+	c := testbench.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	reg := testbench.StartRegistry(t, "", "")
+	imgTool := pushToRegistry(t, c, reg, "dockhand/pull-tool:1")
+	imgHelper := pushToRegistry(t, c, reg, "dockhand/pull-helper:1")
+	imgOther := pushToRegistry(t, c, reg, "dockhand/pull-other:1")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: `+testbench.BusyboxImage(t, c)+`
+    pull_policy: never
+  tool:
+    image: `+imgTool+`
+    depends_on: [helper]
+    profiles: [tools]
+  helper:
+    image: `+imgHelper+`
+    profiles: [tools]
+  other:
+    image: `+imgOther+`
+    profiles: [tools]
+`), 0o644))
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(projectName(c, "pullprofile")))
+	require.NoError(t, err)
+	require.Contains(t, p.DisabledServices, "tool")
+	s := New(c, p)
+
+	require.NoError(t, s.Pull(ctx))
+	for _, ref := range []string{imgTool, imgHelper, imgOther} {
+		assert.False(t, present(t, c, ref), "%s: disabled services are not pulled unless named", ref)
+	}
+
+	require.NoError(t, s.Pull(ctx, WithServices("tool")), "pull of a service its profile disables")
+	assert.True(t, present(t, c, imgTool))
+	assert.False(t, present(t, c, imgHelper), "tool's dependency: only WithIncludeDeps")
+	assert.False(t, present(t, c, imgOther), "of the same profile, but not named")
+	require.NoError(t, c.RemoveImage(ctx, imgTool))
+
+	require.NoError(t, s.Pull(ctx, WithServices("tool"), WithIncludeDeps()))
+	assert.True(t, present(t, c, imgTool))
+	assert.True(t, present(t, c, imgHelper))
+	assert.False(t, present(t, c, imgOther))
+	assert.NotContains(t, s.Project().Services, "tool", "the stack's project is left as it is")
+
+	err = s.Pull(ctx, WithServices("nope"))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.Contains(t, err.Error(), `no such service: "nope" (services: helper, other, tool, web)`)
+}

@@ -49,7 +49,7 @@ func (s *Stack) ensureNetworks(ctx context.Context, p *types.Project, prog *prog
 					p.Name, name, owner, LabelProject, p.Name, lifecycle.ErrConflict)
 			}
 			old := found.Labels[LabelConfigHash]
-			if owner == "" || old == "" || h == "" || networkUnchanged(old, nw, h) {
+			if owner == "" || old == "" || h == "" || networkUnchanged(old, nw, h, found.IPAMOptions) {
 				continue
 			}
 			// Ours, and its configuration changed: recreate it, as the CLI

@@ -84,11 +84,12 @@ func projectNetworks(t *testing.T, c *lifecycle.Client, project string) (ids, ha
 
 // TestNetworksAndVolumesKeptAcrossComposeCLIs checks, for each docker
 // compose release, that the config hashes of networks and volumes let each
-// side keep the other's: Up keeps the networks and volume the CLI made
-// (v2.40's hash of a network with ipam.options is not v5's, and Up
-// accepts both), and the CLI keeps those Up made, except that v2.40
-// recreates the networks with ipam.options, whose hash Up writes as v5
-// does. Up creates a network whose ipam has options only with those
+// side keep the other's: Up keeps the networks and volume v5 made, and
+// those v2.40 made except the networks whose ipam.options v2.40 dropped
+// (its hash leaves them out: Up accepts it only for a network that has
+// the options, and recreates these with them); the CLI keeps those Up
+// made, except that v2.40 recreates the networks with ipam.options, whose
+// hash Up writes as v5 does. Up creates a network whose ipam has options only with those
 // options, as v5 does (v2.40 drops them). A release that is not installed is skipped with the reason, and
 // fails the test under CI=true.
 func TestNetworksAndVolumesKeptAcrossComposeCLIs(t *testing.T) {
@@ -131,8 +132,24 @@ func TestNetworksAndVolumesKeptAcrossComposeCLIs(t *testing.T) {
 			}
 			require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)), "Up keeps a volume of the same configuration (else ErrConflict)")
 			ids, hashes := projectNetworks(t, c, name)
-			assert.Equal(t, cliIDs, ids, "Up recreated a network compose v%s made", rel.version)
-			assert.Equal(t, cliHashes, hashes, "Up rewrote no label")
+			if rel.version == LegacyComposeVersion {
+				// v2.40 made back and pool without the ipam.options the
+				// file asks for: its hash counts only for a network that
+				// has them, so Up recreates those two, with the options
+				// and v5's hash, and keeps front.
+				assert.Equal(t, cliIDs["front"], ids["front"], "Up kept front")
+				assert.Equal(t, cliHashes["network front"], hashes["network front"])
+				for _, key := range []string{"back", "pool"} {
+					assert.NotEqual(t, cliIDs[key], ids[key], "Up recreates %s, which lacks its ipam.options", key)
+					assert.Equal(t, mustHash(t, networkHash, p.Networks[key]), hashes["network "+key], "with v5's hash")
+				}
+				assert.Equal(t, map[string]string{"dev.example.pool": "only"}, ipamOptions(t, c, name, "pool"), "and the options")
+				assert.Equal(t, map[string]string{"dev.example.pool": "back"}, ipamOptions(t, c, name, "back"), "and the options")
+				assert.Equal(t, cliHashes["volume data"], hashes["volume data"], "Up kept the volume's label")
+			} else {
+				assert.Equal(t, cliIDs, ids, "Up recreated a network compose v%s made", rel.version)
+				assert.Equal(t, cliHashes, hashes, "Up rewrote no label")
+			}
 
 			// Up's resources: the CLI keeps them, but v2.40 recreates back.
 			require.NoError(t, s.Down(ctx, WithRemoveVolumes(), WithGracePeriod(time.Second)))
@@ -156,4 +173,90 @@ func TestNetworksAndVolumesKeptAcrossComposeCLIs(t *testing.T) {
 			noProjectLeft(t, c, name)
 		})
 	}
+}
+
+// TestUpRecreatesLegacyNetworkWithoutIPAMOptions checks against the engine
+// that Up accepts compose v2.40's config hash of a network (which leaves
+// ipam.options out) only when the network has the options the file asks
+// for: a network made as v2.40 makes it, without them, is recreated with
+// them and v5's hash, while one that has them is kept with its label.
+func TestUpRecreatesLegacyNetworkWithoutIPAMOptions(t *testing.T) {
+	c := testbench.Client(t)
+	env := stackEnv(t, c, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  app:
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "86400"]
+    init: true
+    networks: [lacking, having]
+networks:
+  lacking:
+    ipam:
+      options:
+        dev.example.pool: lacking
+  having:
+    ipam:
+      options:
+        dev.example.pool: having
+`), 0o644))
+	name := projectName(c, "legacynet")
+	p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name), WithVariables(env...))
+	require.NoError(t, err)
+	s := New(c, p)
+	t.Cleanup(func() {
+		_ = s.Down(context.Background(), WithGracePeriod(time.Second))
+		noProjectLeft(t, c, name)
+	})
+
+	// The networks as compose v2.40 leaves them: its hash and version
+	// labels; "having" with the file's IPAM options (as if made with
+	// them), "lacking" without (as v2.40 creates it).
+	legacyIDs := map[string]string{}
+	for _, key := range []string{"lacking", "having"} {
+		nw := p.Networks[key]
+		legacy, err := legacyNetworkHash(nw)
+		require.NoError(t, err)
+		require.NotEqual(t, mustHash(t, networkHash, nw), legacy, "v2.40 hashes %s differently", key)
+		labels := map[string]string{LabelProject: name, LabelNetwork: key, LabelVersion: LegacyComposeVersion, LabelConfigHash: legacy}
+		opts := []lifecycle.NetworkOption{lifecycle.WithLabels(labels)}
+		if key == "having" {
+			opts = append(opts, lifecycle.WithNetworkConfig(func(req *network.CreateOptions) {
+				req.IPAM = &network.IPAM{Options: map[string]string{"dev.example.pool": "having"}}
+			}))
+		}
+		n, err := c.CreateNetwork(ctx, name+"_"+key, opts...)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.RemoveNetwork(context.Background(), n.ID) })
+		legacyIDs[key] = n.ID
+	}
+	assert.Empty(t, ipamOptions(t, c, name, "lacking"))
+	assert.Equal(t, map[string]string{"dev.example.pool": "having"}, ipamOptions(t, c, name, "having"))
+
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	ids, hashes := projectNetworks(t, c, name)
+	assert.Equal(t, legacyIDs["having"], ids["having"], "Up keeps the v2.40 network that has the file's IPAM options")
+	assert.Equal(t, mustHash(t, legacyNetworkHash, p.Networks["having"]), hashes["network having"], "and its label")
+	assert.NotEqual(t, legacyIDs["lacking"], ids["lacking"], "Up recreates the v2.40 network that lacks the file's IPAM options")
+	assert.Equal(t, map[string]string{"dev.example.pool": "lacking"}, ipamOptions(t, c, name, "lacking"), "with them")
+	assert.Equal(t, mustHash(t, networkHash, p.Networks["lacking"]), hashes["network lacking"], "and v5's hash")
+
+	// The service is on both networks.
+	ps, err := s.Ps(ctx)
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	nets, err := c.Networks(ctx, lifecycle.WithFilter("label", LabelProject+"="+name))
+	require.NoError(t, err)
+	require.Len(t, nets, 2)
+	for _, n := range nets {
+		cts, err := c.Containers(ctx, lifecycle.WithFilter("network", n.ID))
+		require.NoError(t, err)
+		assert.Len(t, cts, 1, "the app container is on %s", n.Name)
+	}
+	// Up again keeps both as they are now.
+	require.NoError(t, s.Up(ctx, WithGracePeriod(time.Second)))
+	again, _ := projectNetworks(t, c, name)
+	assert.Equal(t, ids, again, "a second Up keeps both networks")
 }

@@ -123,6 +123,25 @@ func (s *Stack) checkServices(names []string) error {
 	return nil
 }
 
+// checkNamed fails on a name that is no service of the project, enabled
+// or disabled by its profile: the verbs that take a disabled service when
+// named, as the docker compose CLI does (pull enables it; images and cp
+// look only at the project's containers).
+func (s *Stack) checkNamed(verb string, names []string) error {
+	for _, n := range names {
+		if s.knownService(n) {
+			continue
+		}
+		all := s.p.ServiceNames()
+		for d := range s.p.DisabledServices {
+			all = append(all, d)
+		}
+		sort.Strings(all)
+		return invalidf("compose %s: %s: no such service: %q (services: %s)", s.p.Name, verb, n, strings.Join(all, ", "))
+	}
+	return nil
+}
+
 // plan checks the named services and returns the project narrowed to them
 // and their dependencies (the whole project when none is named), with its
 // dependency lists (see validateGraph).

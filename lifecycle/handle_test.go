@@ -195,6 +195,41 @@ func TestNetworkDriverIPAndDisconnect(t *testing.T) {
 	require.NoError(t, c.RemoveNetwork(ctx, name))
 }
 
+// Network, Networks and CreateNetwork report the IPAM options the engine
+// keeps for a network (those WithNetworkConfig set), and none for a
+// network made without them.
+func TestNetworkIPAMOptions(t *testing.T) {
+	c := testbench.Client(t)
+	ctx := ctxFor(t, time.Minute)
+	with, without := "dockhand-ipamopt-"+c.Session(), "dockhand-noipamopt-"+c.Session()
+	opts := map[string]string{"dev.example.pool": "p1"}
+	made, err := c.CreateNetwork(ctx, with, lifecycle.WithNetworkConfig(func(req *network.CreateOptions) {
+		req.IPAM = &network.IPAM{Options: opts}
+	}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.RemoveNetwork(context.Background(), with) })
+	assert.Equal(t, opts, made.IPAMOptions, "CreateNetwork")
+	plain, err := c.CreateNetwork(ctx, without)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.RemoveNetwork(context.Background(), without) })
+	assert.Nil(t, plain.IPAMOptions)
+
+	n, err := c.Network(ctx, with)
+	require.NoError(t, err)
+	assert.Equal(t, opts, n.IPAMOptions, "Network")
+	n, err = c.Network(ctx, without)
+	require.NoError(t, err)
+	assert.Nil(t, n.IPAMOptions)
+	list, err := c.Networks(ctx, lifecycle.WithFilter("name", with))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, opts, list[0].IPAMOptions, "Networks")
+	list, err = c.Networks(ctx, lifecycle.WithFilter("name", without))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Nil(t, list[0].IPAMOptions)
+}
+
 // A volume's driver options reach the engine.
 func TestVolumeDriverOpts(t *testing.T) {
 	c := testbench.Client(t)

@@ -13,6 +13,10 @@ type Network struct {
 	Name   string
 	Driver string
 	Labels map[string]string
+	// IPAMOptions are the options of the network's IPAM driver as the
+	// engine keeps them (docker network create --ipam-opt); nil when it
+	// has none.
+	IPAMOptions map[string]string
 }
 
 // CreateNetwork creates a network (docker network create; bridge by default).
@@ -34,7 +38,11 @@ func (c *Client) CreateNetwork(ctx context.Context, name string, opts ...Network
 	if err != nil {
 		return nil, c.opErr(err, "create network %s", name)
 	}
-	return &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(req.Driver, "bridge"), Labels: labels}, nil
+	out := &Network{ID: resp.ID, Name: name, Driver: firstNonEmpty(req.Driver, "bridge"), Labels: labels}
+	if req.IPAM != nil && len(req.IPAM.Options) > 0 {
+		out.IPAMOptions = maps.Clone(req.IPAM.Options)
+	}
+	return out, nil
 }
 
 // Network returns the network named nameOrID (docker network inspect); a
@@ -47,7 +55,7 @@ func (c *Client) Network(ctx context.Context, nameOrID string) (*Network, error)
 	if err != nil {
 		return nil, c.lookupErr(err, "network %s", nameOrID)
 	}
-	return &Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels}, nil
+	return &Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels, IPAMOptions: ipamOptions(n.IPAM)}, nil
 }
 
 // Networks lists networks, narrowed by WithFilter ("label", "name", "driver").
@@ -62,9 +70,18 @@ func (c *Client) Networks(ctx context.Context, opts ...FilterOption) ([]Network,
 	}
 	out := make([]Network, 0, len(list))
 	for _, n := range list {
-		out = append(out, Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels})
+		out = append(out, Network{ID: n.ID, Name: n.Name, Driver: n.Driver, Labels: n.Labels, IPAMOptions: ipamOptions(n.IPAM)})
 	}
 	return out, nil
+}
+
+// ipamOptions are the IPAM driver options the engine reports, nil when
+// there are none.
+func ipamOptions(ipam network.IPAM) map[string]string {
+	if len(ipam.Options) == 0 {
+		return nil
+	}
+	return maps.Clone(ipam.Options)
 }
 
 // ConnectNetwork connects a container to a network under optional aliases
