@@ -177,6 +177,7 @@ func TestComposeHealthcheckGatesReadiness(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+randomVersion("gate"))
+	t.Cleanup(func() { releaseOurs(t) }) // c made the server: released before c's leak check
 	key := dockhandtest.KeyOf(t, c, spec)
 	ctx := ctxFor(t, 2*time.Minute)
 
