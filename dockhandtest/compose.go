@@ -2,6 +2,7 @@ package dockhandtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -46,8 +47,9 @@ const (
 // run bounded by its timeout, at most 10 s; Start returns after the first
 // run that passes, or fails after Spec.ReadyTimeout (retries and
 // start_period do not apply: a fixture has no unhealthy state, only
-// ready or not yet). No healthcheck, test NONE or disable: true: every
-// port is ready, as for any Spec. A healthcheck in the image itself is run
+// ready or not yet). No healthcheck, test NONE, disable: true, or a
+// healthcheck without test: (one that retimes the image's): every port is
+// ready, as for any Spec. A healthcheck in the image itself is run
 // by the engine, and Start waits for it too (lifecycle.Container.Ready);
 // disable: true does not turn it off.
 //
@@ -209,14 +211,18 @@ func healthReady(hc *types.HealthCheckConfig) (func(*Server) waitfor.Condition, 
 	case "NONE":
 		return nil, nil
 	case "CMD":
+		if len(hc.Test) < 2 || hc.Test[1] == "" {
+			return nil, errors.New("CMD with no program: want [CMD, program, args...]")
+		}
 		argv = slices.Clone(hc.Test[1:])
 	case "CMD-SHELL":
-		argv = []string{"/bin/sh", "-c", strings.Join(hc.Test[1:], " ")}
+		line := strings.Join(hc.Test[1:], " ")
+		if strings.TrimSpace(line) == "" {
+			return nil, errors.New("CMD-SHELL with no command: want [CMD-SHELL, command line]")
+		}
+		argv = []string{"/bin/sh", "-c", line}
 	default:
 		return nil, fmt.Errorf("%q: want CMD, CMD-SHELL or NONE first", hc.Test[0])
-	}
-	if len(argv) == 0 || argv[0] == "" || argv[len(argv)-1] == "" && hc.Test[0] == "CMD-SHELL" {
-		return nil, fmt.Errorf("%s with no command: want a command to run in the container", hc.Test[0])
 	}
 	interval := composeProbeInterval
 	for _, d := range []*types.Duration{hc.Interval, hc.StartInterval} {

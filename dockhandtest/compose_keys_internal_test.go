@@ -71,9 +71,9 @@ func TestComposeUnknownKeyRejected(t *testing.T) {
 		types.ServiceConfig `yaml:",inline"`
 		Shiny               string `yaml:"shiny,omitempty"`
 	}
-	key, why := firstUnsupportedKey(reflect.ValueOf(newer{ServiceConfig: types.ServiceConfig{Name: "web"}}), "")
+	key, _ := firstUnsupportedKey(reflect.ValueOf(newer{ServiceConfig: types.ServiceConfig{Name: "web"}}), "")
 	assert.Empty(t, key, "not set: nothing to reject")
-	key, why = firstUnsupportedKey(reflect.ValueOf(newer{Shiny: "yes"}), "")
+	key, why := firstUnsupportedKey(reflect.ValueOf(newer{Shiny: "yes"}), "")
 	assert.Equal(t, "shiny", key)
 	assert.True(t, strings.Contains(why, "does not know this key"), why)
 

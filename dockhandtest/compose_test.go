@@ -87,6 +87,7 @@ func TestComposeSpecRejectsWhatItCannotCarry(t *testing.T) {
 		{"deploy limits", "  db:\n    image: busybox\n    deploy: {resources: {limits: {memory: 64m}}}\n", "db", `compose service "db": deploy:`},
 		{"tty", "  db:\n    image: busybox\n    tty: true\n", "db", `compose service "db": tty:`},
 		{"bad expose", "  db:\n    image: busybox\n    expose: [\"1-1000\"]\n", "db", `compose service "db": expose[0]: "1-1000": want a port`},
+		{"healthcheck without a program", "  db:\n    image: busybox\n    healthcheck: {test: [CMD]}\n", "db", `compose service "db": healthcheck.test: CMD with no program`},
 		{"unknown service", "  db:\n    image: busybox\n", "web", `compose project bad has no service "web": want one of db`},
 		{"disabled service", "  db:\n    image: busybox\n    profiles: [debug]\n  x:\n    image: busybox\n", "db", `compose service "db" is not enabled: it is in profiles debug; enable one with compose.WithProfiles`},
 	} {
