@@ -249,3 +249,44 @@ func TestComposeSharedAcrossPackages(t *testing.T) {
 	assert.Equal(t, dockhandtest.KeyOf(t, c, webSpec(t, vars...)), servers[0].key, "the key the variables make, in any process")
 	nothingLeft(t, c, servers[0].key)
 }
+
+// A healthcheck run longer than a wait's attempt (1 s) still passes: the
+// run goes on beyond the attempt, within its own timeout. One that
+// outlives its timeout fails, saying so; a program missing from the image
+// fails at once.
+func TestComposeHealthcheckRuns(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	load := func(t *testing.T, test string) dockhandtest.Spec {
+		t.Helper()
+		file := writeCompose(t, "  slow:\n    image: ${IMAGE}\n    command: [sleep, \"300\"]\n    environment: [RUN]\n"+
+			"    healthcheck: {test: "+test+", timeout: 1500ms, interval: 1m}\n")
+		spec, err := dockhandtest.ComposeSpec(t.Context(), "slow", compose.WithFiles(file), compose.WithoutOSEnv(),
+			compose.WithVariables("IMAGE="+img, "RUN="+randomVersion("slow")))
+		require.NoError(t, err)
+		return spec
+	}
+	t.Run("longer than an attempt", func(t *testing.T) {
+		spec := load(t, `[CMD-SHELL, "sleep 1.2"]`)
+		srv := dockhandtest.Start(t, spec)
+		assert.NotEmpty(t, srv.Container().ID())
+	})
+	t.Run("longer than its timeout", func(t *testing.T) {
+		spec := load(t, `[CMD, sleep, "5"]`)
+		spec.ReadyTimeout = 4 * time.Second
+		_, err := dockhandtest.StartErr(ctxFor(t, time.Minute), c, spec)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "healthcheck timed out after 1.5s")
+		nothingLeft(t, c, dockhandtest.KeyOf(t, c, spec))
+	})
+	t.Run("no such program", func(t *testing.T) {
+		spec := load(t, `[CMD, no-such-check]`)
+		_, err := dockhandtest.StartErr(ctxFor(t, time.Minute), c, spec)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "no-such-check")
+		assert.Contains(t, err.Error(), "executable file not found")
+		assert.True(t, waitfor.IsPermanent(err), "failed at once, not after ReadyTimeout: %v", err)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		nothingLeft(t, c, dockhandtest.KeyOf(t, c, spec))
+	})
+}
