@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dockhand/dockhand/compose"
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/waitfor"
 )
@@ -66,26 +65,6 @@ func ExampleStart() {
 			t.Fatal(err)
 		}
 		_ = addr // http://addr/
-	}
-}
-
-// A service of the project's compose file, shared and cleaned up like
-// the built-in fixtures, ready when its healthcheck passes. Its ports are
-// published on ephemeral host ports, whatever the file fixes.
-func ExampleComposeSpec() {
-	_ = func(t *testing.T) {
-		spec, err := dockhandtest.ComposeSpec(t.Context(), "web",
-			compose.WithFiles("testdata/compose/compose.yaml"),
-			compose.WithVariables("WHO=example"))
-		if err != nil {
-			t.Fatal(err) // a key a fixture cannot carry, named with what to do instead
-		}
-		srv := dockhandtest.Start(t, spec)
-		addr, err := srv.HostPort(t.Context(), "8080")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = addr // http://addr/index.html answers "hello example"
 	}
 }
 

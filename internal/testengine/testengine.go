@@ -2,8 +2,8 @@
 // CI=true) without an engine, and fail a test whose client leaves
 // resources behind. dockhandtest exports them (Unavailable, Client,
 // NoLeaks) and internal/testbench uses them from here: testbench, which
-// the tests of every package import, must not import dockhandtest, which
-// imports compose (ComposeSpec), or compose's own tests could not use it.
+// the tests of every package import, stays below dockhandtest, so that
+// the tests of any package dockhandtest comes to import can still use it.
 package testengine
 
 import (

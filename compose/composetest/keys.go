@@ -1,4 +1,4 @@
-package dockhandtest
+package composetest
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// What ComposeSpec does with each key of a compose service: every field
+// What ServiceSpec does with each key of a compose service: every field
 // of compose-go's ServiceConfig (and of the healthcheck and port configs
 // it reads) has a rule, and a field with none is rejected, so a newer
 // compose-go cannot add a key that is silently ignored
@@ -17,7 +17,7 @@ type composeKeyKind int
 const (
 	keyCarried  composeKeyKind = iota + 1 // into the Spec (its values checked in specOfService)
 	keyIgnored                            // no effect on a fixture, for the reason given
-	keyRejected                           // fails ComposeSpec; why says what to do instead
+	keyRejected                           // fails ServiceSpec; why says what to do instead
 )
 
 type composeKeyRule struct {
@@ -32,7 +32,7 @@ func unsupported(why string) composeKeyRule { return composeKeyRule{kind: keyRej
 const (
 	whyEngine   = "a fixture's Spec carries image, entrypoint, command, user, environment, ports, expose, tmpfs and healthcheck only: leave it out (a compose file or override of the tests' own), or run the container with lifecycle.Run"
 	whyMounts   = "a fixture mounts nothing but tmpfs: use tmpfs: for scratch data, bake files into the image, or copy them in after Start (lifecycle Container.CopyTo)"
-	whyOthers   = "a fixture is one container: start each service it needs with its own ComposeSpec and Start, and reach them through Server.HostPort"
+	whyOthers   = "a fixture is one container: start each service it needs with its own ServiceSpec and dockhandtest.Start, and reach them through Server.HostPort"
 	whyLoader   = "resolved by compose.Load"
 	whyHostPort = "a fixture publishes every port on an ephemeral host port of the client's bind address (tests run in parallel): ask Server.HostPort"
 	whyMeta     = "metadata the engine does not use"
@@ -43,7 +43,7 @@ const (
 // (healthcheck, ports) have rules for their own keys.
 var composeKeyRules = map[string]composeKeyRule{
 	"name":           carried(),
-	"profiles":       ignored("compose.Load already chose the enabled services: ComposeSpec fails for a disabled one"),
+	"profiles":       ignored("compose.Load already chose the enabled services: ServiceSpec fails for a disabled one"),
 	"deploy":         unsupported(whyEngine),
 	"develop":        unsupported("develop.watch needs a file watcher: leave it out"),
 	"restart":        ignored("the fixture owns its container's lifecycle: a container that stops fails the waiting test"),
@@ -147,8 +147,8 @@ var composeKeyRules = map[string]composeKeyRule{
 
 	"healthcheck":                carried(),
 	"healthcheck.test":           carried(),
-	"healthcheck.timeout":        carried(), // at most composeProbeTimeout
-	"healthcheck.interval":       carried(), // at most composeProbeInterval
+	"healthcheck.timeout":        carried(), // at most probeTimeout
+	"healthcheck.interval":       carried(), // at most probeInterval
 	"healthcheck.start_interval": carried(), // as interval
 	"healthcheck.retries":        ignored("a fixture waits for the first passing run, until Spec.ReadyTimeout: it has no unhealthy state"),
 	"healthcheck.start_period":   ignored("a fixture waits for the first passing run, until Spec.ReadyTimeout: it has no unhealthy state"),
@@ -201,7 +201,7 @@ func firstUnsupportedKey(v reflect.Value, prefix string) (key, why string) {
 		rule, ok := composeKeyRules[path]
 		switch {
 		case !ok:
-			return path, "dockhandtest does not know this key (a newer compose-go?): leave it out, or run the container with lifecycle.Run"
+			return path, "composetest does not know this key (a newer compose-go?): leave it out, or run the container with lifecycle.Run"
 		case rule.kind == keyRejected:
 			return path, rule.why
 		}

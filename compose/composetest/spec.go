@@ -1,4 +1,4 @@
-package dockhandtest
+package composetest
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/dockhand/dockhand/compose"
+	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
@@ -23,23 +24,24 @@ import (
 // fixture, so the probe runs at once and then often, whatever interval
 // the file asks for (the engine's default is 30 s).
 const (
-	composeProbeInterval = 250 * time.Millisecond
-	composeProbeTimeout  = 10 * time.Second
+	probeInterval = 250 * time.Millisecond
+	probeTimeout  = 10 * time.Second
 )
 
-// ComposeSpec returns the Spec of service in the compose project that
-// opts load (compose.Load: file discovery, .env and variable
-// interpolation, profiles, extends, several files merged): Start it to
-// share the service's container between tests and test processes, and
-// have it removed after them, as any Spec.
+// ServiceSpec returns the [dockhandtest.Spec] of service in the compose
+// project that opts load ([compose.Load]: file discovery, .env and
+// variable interpolation, profiles, extends, several files merged): pass
+// it to [dockhandtest.Start] to share the service's container between
+// tests and test processes, and have it removed after them, as any Spec.
 //
 // The Spec carries the service's image, entrypoint, command, user,
 // environment (resolved, sorted, so that the shared container's key is
 // the same at every load), tmpfs mounts and ports. Every port of ports:
 // and of expose: is published on an ephemeral port of the host: a test
 // runs on the host, and tests run in parallel, so a host port the file
-// fixes (published:, host_ip:) is not used; ask Server.HostPort where the
-// container port is. The Spec's Name is the service's name, lowercased.
+// fixes (published:, host_ip:) is not used; ask
+// [dockhandtest.Server.HostPort] where the container port is. The Spec's
+// Name is the service's name, lowercased.
 //
 // Readiness comes from the service's healthcheck: its test (CMD or
 // CMD-SHELL, the latter run by /bin/sh -c) runs in the container (docker
@@ -50,11 +52,11 @@ const (
 // ready or not yet). No healthcheck, test NONE, disable: true, or a
 // healthcheck without test: (one that retimes the image's): every port is
 // ready, as for any Spec. A healthcheck in the image itself is run
-// by the engine, and Start waits for it too (lifecycle.Container.Ready);
+// by the engine, and Start waits for it too ([lifecycle.Container.Ready]);
 // disable: true does not turn it off.
 //
 // A key the Spec cannot carry fails with an error naming the service,
-// the key and what to do instead, wrapping lifecycle.ErrInvalid, before
+// the key and what to do instead, wrapping [lifecycle.ErrInvalid], before
 // any engine call: mounts (volumes:, secrets:, configs:), other services
 // (depends_on:, links:), networks other than the default one, resource
 // limits and engine settings (cap_add:, privileged:, ulimits:, ...),
@@ -66,62 +68,62 @@ const (
 // fixture runs the image, it never builds: build it first, as docker
 // compose build does). Load itself rejects the keys Dockhand's compose
 // runner does not support, in any service of the project.
-func ComposeSpec(ctx context.Context, service string, opts ...compose.LoadOption) (Spec, error) {
+func ServiceSpec(ctx context.Context, service string, opts ...compose.LoadOption) (dockhandtest.Spec, error) {
 	if service == "" {
-		return Spec{}, fmt.Errorf("%w: ComposeSpec: empty service name: want a service of the compose project", lifecycle.ErrInvalid)
+		return dockhandtest.Spec{}, fmt.Errorf("%w: composetest.ServiceSpec: empty service name: want a service of the compose project", lifecycle.ErrInvalid)
 	}
 	p, err := compose.Load(ctx, opts...)
 	if err != nil {
-		return Spec{}, err
+		return dockhandtest.Spec{}, err
 	}
 	svc, ok := p.Services[service]
 	if !ok {
 		if d, disabled := p.DisabledServices[service]; disabled {
-			return Spec{}, fmt.Errorf("%w: compose service %q is not enabled: it is in profiles %s; enable one with compose.WithProfiles",
+			return dockhandtest.Spec{}, fmt.Errorf("%w: compose service %q is not enabled: it is in profiles %s; enable one with compose.WithProfiles",
 				lifecycle.ErrInvalid, service, strings.Join(d.Profiles, ", "))
 		}
-		return Spec{}, fmt.Errorf("%w: compose project %s has no service %q: want one of %s",
+		return dockhandtest.Spec{}, fmt.Errorf("%w: compose project %s has no service %q: want one of %s",
 			lifecycle.ErrInvalid, p.Name, service, strings.Join(p.ServiceNames(), ", "))
 	}
 	return specOfService(svc)
 }
 
-// specOfService turns a loaded service into a Spec; see ComposeSpec.
-func specOfService(svc types.ServiceConfig) (Spec, error) {
+// specOfService turns a loaded service into a Spec; see ServiceSpec.
+func specOfService(svc types.ServiceConfig) (dockhandtest.Spec, error) {
 	bad := func(key, why string) error {
 		return fmt.Errorf("%w: compose service %q: %s: %s", lifecycle.ErrInvalid, svc.Name, key, why)
 	}
 	if key, why := firstUnsupportedKey(reflect.ValueOf(svc), ""); key != "" {
-		return Spec{}, bad(key, why)
+		return dockhandtest.Spec{}, bad(key, why)
 	}
 	// The values of carried keys a Spec cannot express.
 	if svc.Image == "" {
 		if svc.Build != nil {
-			return Spec{}, bad("build", "a fixture runs an image and never builds: give the service an image: and build it first (docker compose build)")
+			return dockhandtest.Spec{}, bad("build", "a fixture runs an image and never builds: give the service an image: and build it first (docker compose build)")
 		}
-		return Spec{}, bad("image", "empty: want an image reference")
+		return dockhandtest.Spec{}, bad("image", "empty: want an image reference")
 	}
 	if svc.Entrypoint != nil && len(svc.Entrypoint) == 0 {
-		return Spec{}, bad("entrypoint", "an empty entrypoint (clearing the image's) cannot be expressed: give a program, or leave entrypoint: out for the image's")
+		return dockhandtest.Spec{}, bad("entrypoint", "an empty entrypoint (clearing the image's) cannot be expressed: give a program, or leave entrypoint: out for the image's")
 	}
 	if svc.Command != nil && len(svc.Command) == 0 {
-		return Spec{}, bad("command", "an empty command (clearing the image's) cannot be expressed: give a command, or leave command: out for the image's")
+		return dockhandtest.Spec{}, bad("command", "an empty command (clearing the image's) cannot be expressed: give a command, or leave command: out for the image's")
 	}
 	for name, n := range svc.Networks {
 		if name != "default" || n != nil && !reflect.ValueOf(*n).IsZero() {
-			return Spec{}, bad("networks."+name, "a fixture runs on the engine's default network and is reached through its published ports: remove the service's networks:")
+			return dockhandtest.Spec{}, bad("networks."+name, "a fixture runs on the engine's default network and is reached through its published ports: remove the service's networks:")
 		}
 	}
 	if svc.Scale != nil && *svc.Scale != 1 {
-		return Spec{}, bad("scale", fmt.Sprintf("%d: a fixture runs one container: want 1 or no scale:", *svc.Scale))
+		return dockhandtest.Spec{}, bad("scale", fmt.Sprintf("%d: a fixture runs one container: want 1 or no scale:", *svc.Scale))
 	}
 	switch svc.PullPolicy {
 	case "", types.PullPolicyMissing, types.PullPolicyIfNotPresent:
 	default:
-		return Spec{}, bad("pull_policy", fmt.Sprintf("%q: a fixture pulls its image only when it is missing: want missing, or no pull_policy:", svc.PullPolicy))
+		return dockhandtest.Spec{}, bad("pull_policy", fmt.Sprintf("%q: a fixture pulls its image only when it is missing: want missing, or no pull_policy:", svc.PullPolicy))
 	}
 
-	spec := Spec{
+	spec := dockhandtest.Spec{
 		Name:       fixtureName(svc.Name),
 		Image:      svc.Image,
 		Entrypoint: slices.Clone([]string(svc.Entrypoint)),
@@ -136,14 +138,14 @@ func specOfService(svc types.ServiceConfig) (Spec, error) {
 	sort.Strings(spec.Env)
 	for i, p := range svc.Ports {
 		if p.Target == 0 {
-			return Spec{}, bad(fmt.Sprintf("ports[%d]", i), "no container port: want a target port")
+			return dockhandtest.Spec{}, bad(fmt.Sprintf("ports[%d]", i), "no container port: want a target port")
 		}
 		spec.Ports = append(spec.Ports, portSpec(strconv.FormatUint(uint64(p.Target), 10), p.Protocol))
 	}
 	for i, e := range svc.Expose {
 		ports, err := exposedPorts(e)
 		if err != nil {
-			return Spec{}, bad(fmt.Sprintf("expose[%d]", i), err.Error())
+			return dockhandtest.Spec{}, bad(fmt.Sprintf("expose[%d]", i), err.Error())
 		}
 		spec.Ports = append(spec.Ports, ports...)
 	}
@@ -152,7 +154,7 @@ func specOfService(svc types.ServiceConfig) (Spec, error) {
 	for i, t := range svc.Tmpfs {
 		path, opts, _ := strings.Cut(t, ":")
 		if !strings.HasPrefix(path, "/") {
-			return Spec{}, bad(fmt.Sprintf("tmpfs[%d]", i), fmt.Sprintf("%q: want an absolute container path, optionally with :options", t))
+			return dockhandtest.Spec{}, bad(fmt.Sprintf("tmpfs[%d]", i), fmt.Sprintf("%q: want an absolute container path, optionally with :options", t))
 		}
 		if spec.Tmpfs == nil {
 			spec.Tmpfs = map[string]string{}
@@ -162,17 +164,20 @@ func specOfService(svc types.ServiceConfig) (Spec, error) {
 	if hc := svc.HealthCheck; hc != nil && !hc.Disable && len(hc.Test) > 0 {
 		ready, err := healthReady(hc)
 		if err != nil {
-			return Spec{}, bad("healthcheck.test", err.Error())
+			return dockhandtest.Spec{}, bad("healthcheck.test", err.Error())
 		}
 		spec.Ready = ready
 	}
 	return spec, nil
 }
 
-// fixtureName makes a compose service name a valid Spec name.
+// fixtureName makes a compose service name a valid Spec name
+// ([a-z0-9][a-z0-9_.-]*, which dockhandtest.Start checks), or "service".
 func fixtureName(service string) string {
 	n := strings.TrimLeft(strings.ToLower(service), "-_.")
-	if !validName(n) {
+	if n == "" || strings.IndexFunc(n, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) >= 0 {
 		return "service"
 	}
 	return n
@@ -205,7 +210,7 @@ func exposedPorts(e string) ([]string, error) {
 }
 
 // healthReady is the readiness of a healthcheck with a test.
-func healthReady(hc *types.HealthCheckConfig) (func(*Server) waitfor.Condition, error) {
+func healthReady(hc *types.HealthCheckConfig) (func(*dockhandtest.Server) waitfor.Condition, error) {
 	var argv []string
 	switch hc.Test[0] {
 	case "NONE":
@@ -224,17 +229,17 @@ func healthReady(hc *types.HealthCheckConfig) (func(*Server) waitfor.Condition, 
 	default:
 		return nil, fmt.Errorf("%q: want CMD, CMD-SHELL or NONE first", hc.Test[0])
 	}
-	interval := composeProbeInterval
+	interval := probeInterval
 	for _, d := range []*types.Duration{hc.Interval, hc.StartInterval} {
 		if d != nil && *d > 0 {
 			interval = min(interval, time.Duration(*d))
 		}
 	}
-	timeout := composeProbeTimeout
+	timeout := probeTimeout
 	if hc.Timeout != nil && *hc.Timeout > 0 {
 		timeout = min(timeout, time.Duration(*hc.Timeout))
 	}
-	return func(s *Server) waitfor.Condition {
+	return func(s *dockhandtest.Server) waitfor.Condition {
 		return &healthProbe{cond: s.Container().ExecSucceeds(argv...), interval: interval, timeout: timeout}
 	}, nil
 }
@@ -280,7 +285,7 @@ func (h *healthProbe) Check(ctx context.Context) error {
 			defer cancel()
 			err := h.cond.Check(rctx)
 			if err != nil && rctx.Err() != nil && !waitfor.IsPermanent(err) {
-				err = fmt.Errorf("healthcheck timed out after %s (its timeout, at most %s): %w", h.timeout, composeProbeTimeout, err)
+				err = fmt.Errorf("healthcheck timed out after %s (its timeout, at most %s): %w", h.timeout, probeTimeout, err)
 			}
 			h.mu.Lock()
 			h.err, h.passed, h.running = err, err == nil, nil

@@ -3,8 +3,8 @@ package a
 import (
 	"testing"
 
+	"github.com/dockhand/dockhand/compose/composetest/testdata/child"
 	"github.com/dockhand/dockhand/dockhandtest"
-	"github.com/dockhand/dockhand/dockhandtest/testdata/compose/child"
 )
 
 func TestMain(m *testing.M) { dockhandtest.Main(m) }

@@ -1,4 +1,4 @@
-package dockhandtest_test
+package composetest_test
 
 import (
 	"context"
@@ -16,19 +16,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/compose"
+	"github.com/dockhand/dockhand/compose/composetest"
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/internal/testbench"
 	"github.com/dockhand/dockhand/lifecycle"
 	"github.com/dockhand/dockhand/waitfor"
 )
 
-const composeFile = "testdata/compose/compose.yaml"
+const composeFile = "testdata/compose.yaml"
 
-// webSpec loads the web service of testdata/compose with the variables
+// webSpec loads the web service of testdata/compose.yaml with the variables
 // kv (and nothing from the process environment).
 func webSpec(t *testing.T, kv ...string) dockhandtest.Spec {
 	t.Helper()
-	spec, err := dockhandtest.ComposeSpec(t.Context(), "web", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithVariables(kv...))
+	spec, err := composetest.ServiceSpec(t.Context(), "web", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithVariables(kv...))
 	require.NoError(t, err)
 	return spec
 }
@@ -92,15 +93,15 @@ func TestComposeSpecRejectsWhatItCannotCarry(t *testing.T) {
 		{"disabled service", "  db:\n    image: busybox\n    profiles: [debug]\n  x:\n    image: busybox\n", "db", `compose service "db" is not enabled: it is in profiles debug; enable one with compose.WithProfiles`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := dockhandtest.ComposeSpec(t.Context(), tc.service, compose.WithFiles(writeCompose(t, tc.services)), compose.WithoutOSEnv())
+			_, err := composetest.ServiceSpec(t.Context(), tc.service, compose.WithFiles(writeCompose(t, tc.services)), compose.WithoutOSEnv())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.ErrorIs(t, err, lifecycle.ErrInvalid)
 		})
 	}
-	_, err := dockhandtest.ComposeSpec(t.Context(), "", compose.WithFiles(composeFile))
+	_, err := composetest.ServiceSpec(t.Context(), "", compose.WithFiles(composeFile))
 	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
-	assert.ErrorContains(t, err, "ComposeSpec: empty service name")
+	assert.ErrorContains(t, err, "composetest.ServiceSpec: empty service name")
 	assert.Empty(t, proxy.Calls(), "no engine request")
 }
 
@@ -118,13 +119,13 @@ func TestComposeSpecReadiness(t *testing.T) {
 		{"string form", "healthcheck: {test: redis-cli ping}", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec, err := dockhandtest.ComposeSpec(t.Context(), "Cache", compose.WithFiles(writeCompose(t, "  Cache:\n    image: redis\n    "+tc.hc+"\n")), compose.WithoutOSEnv())
+			spec, err := composetest.ServiceSpec(t.Context(), "Cache", compose.WithFiles(writeCompose(t, "  Cache:\n    image: redis\n    "+tc.hc+"\n")), compose.WithoutOSEnv())
 			require.NoError(t, err)
 			assert.Equal(t, "cache", spec.Name, "lowercased: a valid Spec name")
 			assert.Equal(t, tc.ready, spec.Ready != nil)
 		})
 	}
-	spec, err := dockhandtest.ComposeSpec(t.Context(), "cache", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithProfiles("cache"))
+	spec, err := composetest.ServiceSpec(t.Context(), "cache", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithProfiles("cache"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"6379"}, spec.Ports)
 }
@@ -155,7 +156,7 @@ func TestComposeSpecStarts(t *testing.T) {
 
 	again := dockhandtest.Start(t, webSpec(t, vars...))
 	assert.Equal(t, srv.Container().ID(), again.Container().ID(), "one container for the same service")
-	assert.Equal(t, srv.Key(), dockhandtest.KeyOf(t, c, webSpec(t, vars...)), "the key is stable across loads")
+	assert.Equal(t, srv.Key(), again.Key(), "the key is stable across loads")
 }
 
 func httpGet(t *testing.T, ctx context.Context, url string) string {
@@ -177,9 +178,8 @@ func httpGet(t *testing.T, ctx context.Context, url string) string {
 func TestComposeHealthcheckGatesReadiness(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+randomVersion("gate"))
-	t.Cleanup(func() { releaseOurs(t) }) // c made the server: released before c's leak check
-	key := dockhandtest.KeyOf(t, c, spec)
+	run := "RUN=" + randomVersion("gate")
+	spec := webSpec(t, "IMAGE="+img, "HOLD=1", run)
 	ctx := ctxFor(t, 2*time.Minute)
 
 	type result struct {
@@ -188,15 +188,10 @@ func TestComposeHealthcheckGatesReadiness(t *testing.T) {
 	}
 	started := make(chan result, 1)
 	go func() {
-		srv, err := dockhandtest.StartErr(ctx, c, spec)
+		srv, err := startErr(t, ctx, spec)
 		started <- result{srv, err}
 	}()
-	var ct *lifecycle.Container
-	require.NoError(t, waitfor.Wait(ctx, waitfor.Func("container "+key, func(ctx context.Context) error {
-		var err error
-		ct, err = c.Container(ctx, key)
-		return err
-	})))
+	ct := containerWithEnv(t, ctx, c, "web", run) // the one Start made, before it returns
 	require.NoError(t, (&waitfor.Waiter{Timeout: time.Minute}).Wait(ctx, ct.PortReady("8080")))
 	addr, err := ct.HostPort(ctx, "8080")
 	require.NoError(t, err)
@@ -221,16 +216,16 @@ func TestComposeHealthcheckFailing(t *testing.T) {
 	img := testbench.BusyboxImage(t, c)
 	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+randomVersion("fail"))
 	spec.ReadyTimeout = 3 * time.Second
-	_, err := dockhandtest.StartErr(ctxFor(t, time.Minute), c, spec)
+	_, err := startErr(t, ctxFor(t, time.Minute), spec)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "healthcheck: ")
 	assert.Contains(t, err.Error(), "exit code 1")
 	var werr *waitfor.Error
 	assert.True(t, errors.As(err, &werr), "a wait that ran out: %v", err)
-	nothingLeft(t, c, dockhandtest.KeyOf(t, c, spec))
+	nothingLeft(t, c, keyIn(t, err))
 }
 
-// Two test processes (packages a and b of testdata/compose, run by one
+// Two test processes (packages a and b of testdata, run by one
 // `go test`) starting the same compose service share one container, and
 // when they end nothing is left.
 func TestComposeSharedAcrossPackages(t *testing.T) {
@@ -238,16 +233,17 @@ func TestComposeSharedAcrossPackages(t *testing.T) {
 	img := testbench.BusyboxImage(t, c)
 	barrier := t.TempDir()
 	vars := []string{"IMAGE=" + img, "WHO=children", "RUN=" + randomVersion("share")}
-	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=2", "-v", "./testdata/compose/a", "./testdata/compose/b")
-	cmd.Env = append(append(os.Environ(), "CI=true", "DOCKHANDTEST_BARRIER="+barrier), vars...)
+	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=2", "-v", "./testdata/a", "./testdata/b")
+	cmd.Env = append(append(os.Environ(), "CI=true", "COMPOSETEST_BARRIER="+barrier), vars...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	servers := serversIn(string(out))
 	require.Len(t, servers, 2, "%s", out)
 	assert.Equal(t, servers[0].id, servers[1].id, "one container for both packages")
 	assert.Equal(t, servers[0].key, servers[1].key)
-	assert.Equal(t, dockhandtest.KeyOf(t, c, webSpec(t, vars...)), servers[0].key, "the key the variables make, in any process")
 	nothingLeft(t, c, servers[0].key)
+	srv := dockhandtest.Start(t, webSpec(t, vars...))
+	assert.Equal(t, servers[0].key, srv.Key(), "the key the variables make, in any process")
 }
 
 // A healthcheck run longer than a wait's attempt (1 s) still passes: the
@@ -261,7 +257,7 @@ func TestComposeHealthcheckRuns(t *testing.T) {
 		t.Helper()
 		file := writeCompose(t, "  slow:\n    image: ${IMAGE}\n    command: [sleep, \"300\"]\n    environment: [RUN]\n"+
 			"    healthcheck: {test: "+test+", timeout: 1500ms, interval: 1m}\n")
-		spec, err := dockhandtest.ComposeSpec(t.Context(), "slow", compose.WithFiles(file), compose.WithoutOSEnv(),
+		spec, err := composetest.ServiceSpec(t.Context(), "slow", compose.WithFiles(file), compose.WithoutOSEnv(),
 			compose.WithVariables("IMAGE="+img, "RUN="+randomVersion("slow")))
 		require.NoError(t, err)
 		return spec
@@ -274,19 +270,19 @@ func TestComposeHealthcheckRuns(t *testing.T) {
 	t.Run("longer than its timeout", func(t *testing.T) {
 		spec := load(t, `[CMD, sleep, "5"]`)
 		spec.ReadyTimeout = 4 * time.Second
-		_, err := dockhandtest.StartErr(ctxFor(t, time.Minute), c, spec)
+		_, err := startErr(t, ctxFor(t, time.Minute), spec)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "healthcheck timed out after 1.5s")
-		nothingLeft(t, c, dockhandtest.KeyOf(t, c, spec))
+		nothingLeft(t, c, keyIn(t, err))
 	})
 	t.Run("no such program", func(t *testing.T) {
 		spec := load(t, `[CMD, no-such-check]`)
-		_, err := dockhandtest.StartErr(ctxFor(t, time.Minute), c, spec)
+		_, err := startErr(t, ctxFor(t, time.Minute), spec)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "no-such-check")
 		assert.Contains(t, err.Error(), "executable file not found")
 		assert.True(t, waitfor.IsPermanent(err), "failed at once, not after ReadyTimeout: %v", err)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded)
-		nothingLeft(t, c, dockhandtest.KeyOf(t, c, spec))
+		nothingLeft(t, c, keyIn(t, err))
 	})
 }

@@ -1,4 +1,4 @@
-package dockhandtest
+package composetest
 
 import (
 	"reflect"
@@ -34,7 +34,7 @@ func composeKeysOf(t reflect.Type, prefix string) []string {
 
 // Every key of a compose service is carried into the Spec, ignored for a
 // reason, or rejected: a compose-go upgrade that adds a key fails here
-// until the key is classified in composeKeyRules (until then ComposeSpec
+// until the key is classified in composeKeyRules (until then ServiceSpec
 // rejects a service that sets it).
 func TestComposeKeysClassified(t *testing.T) {
 	all := composeKeysOf(reflect.TypeFor[types.ServiceConfig](), "")

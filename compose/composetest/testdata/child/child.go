@@ -1,8 +1,8 @@
 // Package child is the test that the packages a and b run as test
-// processes started by compose_test.go: each starts the web service of
+// processes started by spec_test.go: each starts the web service of
 // ../compose.yaml (variables from the process environment: IMAGE, WHO,
 // RUN), prints "SERVER <pkg> <container id> <key>", and waits until both
-// have, in the directory DOCKHANDTEST_BARRIER.
+// have, in the directory COMPOSETEST_BARRIER.
 package child
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/compose"
+	"github.com/dockhand/dockhand/compose/composetest"
 	"github.com/dockhand/dockhand/dockhandtest"
 )
 
@@ -22,13 +23,13 @@ import (
 func Run(t *testing.T, pkg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	spec, err := dockhandtest.ComposeSpec(ctx, "web", compose.WithFiles("../compose.yaml"))
+	spec, err := composetest.ServiceSpec(ctx, "web", compose.WithFiles("../compose.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := dockhandtest.Start(t, spec)
 	fmt.Printf("SERVER %s %s %s\n", pkg, srv.Container().ID(), srv.Key())
-	dir := os.Getenv("DOCKHANDTEST_BARRIER")
+	dir := os.Getenv("COMPOSETEST_BARRIER")
 	if err := os.WriteFile(filepath.Join(dir, pkg), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
