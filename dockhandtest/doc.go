@@ -32,6 +32,11 @@
 //   - A first start without initdb: NewPostgres starts its server from an
 //     image whose cluster is already initialised, made once per image and
 //     configuration and kept for later runs (WithInitdb opts out).
+//   - A service of a compose file: package compose/composetest
+//     (composetest.ServiceSpec) turns one service of a compose project
+//     into a Spec, ready when its healthcheck passes. It lives apart so
+//     that this package imports only lifecycle and waitfor, and a test
+//     build that uses no compose file never builds compose-go.
 //   - No engine: the test is skipped with the reason, or fails under
 //     CI=true, where an engine-backed test must never skip silently.
 //

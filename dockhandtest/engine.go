@@ -2,11 +2,11 @@ package dockhandtest
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dockhand/dockhand/internal/testengine"
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -15,10 +15,7 @@ import (
 // silently.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and "+format, args...)
-	}
-	t.Skipf(format, args...)
+	testengine.Unavailable(t, format, args...)
 }
 
 // Client returns a lifecycle client on the engine the environment names
@@ -28,14 +25,7 @@ func Unavailable(t testing.TB, format string, args ...any) {
 // removes them (see NoLeaks).
 func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := lifecycle.New(ctx, opts...)
-	if err != nil {
-		Unavailable(t, "no Docker engine: %v", err)
-	}
-	t.Cleanup(func() { NoLeaks(t, c) })
-	return c
+	return testengine.Client(t, opts...)
 }
 
 // NoLeaks fails t if c still owns resources (lifecycle.Client.Owned: what
@@ -43,20 +33,7 @@ func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 // closes c.
 func NoLeaks(t testing.TB, c *lifecycle.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	defer c.Close()
-	res, err := c.Owned(ctx)
-	if err != nil {
-		t.Errorf("leak check: %v", err)
-		return
-	}
-	if !res.Empty() {
-		t.Errorf("test left resources on the engine: %s", res)
-		if err := c.Cleanup(ctx); err != nil {
-			t.Errorf("cleanup after leak: %v", err)
-		}
-	}
+	testengine.NoLeaks(t, c)
 }
 
 // engine is the process's client for shared services: made on first

@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -211,4 +212,30 @@ func TestLayeringCheckFindsPlantedViolations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// composeDeps returns the packages of deps that are Dockhand's compose
+// (or a package under it) or compose-go.
+func composeDeps(deps []string) []string {
+	var out []string
+	for _, p := range deps {
+		if p == "github.com/dockhand/dockhand/compose" || strings.HasPrefix(p, "github.com/dockhand/dockhand/compose/") ||
+			p == "github.com/compose-spec/compose-go" || strings.HasPrefix(p, "github.com/compose-spec/compose-go/") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// The testing package imports lifecycle and waitfor, never compose or
+// compose-go (DESIGN.md, "Layers"): a test build that uses no compose
+// file must not build them. Compose fixtures live in compose/composetest.
+func TestDockhandtestImportsNoCompose(t *testing.T) {
+	assert.Equal(t, []string{"github.com/dockhand/dockhand/compose", "github.com/dockhand/dockhand/compose/composetest", "github.com/compose-spec/compose-go/v2/types"},
+		composeDeps([]string{"github.com/dockhand/dockhand/lifecycle", "github.com/dockhand/dockhand/compose", "github.com/dockhand/dockhand/composer",
+			"github.com/dockhand/dockhand/compose/composetest", "github.com/compose-spec/compose-go/v2/types"}), "the check finds planted imports")
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "github.com/dockhand/dockhand/dockhandtest").CombinedOutput()
+	require.NoError(t, err, "go list: %s", out)
+	require.Contains(t, strings.Fields(string(out)), "github.com/dockhand/dockhand/lifecycle", "the listing is dockhandtest's dependencies")
+	assert.Empty(t, composeDeps(strings.Fields(string(out))), "dockhandtest imports compose or compose-go (directly or not): move that code to compose/composetest")
 }

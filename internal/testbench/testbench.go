@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/internal/testengine"
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -32,7 +32,7 @@ const (
 // engine-backed test must never skip silently (dockhandtest.Unavailable).
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	dockhandtest.Unavailable(t, format, args...)
+	testengine.Unavailable(t, format, args...)
 }
 
 // Client returns a client on the engine the environment names; when the
@@ -40,14 +40,14 @@ func Unavailable(t testing.TB, format string, args ...any) {
 // and removes it (dockhandtest.Client, the public form of this check).
 func Client(t testing.TB, opts ...lifecycle.ClientOption) *lifecycle.Client {
 	t.Helper()
-	return dockhandtest.Client(t, opts...)
+	return testengine.Client(t, opts...)
 }
 
 // NoLeaks fails t if c still owns resources, removes them and closes c
 // (dockhandtest.NoLeaks).
 func NoLeaks(t testing.TB, c *lifecycle.Client) {
 	t.Helper()
-	dockhandtest.NoLeaks(t, c)
+	testengine.NoLeaks(t, c)
 }
 
 // Root returns the repository root (the directory holding go.mod).

@@ -1,0 +1,288 @@
+package composetest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/compose"
+	"github.com/dockhand/dockhand/compose/composetest"
+	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
+	"github.com/dockhand/dockhand/waitfor"
+)
+
+const composeFile = "testdata/compose.yaml"
+
+// webSpec loads the web service of testdata/compose.yaml with the variables
+// kv (and nothing from the process environment).
+func webSpec(t *testing.T, kv ...string) dockhandtest.Spec {
+	t.Helper()
+	spec, err := composetest.ServiceSpec(t.Context(), "web", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithVariables(kv...))
+	require.NoError(t, err)
+	return spec
+}
+
+// The service's keys land in the Spec: interpolated, sorted, the fixed
+// host port dropped, the ignored keys (container_name, restart, labels)
+// without effect.
+func TestComposeSpecCarriesTheService(t *testing.T) {
+	spec := webSpec(t, "IMAGE=example/web:1", "WHO=tests", "RUN=r1")
+	assert.Equal(t, "web", spec.Name)
+	assert.Equal(t, "example/web:1", spec.Image)
+	assert.Equal(t, []string{"/bin/sh", "-c"}, spec.Entrypoint)
+	require.Len(t, spec.Cmd, 1)
+	assert.Contains(t, spec.Cmd[0], `exec httpd -f -p 8080 -h /tmp`)
+	assert.Contains(t, spec.Cmd[0], `"$HOLD"`, "$$ is a literal $")
+	assert.Equal(t, []string{"GREETING=hello tests", "HOLD=", "RUN=r1"}, spec.Env)
+	assert.Equal(t, []string{"8080", "9090"}, spec.Ports, "ports: and expose:, container ports only")
+	assert.Equal(t, map[string]string{"/scratch": "size=1m"}, spec.Tmpfs)
+	assert.NotNil(t, spec.Ready, "ready on the healthcheck")
+	assert.Zero(t, spec.ReadyTimeout)
+
+	again := webSpec(t, "IMAGE=example/web:1", "WHO=tests", "RUN=r1")
+	again.Ready, spec.Ready = nil, nil
+	assert.Equal(t, spec, again, "the same Spec at every load")
+}
+
+// writeCompose writes a compose file of one service, svc, and returns
+// its path.
+func writeCompose(t *testing.T, services string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "compose.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("name: bad\nservices:\n"+services), 0o644))
+	return p
+}
+
+// A key the Spec cannot carry fails with the service, the key and what
+// to do instead, before any engine request.
+func TestComposeSpecRejectsWhatItCannotCarry(t *testing.T) {
+	proxy := testbench.NewFaultProxy(t)
+	t.Setenv("DOCKER_HOST", proxy.Host()) // a request, had there been one, would be counted
+	for _, tc := range []struct {
+		name, services, service, want string
+	}{
+		{"volumes", "  db:\n    image: busybox\n    volumes: [\"./data:/data\"]\n", "db", `compose service "db": volumes: a fixture mounts nothing but tmpfs`},
+		{"depends_on", "  db:\n    image: busybox\n    depends_on: [other]\n  other:\n    image: busybox\n", "db", `compose service "db": depends_on: a fixture is one container`},
+		{"cap_add", "  db:\n    image: busybox\n    cap_add: [NET_ADMIN]\n", "db", `compose service "db": cap_add: a fixture's Spec carries image`},
+		{"privileged", "  db:\n    image: busybox\n    privileged: true\n", "db", `compose service "db": privileged:`},
+		{"ulimits", "  db:\n    image: busybox\n    ulimits: {nofile: 1024}\n", "db", `compose service "db": ulimits:`},
+		{"working_dir", "  db:\n    image: busybox\n    working_dir: /srv\n", "db", `compose service "db": working_dir:`},
+		{"secrets", "  db:\n    image: busybox\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw\n", "db", `compose service "db": secrets: a fixture mounts nothing but tmpfs`},
+		{"build without image", "  app:\n    build: .\n", "app", `compose service "app": build: a fixture runs an image and never builds`},
+		{"a network of its own", "  db:\n    image: busybox\n    networks: [back]\nnetworks:\n  back: {}\n", "db", `compose service "db": networks.back: a fixture runs on the engine's default network`},
+		{"scale", "  db:\n    image: busybox\n    scale: 2\n", "db", `compose service "db": scale: 2: a fixture runs one container`},
+		{"pull_policy", "  db:\n    image: busybox\n    pull_policy: always\n", "db", `compose service "db": pull_policy: "always"`},
+		{"empty entrypoint", "  db:\n    image: busybox\n    entrypoint: []\n", "db", `compose service "db": entrypoint: an empty entrypoint`},
+		{"deploy limits", "  db:\n    image: busybox\n    deploy: {resources: {limits: {memory: 64m}}}\n", "db", `compose service "db": deploy:`},
+		{"tty", "  db:\n    image: busybox\n    tty: true\n", "db", `compose service "db": tty:`},
+		{"bad expose", "  db:\n    image: busybox\n    expose: [\"1-1000\"]\n", "db", `compose service "db": expose[0]: "1-1000": want a port`},
+		{"healthcheck without a program", "  db:\n    image: busybox\n    healthcheck: {test: [CMD]}\n", "db", `compose service "db": healthcheck.test: CMD with no program`},
+		{"unknown service", "  db:\n    image: busybox\n", "web", `compose project bad has no service "web": want one of db`},
+		{"disabled service", "  db:\n    image: busybox\n    profiles: [debug]\n  x:\n    image: busybox\n", "db", `compose service "db" is not enabled: it is in profiles debug; enable one with compose.WithProfiles`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := composetest.ServiceSpec(t.Context(), tc.service, compose.WithFiles(writeCompose(t, tc.services)), compose.WithoutOSEnv())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.ErrorIs(t, err, lifecycle.ErrInvalid)
+		})
+	}
+	_, err := composetest.ServiceSpec(t.Context(), "", compose.WithFiles(composeFile))
+	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.ErrorContains(t, err, "composetest.ServiceSpec: empty service name")
+	assert.Empty(t, proxy.Calls(), "no engine request")
+}
+
+// Healthchecks that mean "no healthcheck" leave readiness to the ports;
+// a profile's service is there once its profile is enabled.
+func TestComposeSpecReadiness(t *testing.T) {
+	for _, tc := range []struct {
+		name, hc string
+		ready    bool
+	}{
+		{"NONE", "healthcheck: {test: [NONE]}", false},
+		{"disable", "healthcheck: {test: [CMD, \"true\"], disable: true}", false},
+		{"none", "", false},
+		{"CMD", "healthcheck: {test: [CMD, redis-cli, ping]}", true},
+		{"string form", "healthcheck: {test: redis-cli ping}", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, err := composetest.ServiceSpec(t.Context(), "Cache", compose.WithFiles(writeCompose(t, "  Cache:\n    image: redis\n    "+tc.hc+"\n")), compose.WithoutOSEnv())
+			require.NoError(t, err)
+			assert.Equal(t, "cache", spec.Name, "lowercased: a valid Spec name")
+			assert.Equal(t, tc.ready, spec.Ready != nil)
+		})
+	}
+	spec, err := composetest.ServiceSpec(t.Context(), "cache", compose.WithFiles(composeFile), compose.WithoutOSEnv(), compose.WithProfiles("cache"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"6379"}, spec.Ports)
+}
+
+// The service runs as a shared fixture: reached on an ephemeral host
+// port (not the file's 18080), with its tmpfs, and the same container
+// for a Spec loaded again.
+func TestComposeSpecStarts(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	vars := []string{"IMAGE=" + img, "WHO=compose", "RUN=" + randomVersion("start")}
+	spec := webSpec(t, vars...)
+	srv := dockhandtest.Start(t, spec)
+
+	ctx := ctxFor(t, time.Minute)
+	addr, err := srv.HostPort(ctx, "8080")
+	require.NoError(t, err)
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	assert.NotEqual(t, "18080", port, "the file's fixed host port is not used")
+	assert.Equal(t, "hello compose\n", httpGet(t, ctx, "http://"+addr+"/index.html"), "environment interpolated")
+	_, err = srv.HostPort(ctx, "9090")
+	assert.NoError(t, err, "expose: is published too")
+	ins, err := srv.Container().Inspect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"/scratch": "size=1m"}, ins.HostConfig.Tmpfs)
+	assert.NotEqual(t, "dockhandtest-compose-web", ins.Name, "container_name is the fixture's")
+
+	again := dockhandtest.Start(t, webSpec(t, vars...))
+	assert.Equal(t, srv.Container().ID(), again.Container().ID(), "one container for the same service")
+	assert.Equal(t, srv.Key(), again.Key(), "the key is stable across loads")
+}
+
+func httpGet(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	return string(b)
+}
+
+// The healthcheck, not the ports, says when the service is ready: with
+// HOLD set nothing makes /tmp/ready, so Start waits while the web server
+// answers, and returns once the test makes the file.
+func TestComposeHealthcheckGatesReadiness(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	run := "RUN=" + randomVersion("gate")
+	spec := webSpec(t, "IMAGE="+img, "HOLD=1", run)
+	ctx := ctxFor(t, 2*time.Minute)
+
+	type result struct {
+		srv *dockhandtest.Server
+		err error
+	}
+	started := make(chan result, 1)
+	go func() {
+		srv, err := startErr(t, ctx, spec)
+		started <- result{srv, err}
+	}()
+	ct := containerWithEnv(t, ctx, c, "web", run) // the one Start made, before it returns
+	require.NoError(t, (&waitfor.Waiter{Timeout: time.Minute}).Wait(ctx, ct.PortReady("8080")))
+	addr, err := ct.HostPort(ctx, "8080")
+	require.NoError(t, err)
+	assert.Equal(t, "hello world\n", httpGet(t, ctx, "http://"+addr+"/index.html"), "the server answers")
+	select {
+	case r := <-started:
+		t.Fatalf("Start returned before the healthcheck passed: %v", r.err)
+	default:
+	}
+	res, err := ct.Exec(ctx, []string{"touch", "/tmp/ready"})
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode)
+	r := <-started
+	require.NoError(t, r.err)
+	assert.Equal(t, ct.ID(), r.srv.Container().ID())
+}
+
+// A healthcheck that never passes fails Start after ReadyTimeout, with
+// the check's last error.
+func TestComposeHealthcheckFailing(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+randomVersion("fail"))
+	spec.ReadyTimeout = 3 * time.Second
+	_, err := startErr(t, ctxFor(t, time.Minute), spec)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "healthcheck: ")
+	assert.Contains(t, err.Error(), "exit code 1")
+	var werr *waitfor.Error
+	assert.True(t, errors.As(err, &werr), "a wait that ran out: %v", err)
+	nothingLeft(t, c, keyIn(t, err))
+}
+
+// Two test processes (packages a and b of testdata, run by one
+// `go test`) starting the same compose service share one container, and
+// when they end nothing is left.
+func TestComposeSharedAcrossPackages(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	barrier := t.TempDir()
+	vars := []string{"IMAGE=" + img, "WHO=children", "RUN=" + randomVersion("share")}
+	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=2", "-v", "./testdata/a", "./testdata/b")
+	cmd.Env = append(append(os.Environ(), "CI=true", "COMPOSETEST_BARRIER="+barrier), vars...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	servers := serversIn(string(out))
+	require.Len(t, servers, 2, "%s", out)
+	assert.Equal(t, servers[0].id, servers[1].id, "one container for both packages")
+	assert.Equal(t, servers[0].key, servers[1].key)
+	nothingLeft(t, c, servers[0].key)
+	srv := dockhandtest.Start(t, webSpec(t, vars...))
+	assert.Equal(t, servers[0].key, srv.Key(), "the key the variables make, in any process")
+}
+
+// A healthcheck run longer than a wait's attempt (1 s) still passes: the
+// run goes on beyond the attempt, within its own timeout. One that
+// outlives its timeout fails, saying so; a program missing from the image
+// fails at once.
+func TestComposeHealthcheckRuns(t *testing.T) {
+	c := dockhandtest.Client(t)
+	img := testbench.BusyboxImage(t, c)
+	load := func(t *testing.T, test string) dockhandtest.Spec {
+		t.Helper()
+		file := writeCompose(t, "  slow:\n    image: ${IMAGE}\n    command: [sleep, \"300\"]\n    environment: [RUN]\n"+
+			"    healthcheck: {test: "+test+", timeout: 1500ms, interval: 1m}\n")
+		spec, err := composetest.ServiceSpec(t.Context(), "slow", compose.WithFiles(file), compose.WithoutOSEnv(),
+			compose.WithVariables("IMAGE="+img, "RUN="+randomVersion("slow")))
+		require.NoError(t, err)
+		return spec
+	}
+	t.Run("longer than an attempt", func(t *testing.T) {
+		spec := load(t, `[CMD-SHELL, "sleep 1.2"]`)
+		srv := dockhandtest.Start(t, spec)
+		assert.NotEmpty(t, srv.Container().ID())
+	})
+	t.Run("longer than its timeout", func(t *testing.T) {
+		spec := load(t, `[CMD, sleep, "5"]`)
+		spec.ReadyTimeout = 4 * time.Second
+		_, err := startErr(t, ctxFor(t, time.Minute), spec)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "healthcheck timed out after 1.5s")
+		nothingLeft(t, c, keyIn(t, err))
+	})
+	t.Run("no such program", func(t *testing.T) {
+		spec := load(t, `[CMD, no-such-check]`)
+		_, err := startErr(t, ctxFor(t, time.Minute), spec)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "no-such-check")
+		assert.Contains(t, err.Error(), "executable file not found")
+		assert.True(t, waitfor.IsPermanent(err), "failed at once, not after ReadyTimeout: %v", err)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		nothingLeft(t, c, keyIn(t, err))
+	})
+}

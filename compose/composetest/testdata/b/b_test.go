@@ -1,0 +1,12 @@
+package b
+
+import (
+	"testing"
+
+	"github.com/dockhand/dockhand/compose/composetest/testdata/child"
+	"github.com/dockhand/dockhand/dockhandtest"
+)
+
+func TestMain(m *testing.M) { dockhandtest.Main(m) }
+
+func TestComposeShared(t *testing.T) { child.Run(t, "b") }
