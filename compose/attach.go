@@ -106,7 +106,7 @@ func (r *runner) attached(ctx context.Context) error {
 	}
 	cancel()
 	r.prog.printf(" Container %s exited: aborting (stopping the other containers)", first.ref.name)
-	if err := r.s.stop(ctx, &cycleSettings{services: r.p.ServiceNames(), progress: r.set.progress, timeout: r.set.timeout}); err != nil {
+	if err := r.s.stopNamed(ctx, &cycleSettings{services: r.p.ServiceNames(), progress: r.set.progress, timeout: r.set.timeout}); err != nil {
 		return err
 	}
 	result := first

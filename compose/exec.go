@@ -9,8 +9,8 @@ import (
 
 // serviceContainer returns a handle on the lowest-numbered running
 // replica of a service.
-func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycle.Container, error) {
-	if err := s.checkServices([]string{service}); err != nil {
+func (s *Stack) serviceContainer(ctx context.Context, verb, service string) (*lifecycle.Container, error) {
+	if err := s.checkServices(verb, []string{service}); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -35,7 +35,7 @@ func (s *Stack) serviceContainer(ctx context.Context, service string) (*lifecycl
 // Exec runs cmd in the service's first running container (docker
 // compose exec); lifecycle's Exec options apply.
 func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...lifecycle.ExecOption) (*lifecycle.ExecResult, error) {
-	ct, err := s.serviceContainer(ctx, service)
+	ct, err := s.serviceContainer(ctx, "exec", service)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Stack) Exec(ctx context.Context, service string, cmd []string, opts ...
 // Port returns the host address ("127.0.0.1:49153") the service's first
 // container publishes port ("5432", "53/udp") on (docker compose port).
 func (s *Stack) Port(ctx context.Context, service, port string) (string, error) {
-	ct, err := s.serviceContainer(ctx, service)
+	ct, err := s.serviceContainer(ctx, "port", service)
 	if err != nil {
 		return "", err
 	}

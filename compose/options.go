@@ -388,7 +388,10 @@ func WithProgress(w io.Writer) ProgressOption {
 
 // WithServices narrows the verb to these services. For Up, their
 // dependencies are started too, as with docker compose up svc; for Pull
-// only with WithIncludeDeps.
+// only with WithIncludeDeps. Up, Pull, Images and Config take a service
+// its profile disables (Up and Pull enable it, as the CLI does); the other
+// verbs only enabled services. A name that is not one is an error wrapping
+// lifecycle.ErrInvalid.
 func WithServices(names ...string) ServicesOption {
 	add := func(dst *[]string) error {
 		for _, n := range names {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,38 +30,46 @@ func withOnly(p *types.Project, svc types.ServiceConfig) *types.Project {
 // com.docker.compose.oneoff=True, streams its output to WithStdout and
 // WithStderr, waits for it to exit, removes it and returns its exit code.
 // Its ports are not published (as the CLI without --service-ports).
+//
+// The service may be one its profile disables, as with docker compose run
+// svc: it is enabled with its profiles, and its dependencies (those of
+// the same profiles included) are started as for Up with WithServices.
+// A required dependency still disabled is an error wrapping
+// lifecycle.ErrInvalid, even with WithNoDeps.
 func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...RunOption) (code int, err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Run", opts, RunOption.applyRun)
 	if err != nil {
 		return -1, err
 	}
-	if err := s.checkServices([]string{service}); err != nil {
+	if service == "" {
+		return -1, invalidf("compose %s: run: empty service name", s.p.Name)
+	}
+	// As docker compose run svc: a service its profile disables is
+	// enabled by naming it; the service and its dependencies must be
+	// there, even with WithNoDeps.
+	p, err := s.enabled("run", []string{service})
+	if err != nil {
 		return -1, err
 	}
-	if _, err := validateGraph(s.p); err != nil {
+	if _, _, err := narrow(p, []string{service}); err != nil {
 		return -1, err
 	}
-	svc := s.p.Services[service]
+	svc := p.Services[service]
 	if probe := svc; s.applyRunFlags(&probe, set) != nil {
 		return -1, s.applyRunFlags(&probe, set) // bad input before any engine call
 	}
 	if !set.noDeps && len(svc.DependsOn) > 0 {
 		var deps []string
 		for d := range svc.DependsOn {
-			if _, ok := s.p.Services[d]; ok {
+			if _, ok := p.Services[d]; ok {
 				deps = append(deps, d)
 			}
 		}
 		if len(deps) > 0 {
-			upOpts := []UpOption{WithServices(deps...)}
-			if set.progress != nil {
-				upOpts = append(upOpts, WithProgress(set.progress))
-			}
-			if set.allInterfaces {
-				upOpts = append(upOpts, WithAllInterfaces())
-			}
-			if err := s.Up(ctx, upOpts...); err != nil {
+			sort.Strings(deps)
+			up := &upSettings{services: deps, progress: set.progress, allInterfaces: set.allInterfaces}
+			if err := s.up(ctx, up, p); err != nil {
 				return -1, err
 			}
 		}
@@ -88,7 +97,6 @@ func (s *Stack) Run(ctx context.Context, service string, cmd []string, opts ...R
 		}
 		one.Environment = env
 	}
-	p := s.p
 	images, err := s.ensureImages(ctx, withOnly(p, one), false, prog)
 	if err != nil {
 		return -1, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,7 +54,7 @@ func (s *Stack) Ps(ctx context.Context, opts ...PsOption) ([]ServiceContainer, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkServices("ps", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, set.all, false)
@@ -109,24 +111,41 @@ func (s *Stack) containers(ctx context.Context, all, oneoff bool) ([]lifecycle.S
 	return cts, nil
 }
 
-// checkServices fails on a name that is not a service of the project.
-func (s *Stack) checkServices(names []string) error {
+// checkServices fails on a name that is no enabled service of the
+// project, for the verbs that act only on enabled services (those a
+// profile disables are not theirs unless the profile is enabled): an
+// error wrapping lifecycle.ErrInvalid that names the verb and the service
+// and lists the services it may name.
+func (s *Stack) checkServices(verb string, names []string) error {
 	for _, n := range names {
 		if _, ok := s.p.Services[n]; ok {
 			continue
 		}
-		if _, ok := s.p.DisabledServices[n]; ok {
-			return fmt.Errorf("compose %s: service %q is disabled (its profile is not enabled)", s.p.Name, n)
+		if d, ok := s.p.DisabledServices[n]; ok {
+			return invalidf("compose %s: %s: service %q is disabled: none of its profiles (%s) is enabled: enable one with WithProfiles (enabled services: %s)",
+				s.p.Name, verb, n, strings.Join(d.Profiles, ", "), serviceList(s.p.ServiceNames()))
 		}
-		return fmt.Errorf("compose %s: no such service: %q (services: %s)", s.p.Name, n, strings.Join(s.p.ServiceNames(), ", "))
+		msg := fmt.Sprintf("compose %s: %s: no such service: %q (services: %s", s.p.Name, verb, n, serviceList(s.p.ServiceNames()))
+		if off := s.p.DisabledServices; len(off) > 0 {
+			msg += "; disabled by their profiles: " + strings.Join(slices.Sorted(maps.Keys(off)), ", ")
+		}
+		return invalidf("%s)", msg)
 	}
 	return nil
 }
 
+// serviceList joins sorted service names for an error message.
+func serviceList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
 // checkNamed fails on a name that is no service of the project, enabled
 // or disabled by its profile: the verbs that take a disabled service when
-// named, as the docker compose CLI does (pull enables it; images and cp
-// look only at the project's containers).
+// named, as the docker compose CLI does (pull, up and run enable it;
+// images and cp look only at the project's containers).
 func (s *Stack) checkNamed(verb string, names []string) error {
 	for _, n := range names {
 		if s.knownService(n) {
@@ -142,18 +161,105 @@ func (s *Stack) checkNamed(verb string, names []string) error {
 	return nil
 }
 
+// enabled returns the project with the named services enabled, as
+// docker compose up and run (v2.40.3 and v5.6.0 alike) treat the services
+// they are given: each named service a profile disables has its profiles
+// enabled (compose-go's WithServicesEnabled), which enables every service
+// of those profiles; the verb then narrows to the named services and
+// their dependencies, so only those run. A required dependency that is
+// still disabled (another profile) or undefined is an ErrInvalid error
+// naming it, as the CLI fails ("no such service"), even for WithNoDeps.
+// The environment of the newly enabled services the verb may run (the
+// named ones and their dependencies) is resolved as Load resolves that of
+// the enabled ones. The result is s.p itself when no named service is
+// disabled; the stack's project is never changed. A name that is no
+// service at all is an ErrInvalid error.
+func (s *Stack) enabled(verb string, names []string) (*types.Project, error) {
+	if err := s.checkNamed(verb, names); err != nil {
+		return nil, err
+	}
+	var off []string
+	for _, n := range names {
+		if _, ok := s.p.DisabledServices[n]; ok {
+			off = append(off, n)
+		}
+	}
+	if len(off) == 0 {
+		return s.p, nil
+	}
+	p, err := s.p.WithServicesEnabled(off...)
+	if err != nil {
+		return nil, fmt.Errorf("compose %s: %s: %w", s.p.Name, verb, err)
+	}
+	// The services the verb may run: the named ones and, through
+	// required or present dependencies, what they depend on.
+	reach := map[string]bool{}
+	var walk func(name string) error
+	walk = func(name string) error {
+		if reach[name] {
+			return nil
+		}
+		reach[name] = true
+		svc := p.Services[name]
+		for _, d := range slices.Sorted(maps.Keys(svc.DependsOn)) {
+			if _, ok := p.Services[d]; ok {
+				if err := walk(d); err != nil {
+					return err
+				}
+				continue
+			}
+			if !svc.DependsOn[d].Required {
+				continue // as the CLI: an optional dependency may be absent
+			}
+			if dis, ok := p.DisabledServices[d]; ok {
+				return invalidf("compose %s: %s: service %q depends on %q, which is disabled: none of its profiles (%s) is enabled: name %q too, or enable one of its profiles with WithProfiles",
+					s.p.Name, verb, name, d, strings.Join(dis.Profiles, ", "), d)
+			}
+			return invalidf("compose %s: %s: service %q depends on undefined service %q", s.p.Name, verb, name, d)
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := walk(n); err != nil {
+			return nil, err
+		}
+	}
+	// Load resolved the environment (env_file) of the services it
+	// enabled; that of the services enabled now is resolved here, only
+	// for those that may run (as the CLI resolves after narrowing).
+	fresh := &types.Project{Name: p.Name, WorkingDir: p.WorkingDir, Environment: p.Environment, Services: types.Services{}}
+	for name := range reach {
+		if _, was := s.p.Services[name]; !was {
+			fresh.Services[name] = p.Services[name]
+		}
+	}
+	resolved, err := fresh.WithServicesEnvironmentResolved(true)
+	if err != nil {
+		return nil, invalidWrapf(scrubLoadErr(err, loadConfig{noOSEnv: true}, s.p.Environment), "compose %s: %s: environment of a service its profile disabled", s.p.Name, verb)
+	}
+	maps.Copy(p.Services, resolved.Services)
+	return p, nil
+}
+
 // plan checks the named services and returns the project narrowed to them
 // and their dependencies (the whole project when none is named), with its
 // dependency lists (see validateGraph).
-func (s *Stack) plan(services []string) (*types.Project, map[string][]string, error) {
-	if err := s.checkServices(services); err != nil {
+func (s *Stack) plan(verb string, services []string) (*types.Project, map[string][]string, error) {
+	if err := s.checkServices(verb, services); err != nil {
 		return nil, nil, err
 	}
-	p := s.p
+	return narrow(s.p, services)
+}
+
+// narrow is p narrowed to the named services (known to be enabled in p)
+// and their dependencies, the whole of p when none is named, with its
+// dependency lists (see validateGraph).
+func narrow(p *types.Project, services []string) (*types.Project, map[string][]string, error) {
 	if len(services) > 0 {
 		var err error
+		name := p.Name
 		if p, err = p.WithSelectedServices(services); err != nil {
-			return nil, nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
+			return nil, nil, fmt.Errorf("compose %s: %w", name, err)
 		}
 	}
 	deps, err := validateGraph(p)

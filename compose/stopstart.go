@@ -16,13 +16,20 @@ func (s *Stack) Stop(ctx context.Context, opts ...StopOption) (err error) {
 	if err != nil {
 		return err
 	}
-	return s.stop(ctx, set)
+	return s.stop(ctx, "stop", set)
 }
 
-func (s *Stack) stop(ctx context.Context, set *cycleSettings) error {
-	if err := s.checkServices(set.services); err != nil {
+func (s *Stack) stop(ctx context.Context, verb string, set *cycleSettings) error {
+	if err := s.checkServices(verb, set.services); err != nil {
 		return err
 	}
+	return s.stopNamed(ctx, set)
+}
+
+// stopNamed is stop for services already checked: Up's, which may include
+// services a profile disables in the stack's project and naming enabled
+// (WithAbortOnContainerExit stops them).
+func (s *Stack) stopNamed(ctx context.Context, set *cycleSettings) error {
 	prog := newProgress(set.progress)
 	cts, err := s.containers(ctx, false, false)
 	if err != nil {
@@ -59,11 +66,11 @@ func (s *Stack) Start(ctx context.Context, opts ...StartOption) (err error) {
 	if err != nil {
 		return err
 	}
-	return s.start(ctx, set)
+	return s.start(ctx, "start", set)
 }
 
-func (s *Stack) start(ctx context.Context, set *cycleSettings) error {
-	p, deps, err := s.plan(set.services)
+func (s *Stack) start(ctx context.Context, verb string, set *cycleSettings) error {
+	p, deps, err := s.plan(verb, set.services)
 	if err != nil {
 		return err
 	}
@@ -95,8 +102,8 @@ func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) (err error) 
 	if err != nil {
 		return err
 	}
-	if err := s.stop(ctx, set); err != nil {
+	if err := s.stop(ctx, "restart", set); err != nil {
 		return err
 	}
-	return s.start(ctx, &cycleSettings{services: set.services, progress: set.progress})
+	return s.start(ctx, "restart", &cycleSettings{services: set.services, progress: set.progress})
 }

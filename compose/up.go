@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
@@ -37,13 +39,27 @@ import (
 // A changed container is recreated as the CLI does it: the old one is
 // stopped and renamed out of the way, the new one created under the name,
 // then the old one removed.
+//
+// WithServices may name a service its profile disables, as docker compose
+// up svc may (v2.40.3 and v5.6.0 alike): its profiles are enabled, and Up
+// starts it and its dependencies, those of the same profiles included,
+// and no other service of those profiles. A required dependency still
+// disabled (of another profile) is an error wrapping lifecycle.ErrInvalid,
+// even with WithNoDeps, unless it is named too. The stack's project is
+// left as it is.
 func (s *Stack) Up(ctx context.Context, opts ...UpOption) (err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Up", opts, UpOption.applyUp)
 	if err != nil {
 		return err
 	}
-	p, deps, err := s.planUp(set)
+	return s.up(ctx, set, nil)
+}
+
+// up is Up from the project base (nil: the stack's, with the named
+// services enabled; see planUp).
+func (s *Stack) up(ctx context.Context, set *upSettings, base *types.Project) error {
+	p, deps, err := s.planUp(set, base)
 	if err != nil {
 		return err
 	}

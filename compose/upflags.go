@@ -2,6 +2,8 @@ package compose
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/dockhand/dockhand/lifecycle"
 
@@ -76,33 +78,44 @@ func WithNoBuild() UpOption {
 
 // planUp is plan with Up's project-changing options applied, to a copy:
 // WithNoDeps, WithScale, WithPull, WithNoBuild. None of what they change is
-// in the config hash (see trimHashFields), so they recreate nothing.
-func (s *Stack) planUp(set *upSettings) (*types.Project, map[string][]string, error) {
+// in the config hash (see trimHashFields), so they recreate nothing. base
+// is the project Up works from: nil for the stack's own, with the named
+// services a profile disables enabled as docker compose up svc does (see
+// enabled); Run passes the project it enabled.
+func (s *Stack) planUp(set *upSettings, base *types.Project) (*types.Project, map[string][]string, error) {
 	if set.noRecreate && set.forceRecreate {
 		return nil, nil, invalidf("compose %s: Up: WithNoRecreate and WithForceRecreate exclude each other", s.p.Name)
 	}
 	if set.build && set.noBuild {
 		return nil, nil, invalidf("compose %s: Up: WithBuild and WithNoBuild exclude each other", s.p.Name)
 	}
-	for name := range set.scale {
-		if _, ok := s.p.Services[name]; !ok {
-			return nil, nil, invalidf("compose %s: WithScale(%q, %d): no such service (services: %v)", s.p.Name, name, set.scale[name], s.p.ServiceNames())
+	if base == nil {
+		var err error
+		if base, err = s.enabled("up", set.services); err != nil {
+			return nil, nil, err
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(set.scale)) {
+		if _, ok := base.Services[name]; ok {
+			continue
+		}
+		if _, ok := base.DisabledServices[name]; ok {
+			return nil, nil, invalidf("compose %s: WithScale(%q, %d): the service is disabled: none of its profiles is enabled: name it with WithServices, or enable one of its profiles with WithProfiles (enabled services: %s)",
+				s.p.Name, name, set.scale[name], serviceList(base.ServiceNames()))
+		}
+		return nil, nil, invalidf("compose %s: WithScale(%q, %d): no such service (services: %s)", s.p.Name, name, set.scale[name], serviceList(base.ServiceNames()))
 	}
 	if !set.noDeps || len(set.services) == 0 {
 		if set.scale == nil && set.pull == "" && !set.noBuild {
-			return s.plan(set.services)
+			return narrow(base, set.services)
 		}
-		p, _, err := s.plan(set.services)
+		p, _, err := narrow(base, set.services)
 		if err != nil {
 			return nil, nil, err
 		}
 		return s.transform(p, set)
 	}
-	if err := s.checkServices(set.services); err != nil {
-		return nil, nil, err
-	}
-	p, err := s.p.WithSelectedServices(set.services, types.IgnoreDependencies)
+	p, err := base.WithSelectedServices(set.services, types.IgnoreDependencies)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compose %s: %w", s.p.Name, err)
 	}

@@ -49,7 +49,7 @@ func (s *Stack) ExecIndex(ctx context.Context, service string, index int, cmd []
 	if index < 1 {
 		return nil, invalidf("compose %s: ExecIndex(%q, %d): want an index >= 1", s.p.Name, service, index)
 	}
-	if err := s.checkServices([]string{service}); err != nil {
+	if err := s.checkServices("exec", []string{service}); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -123,7 +123,7 @@ func (s *Stack) Unpause(ctx context.Context, opts ...PauseOption) (err error) {
 // services (all when none), skipping those already in the state f makes
 // and those that stopped since they were listed.
 func (s *Stack) eachRunning(ctx context.Context, verb string, services []string, f func(*lifecycle.Container) error) error {
-	if err := s.checkServices(services); err != nil {
+	if err := s.checkServices(verb, services); err != nil {
 		return err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -167,7 +167,7 @@ func (s *Stack) Build(ctx context.Context, opts ...BuildOption) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkServices("build", set.services); err != nil {
 		return err
 	}
 	names := set.services
@@ -207,7 +207,7 @@ func (s *Stack) Top(ctx context.Context, opts ...TopOption) (_ []ServiceProcesse
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkServices("top", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -246,7 +246,7 @@ func (s *Stack) Wait(ctx context.Context, opts ...WaitOption) (code int, err err
 	if err != nil {
 		return -1, err
 	}
-	if err := s.checkServices(set.services); err != nil {
+	if err := s.checkServices("wait", set.services); err != nil {
 		return -1, err
 	}
 	cts, err := s.containers(ctx, false, false)

@@ -1,0 +1,113 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dockhand/dockhand/lifecycle"
+)
+
+// servicesStack is a stack without a client (any engine call would
+// panic) on web, and tool and helper behind the tools profile, tool
+// requiring dbg of the debug profile.
+func servicesStack(t *testing.T) *Stack {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: busybox
+  tool:
+    image: busybox
+    profiles: [tools]
+    depends_on: [helper, dbg]
+  helper:
+    image: busybox
+    profiles: [tools]
+  dbg:
+    image: busybox
+    profiles: [debug]
+`), 0o644))
+	p, err := Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("svcs"))
+	require.NoError(t, err)
+	return New(nil, p)
+}
+
+// TestVerbsRejectUnknownServiceAsInvalid checks that the verbs acting
+// only on enabled services reject a name that is no service, and one its
+// profile disables, with an error wrapping lifecycle.ErrInvalid that names
+// the verb and the service and lists the services they may name, before
+// any engine call. Pure: the stack has no client.
+func TestVerbsRejectUnknownServiceAsInvalid(t *testing.T) {
+	s := servicesStack(t)
+	ctx := context.Background()
+	verbs := map[string]func(name string) error{
+		"ps":      func(n string) error { _, err := s.Ps(ctx, WithServices(n)); return err },
+		"logs":    func(n string) error { return s.Logs(ctx, nil, WithServices(n)) },
+		"stop":    func(n string) error { return s.Stop(ctx, WithServices(n)) },
+		"start":   func(n string) error { return s.Start(ctx, WithServices(n)) },
+		"restart": func(n string) error { return s.Restart(ctx, WithServices(n)) },
+		"kill":    func(n string) error { return s.Kill(ctx, WithServices(n)) },
+		"pause":   func(n string) error { return s.Pause(ctx, WithServices(n)) },
+		"top":     func(n string) error { _, err := s.Top(ctx, WithServices(n)); return err },
+		"wait":    func(n string) error { _, err := s.Wait(ctx, WithServices(n)); return err },
+		"build":   func(n string) error { return s.Build(ctx, WithServices(n)) },
+		"exec":    func(n string) error { _, err := s.Exec(ctx, n, []string{"true"}); return err },
+		"port":    func(n string) error { _, err := s.Port(ctx, n, "80"); return err },
+	}
+	for verb, call := range verbs {
+		t.Run(verb, func(t *testing.T) {
+			err := call("nope")
+			require.ErrorIs(t, err, lifecycle.ErrInvalid)
+			assert.EqualError(t, err, `compose svcs: `+verb+`: no such service: "nope" (services: web; disabled by their profiles: dbg, helper, tool)`)
+
+			err = call("tool")
+			require.ErrorIs(t, err, lifecycle.ErrInvalid)
+			assert.EqualError(t, err, `compose svcs: `+verb+`: service "tool" is disabled: none of its profiles (tools) is enabled: enable one with WithProfiles (enabled services: web)`)
+		})
+	}
+}
+
+// TestUpRunDisabledServiceBadInput checks the errors of Up and Run naming
+// a service its profile disables, all before any engine call (the stack
+// has no client): a required dependency still disabled (of another
+// profile) is ErrInvalid naming it, with or without WithNoDeps, as the CLI
+// fails on it; WithScale of a disabled service that is not named, and a
+// name that is no service, are ErrInvalid too.
+func TestUpRunDisabledServiceBadInput(t *testing.T) {
+	s := servicesStack(t)
+	ctx := context.Background()
+	const dep = `compose svcs: %s: service "tool" depends on "dbg", which is disabled: none of its profiles (debug) is enabled: name "dbg" too, or enable one of its profiles with WithProfiles`
+	for _, err := range []error{s.Up(ctx, WithServices("tool")), s.Up(ctx, WithServices("tool"), WithNoDeps())} {
+		require.ErrorIs(t, err, lifecycle.ErrInvalid)
+		assert.EqualError(t, err, fmt.Sprintf(dep, "up"))
+	}
+	for _, opts := range [][]RunOption{nil, {WithNoDeps()}} {
+		_, err := s.Run(ctx, "tool", nil, opts...)
+		require.ErrorIs(t, err, lifecycle.ErrInvalid)
+		assert.EqualError(t, err, fmt.Sprintf(dep, "run"))
+	}
+
+	err := s.Up(ctx, WithScale("helper", 2))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: WithScale("helper", 2): the service is disabled: none of its profiles is enabled: name it with WithServices, or enable one of its profiles with WithProfiles (enabled services: web)`)
+	err = s.Up(ctx, WithScale("nope", 2))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: WithScale("nope", 2): no such service (services: web)`)
+
+	err = s.Up(ctx, WithServices("nope"))
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: up: no such service: "nope" (services: dbg, helper, tool, web)`)
+	_, err = s.Run(ctx, "nope", nil)
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: run: no such service: "nope" (services: dbg, helper, tool, web)`)
+	_, err = s.Run(ctx, "", nil)
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+
+	assert.Contains(t, s.Project().DisabledServices, "tool", "the stack's project is left as it is")
+}
