@@ -2,7 +2,6 @@ package dockhandtest
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -33,10 +32,11 @@ import (
 // 17, /var/lib/postgresql from 18 on): what is written under a declared
 // volume goes to the container's anonymous volume, which a commit leaves
 // out. A server's data directory is tmpfsDir, a tmpfs of its own (a
-// tmpfs on a directory the image has takes that directory's owner and
-// mode, root's 0700 in the stand-in, where the server runs as postgres),
-// or, when durable, volumeDir: inside the volume both layouts declare,
-// as the image's own first start would keep it.
+// tmpfs on a directory the image has takes that directory's mode, 0700
+// in the stand-in, but is owned by root, where the server runs as
+// postgres), or, when durable, volumeDir: inside the volume both official
+// layouts declare, as the image's own first start would keep it (with an
+// image that declares neither, in the container's layer).
 const (
 	seedDir   = "/dockhandtest/pgdata"
 	seedTar   = "/dockhandtest/pgdata.tar"
@@ -109,9 +109,13 @@ func initialisedSpec(ctx context.Context, c *lifecycle.Client, spec Spec, img *l
 	}
 	out.Env = append(append([]string{}, spec.Env...), "PGDATA="+dir+"/pgdata")
 	out.User = "postgres"
-	// A restart of a durable server keeps its cluster: only an empty
-	// data directory gets the seed.
-	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + dir + `; [ -s ` + dir + `/pgdata/PG_VERSION ] || tar -xf ` + seedTar + ` -C ` + dir + `; exec postgres -D ` + dir + `/pgdata "$@"`, "sh"}
+	// A restart of a durable server keeps its cluster: only a data
+	// directory without one gets the seed.
+	// The seed is extracted beside and renamed into place: a durable
+	// server killed while it extracted does not restart on half a
+	// cluster.
+	out.Entrypoint = []string{"sh", "-c", `set -e; mkdir -p ` + dir + `; cd ` + dir + `; if [ ! -d pgdata ]; then ` +
+		`rm -rf .seed; mkdir .seed; tar -xf ` + seedTar + ` -C .seed; mv .seed/pgdata pgdata; rmdir .seed; fi; exec postgres -D ` + dir + `/pgdata "$@"`, "sh"}
 	out.Cmd = append([]string{"-c", "listen_addresses=*"}, spec.Cmd[1:]...)
 	return out, nil
 }
@@ -161,25 +165,23 @@ func initialisedImage(ctx context.Context, c *lifecycle.Client, spec Spec, img *
 	}
 	initialised.mu.Unlock()
 	if !ok {
-		m.ref = initialisedRef(img, spec)
-		if _, err := c.InspectImage(ctx, m.ref); errors.Is(err, lifecycle.ErrNotFound) {
+		func() {
+			defer close(m.done)
+			m.ref = initialisedRef(img, spec)
 			m.err = makeInitialised(ctx, c, spec, img, m.ref)
-		} else {
-			m.err = err
-		}
-		if m.err != nil {
-			initialised.mu.Lock()
-			if initialised.byID[id] == m {
-				delete(initialised.byID, id) // a later test may try again
+			if m.err != nil {
+				initialised.mu.Lock()
+				if initialised.byID[id] == m {
+					delete(initialised.byID, id) // a later test may try again
+				}
+				initialised.mu.Unlock()
 			}
-			initialised.mu.Unlock()
-		}
-		close(m.done)
+		}()
 	}
 	select {
 	case <-m.done:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", fmt.Errorf("initialised image of %s: %w", spec.Image, ctx.Err())
 	}
 	return m.ref, m.err
 }
@@ -235,14 +237,70 @@ func imageOf(ctx context.Context, c *lifecycle.Client, ref string) (*lifecycle.I
 	return img, nil
 }
 
-// committed, when not nil, learns the temporary reference and the id of
-// each image makeInitialised commits (for the tests).
-var committed func(tmp, id string)
+// committed, when not nil, learns the reference and the id of each
+// image makeInitialised commits (for the tests).
+var committed func(ref, id string)
 
-// makeInitialised initialises a cluster in a container of img (the
-// image's entrypoint runs initdb), stops it cleanly, packs the cluster
-// into seedTar, and commits the container as ref.
+// makeInitialised makes the initialised image ref of img unless it
+// exists: it initialises a cluster in a container of img (the image's
+// entrypoint runs initdb and the initdb.d scripts), stops it cleanly,
+// packs the cluster into seedTar, and commits the container as ref.
+//
+// The engine is the lock, as for the servers: the maker container's name
+// is derived from ref, so one process makes the image while others that
+// need it wait for that container to go, then use the image. A maker
+// whose process is gone (killed while it made the image) is removed and
+// the image made again.
 func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, img *lifecycle.Image, ref string) error {
+	_, tag, _ := strings.Cut(ref, ":")
+	name := "dockhandtest-initialising-" + tag
+	for {
+		if _, err := c.InspectImage(ctx, ref); err == nil {
+			return nil // made, by this process or another
+		} else if !errors.Is(err, lifecycle.ErrNotFound) {
+			return fmt.Errorf("initialise %s from %s: %w", ref, spec.Image, err)
+		}
+		err := initialise(ctx, c, spec, img, ref, name)
+		if !errors.Is(err, lifecycle.ErrConflict) {
+			return err
+		}
+		// Another process makes it: wait until its maker is gone.
+		if err := waitMaker(ctx, c, name); err != nil {
+			return fmt.Errorf("initialise %s from %s: waiting for %s: %w", ref, spec.Image, name, err)
+		}
+	}
+}
+
+// waitMaker waits until the container name is gone, removing it if the
+// process that made it is gone.
+func waitMaker(ctx context.Context, c *lifecycle.Client, name string) error {
+	for {
+		ct, err := c.Container(ctx, name)
+		if errors.Is(err, lifecycle.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if gone, err := c.OwnerGone(ctx, ct.ID()); err != nil {
+			return err
+		} else if gone {
+			if err := ct.Remove(ctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes()); err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+				return err
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// initialise runs the maker container name (an error wrapping
+// ErrConflict if another process runs it) and commits it as ref.
+func initialise(ctx context.Context, c *lifecycle.Client, spec Spec, img *lifecycle.Image, ref, name string) error {
 	env := append(append([]string{}, spec.Env...), "PGDATA="+seedDir)
 	if !slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, "POSTGRES_INITDB_ARGS=") }) {
 		// 1 MB WAL segments: the cluster every start extracts is 23 MB
@@ -252,65 +310,53 @@ func makeInitialised(ctx context.Context, c *lifecycle.Client, spec Spec, img *l
 	// The shell runs the image's entrypoint (initdb, the initdb.d
 	// scripts, then the server) as a child; the stop signal (SIGINT for
 	// the postgres images, or SIGTERM) makes it shut the server down
-	// (fast: SIGINT), and once the server is gone it packs the cluster
-	// and removes the directory, so the committed layer holds only the
-	// tar.
-	script := `trap 'kill -INT "$pid"' INT TERM; "$@" & pid=$!; ` +
-		`wait "$pid"; wait "$pid"; set -e; cd ` + path.Dir(seedDir) + `; tar -cf ` + seedTar + ` ` + path.Base(seedDir) + `; rm -rf ` + seedDir
-	ct, err := c.Run(ctx, spec.Image, lifecycle.WithEnv(env...),
+	// (fast: SIGINT). Once the server is gone, and only if it shut down
+	// cleanly, it packs the cluster and removes the directory, so the
+	// committed layer holds only the tar.
+	script := `trap 'kill -INT "$pid"' INT TERM; "$@" & pid=$!; wait "$pid"; wait "$pid"; set -e; ` +
+		`pg_controldata ` + seedDir + ` | grep -q 'state: *shut down$'; ` +
+		`cd ` + path.Dir(seedDir) + `; tar -cf ` + seedTar + ` ` + path.Base(seedDir) + `; rm -rf ` + seedDir
+	// Root, whatever the image's user: only root can make /dockhandtest,
+	// and the entrypoint changes to postgres itself.
+	ct, err := c.Run(ctx, img.ID, lifecycle.WithName(name), lifecycle.WithUser("0"), lifecycle.WithEnv(env...),
 		lifecycle.WithEntrypoint("sh", "-c", script, "sh"), lifecycle.WithCmd(append(slices.Clone(img.Entrypoint), "postgres")...))
-	if err != nil {
+	if errors.Is(err, lifecycle.ErrConflict) {
 		return err
+	}
+	if err != nil {
+		return fmt.Errorf("initialise %s from %s: %w", ref, spec.Image, err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = ct.Remove(rctx, lifecycle.WithForce(), lifecycle.WithRemoveVolumes())
 	}()
+	fail := func(err error) error {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		lines, _ := ct.LastLogLines(lctx, 20)
+		return fmt.Errorf("initialise %s from %s (WithInitdb starts without it): %w\nlast log lines:\n%s", ref, spec.Image, err, strings.Join(lines, "\n"))
+	}
 	// The setup server listens on no TCP address: TCP answers once the
 	// cluster is initialised and the real server runs.
 	w := waitfor.Waiter{Timeout: 2 * time.Minute, MaxInterval: 50 * time.Millisecond}
 	if err := w.Wait(ctx, ct.ExecSucceeds("pg_isready", "-q", "-h", "127.0.0.1")); err != nil {
-		lines, _ := ct.LastLogLines(ctx, 20)
-		return fmt.Errorf("initialise %s from %s (WithInitdb starts without it): %w\nlast log lines:\n%s", ref, spec.Image, err, strings.Join(lines, "\n"))
+		return fail(err)
 	}
 	if err := ct.Stop(ctx, lifecycle.WithGracePeriod(time.Minute)); err != nil {
-		return err
+		return fail(err)
 	}
 	if st, err := ct.State(ctx); err != nil {
-		return err
+		return fail(err)
 	} else if st.ExitCode != 0 {
-		lines, _ := ct.LastLogLines(ctx, 20)
-		return fmt.Errorf("initialise %s from %s (WithInitdb starts without it): packing the cluster exited with code %d\nlast log lines:\n%s", ref, spec.Image, st.ExitCode, strings.Join(lines, "\n"))
+		return fail(fmt.Errorf("packing the cluster exited with code %d (not shut down cleanly, or tar failed)", st.ExitCode))
 	}
-	return commitOnce(ctx, c, ct, ref)
-}
-
-// commitOnce commits ct as ref unless ref exists. Two processes may
-// make the image at once: each commits under a reference of its own,
-// gives the image ref only if ref is still missing, and removes its own
-// reference, which removes its image too unless that image got ref. A
-// loser's image does not stay behind, untagged, forever.
-func commitOnce(ctx context.Context, c *lifecycle.Client, ct *lifecycle.Container, ref string) error {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	tmp := ref + "-" + hex.EncodeToString(b)
-	id, err := ct.Commit(ctx, tmp)
+	id, err := ct.Commit(ctx, ref)
 	if err != nil {
-		return err
+		return fmt.Errorf("initialise %s from %s: %w", ref, spec.Image, err)
 	}
 	if committed != nil {
-		committed(tmp, id)
+		committed(ref, id)
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_ = c.RemoveImage(rctx, tmp)
-	}()
-	if _, err := c.InspectImage(ctx, ref); err == nil {
-		return nil // another process made it first: use theirs
-	} else if !errors.Is(err, lifecycle.ErrNotFound) {
-		return err
-	}
-	return c.Tag(ctx, id, ref)
+	return nil
 }

@@ -87,7 +87,8 @@ type Image struct {
 	Entrypoint, Cmd []string
 	// Volumes are the container paths the image declares as volumes
 	// (VOLUME), sorted: a container gets an anonymous volume at each one
-	// that no mount of its own covers.
+	// that no mount of its own has as its destination (a mount on a
+	// parent directory does not count).
 	Volumes []string
 }
 
