@@ -377,12 +377,16 @@ func (m *mariaServer) plan(ctx context.Context, conn *sql.Conn, tpl string) (*ma
 		return nil, fmt.Errorf("template %s: character set: %w", tpl, err)
 	}
 	// Each table's columns in order; generated ones are computed again
-	// in the copy, so they are not copied.
+	// in the copy, so they are not copied. information_schema compares
+	// names without regard to case: the join and the sort compare them
+	// as bytes, so that `Users` and `users` (two tables where
+	// lower_case_table_names=0) stay apart.
 	rows, err := conn.QueryContext(ctx, `
 		SELECT c.TABLE_NAME, c.COLUMN_NAME, c.IS_GENERATED = 'NEVER'
-		FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+		FROM information_schema.COLUMNS c JOIN information_schema.TABLES t
+			ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND BINARY t.TABLE_NAME = BINARY c.TABLE_NAME
 		WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'
-		ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, tpl)
+		ORDER BY BINARY c.TABLE_NAME, c.ORDINAL_POSITION`, tpl)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: list tables: %w", tpl, err)
 	}
