@@ -97,11 +97,15 @@ func NewMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 
 // MariaDBSpec is the Spec NewMariaDB runs: image with an empty root
 // password, 500 connections, no binary log, port 3306, ready when it
-// answers a query over TCP (through the published port). Unless durable, the datadir is on tmpfs, InnoDB
-// writes its log once a second rather than at each commit
-// (innodb_flush_log_at_trx_commit=0) and without the doublewrite buffer.
+// answers a query over TCP (through the published port). Unless durable,
+// the datadir is on tmpfs, InnoDB writes its log once a second rather
+// than at each commit (innodb_flush_log_at_trx_commit=0) and without the
+// doublewrite buffer. The command is flags only: the image's entrypoint
+// puts its server in front of them (as the official mariadb and mysql
+// images do), so an image without mariadbd starts and gets the version
+// check's error.
 func MariaDBSpec(image string, durable, keepAlive bool) Spec {
-	cmd := []string{"mariadbd", "--max-connections=500", "--skip-log-bin"}
+	cmd := []string{"--max-connections=500", "--skip-log-bin"}
 	spec := Spec{
 		Name:      "mariadb",
 		Image:     image,

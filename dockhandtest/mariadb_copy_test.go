@@ -2,6 +2,7 @@ package dockhandtest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,4 +32,18 @@ func TestMariaDBTablesDifferingByCase(t *testing.T) {
 	assert.Equal(t, 1, sqlCount(t, ctx, conn, "SELECT count(*) FROM `Users` WHERE login = 'ada'"), "`Users` copied")
 	assert.Equal(t, 51, sqlCount(t, ctx, conn, "SELECT sum(age) FROM `users`"), "`users` copied")
 	assert.Equal(t, 2, sqlCount(t, ctx, conn, "SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND BINARY TABLE_NAME = 'Users'"))
+}
+
+// MariaDBSpec passes only flags: the image's entrypoint puts its server
+// in front of them, so an image without mariadbd (mariadb:10.4, mysql:8)
+// gets to the version check and its clear error rather than failing to
+// start.
+func TestMariaDBSpecFlagsOnly(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		spec := dockhandtest.MariaDBSpec(testbench.MariaDB, durable, false)
+		require.NotEmpty(t, spec.Cmd)
+		for _, a := range spec.Cmd {
+			assert.True(t, strings.HasPrefix(a, "-"), "durable=%v: argument %q is not a flag", durable, a)
+		}
+	}
 }

@@ -171,6 +171,8 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 	// Durability off by default.
 	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@innodb_flush_log_at_trx_commit"))
 	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@innodb_doublewrite"))
+	assert.Equal(t, 500, sqlCount(t, ctx, admin, "SELECT @@max_connections"), "the spec's flags reached the server")
+	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@log_bin"), "--skip-log-bin")
 	st, err := dbs[0].Server().Container().Inspect(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "rw", st.HostConfig.Tmpfs["/var/lib/mysql"], "data on tmpfs")
