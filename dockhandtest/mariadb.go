@@ -445,9 +445,13 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	var q strings.Builder
 	fmt.Fprintf(&q, "CREATE DATABASE %s CHARACTER SET %s COLLATE %s;\n", db, p.charset, p.collation)
 	if len(p.create) > 0 {
-		// Tables refer to each other in any order; an AUTO_INCREMENT
-		// column's 0 is a value, as in the template.
-		fmt.Fprintf(&q, "USE %s;\nSET SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO');\n", db)
+		// Tables refer to each other in any order; rows are copied as
+		// they are in the template, between columns of the same types:
+		// neither CHECK constraints (a migration may have added one over
+		// rows it kept, with check_constraint_checks=0) nor a strict
+		// sql_mode refuse them, and an AUTO_INCREMENT column's 0 is a
+		// value.
+		fmt.Fprintf(&q, "USE %s;\nSET SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION check_constraint_checks = 0, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';\n", db)
 		for _, c := range p.create {
 			q.WriteString(c)
 			q.WriteString(";\n")
@@ -457,7 +461,7 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 		}
 		// Back to the admin session's state: its database too, so that no
 		// idle admin session counts as a user of the test's database.
-		q.WriteString("SET SESSION foreign_key_checks = DEFAULT, SESSION unique_checks = DEFAULT, SESSION sql_mode = DEFAULT;\nUSE mysql")
+		q.WriteString("SET SESSION foreign_key_checks = DEFAULT, SESSION unique_checks = DEFAULT, SESSION check_constraint_checks = DEFAULT, SESSION sql_mode = DEFAULT;\nUSE mysql")
 	}
 	conn, err := m.admin.Conn(ctx)
 	if err != nil {

@@ -2,16 +2,40 @@ package dockhandtest_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/internal/testbench"
 )
+
+// execSession runs the statements on dsn in one session, one by one:
+// session settings (SET SESSION …) apply to the statements after them.
+func execSession(ctx context.Context, dsn string, stmts ...string) error {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
 
 // Tables whose names differ only by case (`Users` and `users`, distinct
 // tables with lower_case_table_names=0) are both copied, each with its
@@ -32,6 +56,39 @@ func TestMariaDBTablesDifferingByCase(t *testing.T) {
 	assert.Equal(t, 1, sqlCount(t, ctx, conn, "SELECT count(*) FROM `Users` WHERE login = 'ada'"), "`Users` copied")
 	assert.Equal(t, 51, sqlCount(t, ctx, conn, "SELECT sum(age) FROM `users`"), "`users` copied")
 	assert.Equal(t, 2, sqlCount(t, ctx, conn, "SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND BINARY TABLE_NAME = 'Users'"))
+}
+
+// Rows that are in the template are in the copy, even those the
+// server's strict mode or a CHECK constraint would refuse today: rows a
+// migration kept while adding a CHECK with check_constraint_checks=0, and
+// an id 0 in an AUTO_INCREMENT column (NO_AUTO_VALUE_ON_ZERO). The CHECK
+// holds for new rows.
+func TestMariaDBCopyKeepsTemplateRows(t *testing.T) {
+	requireMariaDB(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB),
+		dockhandtest.WithMigrations(randomVersion("rows-"), func(ctx context.Context, dsn string) error {
+			return execSession(ctx, dsn,
+				"CREATE TABLE prices (id int AUTO_INCREMENT PRIMARY KEY, amount int NOT NULL)",
+				"INSERT INTO prices (amount) VALUES (5), (-3)",
+				"SET SESSION check_constraint_checks = 0",
+				"ALTER TABLE prices ADD CONSTRAINT amount_positive CHECK (amount > 0)",
+				"SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",
+				"INSERT INTO prices (id, amount) VALUES (0, 1)")
+		}))
+	conn := openMaria(t, db.DSN())
+	assert.Equal(t, 3, sqlCount(t, ctx, conn, "SELECT count(*) FROM prices"), "all the template's rows")
+	assert.Equal(t, -3, sqlCount(t, ctx, conn, "SELECT amount FROM prices WHERE id = 2"), "the row the CHECK would refuse")
+	assert.Equal(t, 1, sqlCount(t, ctx, conn, "SELECT amount FROM prices WHERE id = 0"), "id 0 stays 0")
+	_, err := conn.ExecContext(ctx, "INSERT INTO prices (amount) VALUES (-1)")
+	var myErr *mysql.MySQLError
+	require.ErrorAs(t, err, &myErr, "the CHECK is enforced on new rows")
+	assert.Equal(t, uint16(4025), myErr.Number, "CONSTRAINT failed")
+	res, err := conn.ExecContext(ctx, "INSERT INTO prices (amount) VALUES (8)")
+	require.NoError(t, err)
+	id, err := res.LastInsertId()
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), id, "AUTO_INCREMENT continues after the template's rows")
 }
 
 // MariaDBSpec passes only flags: the image's entrypoint puts its server
