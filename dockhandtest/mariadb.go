@@ -269,13 +269,13 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 	}
 	conn, err := m.admin.Conn(ctx) // GET_LOCK belongs to this session
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("template %s: connect to %s: %w", tpl, m.addr, err)
 	}
 	defer conn.Close()
 	for {
 		var got sql.NullInt64
 		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 5)", tpl).Scan(&got); err != nil {
-			return "", fmt.Errorf("lock template %s: %w", tpl, err)
+			return "", fmt.Errorf("lock template %s%s: %w", tpl, m.lockHolder(ctx, tpl), err)
 		}
 		if !got.Valid {
 			return "", fmt.Errorf("lock template %s: GET_LOCK returned NULL (an error in the server)", tpl)
@@ -284,12 +284,10 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			return "", fmt.Errorf("lock template %s: %w", tpl, err)
+			return "", fmt.Errorf("lock template %s%s: %w", tpl, m.lockHolder(ctx, tpl), err)
 		}
 	}
-	defer func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", tpl)
-	}()
+	defer unlockTemplate(ctx, conn, tpl) // before conn.Close
 	var comment string
 	err = conn.QueryRowContext(ctx, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", tpl).Scan(&comment)
 	switch {
@@ -334,6 +332,38 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 	}
 	m.tpls[tpl] = plan
 	return tpl, nil
+}
+
+// lockHolder names the session that holds the lock of template tpl, as
+// " (held by connection ID: user@host, command, for N s)", or returns ""
+// when it cannot tell.
+func (m *mariaServer) lockHolder(ctx context.Context, tpl string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var id sql.NullInt64
+	if err := m.admin.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", tpl).Scan(&id); err != nil || !id.Valid {
+		return ""
+	}
+	var user, host, command string
+	var secs int64
+	if err := m.admin.QueryRowContext(ctx, "SELECT USER, HOST, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", id.Int64).
+		Scan(&user, &host, &command, &secs); err != nil {
+		return fmt.Sprintf(" (held by connection %d)", id.Int64)
+	}
+	return fmt.Sprintf(" (held by connection %d: %s@%s, %s for %d s)", id.Int64, user, host, command, secs)
+}
+
+// unlockTemplate releases the lock of template tpl that conn's session
+// holds. When RELEASE_LOCK does not say it did (1), the session is ended
+// rather than handed back to the pool still holding the lock, which
+// would keep every other process waiting for the template.
+func unlockTemplate(ctx context.Context, conn *sql.Conn, tpl string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var released sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT RELEASE_LOCK(?)", tpl).Scan(&released); err != nil || !released.Valid || released.Int64 != 1 {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 }
 
 // unsupportedObjects fails when the template holds what the copy would
@@ -465,7 +495,7 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	}
 	conn, err := m.admin.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("copy template %s to database %s: connect to %s: %w", tpl, name, m.addr, err)
 	}
 	_, err = conn.ExecContext(ctx, q.String())
 	if err != nil {

@@ -3,6 +3,7 @@ package dockhandtest_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -103,4 +104,37 @@ func TestMariaDBSpecFlagsOnly(t *testing.T) {
 			assert.True(t, strings.HasPrefix(a, "-"), "durable=%v: argument %q is not a flag", durable, a)
 		}
 	}
+}
+
+// A template lock held by another session too long: the error names the
+// session holding it; once it lets go, the template is made.
+func TestMariaDBTemplateLockHolderNamed(t *testing.T) {
+	requireMariaDB(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB))
+	admin := mariaAdmin(t, db)
+	version := randomVersion("lock-")
+	holder, err := admin.Conn(ctx)
+	require.NoError(t, err)
+	defer holder.Close()
+	var got, id int
+	require.NoError(t, holder.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0), CONNECTION_ID()", templateName(version)).Scan(&got, &id))
+	require.Equal(t, 1, got)
+	migrate := func(ctx context.Context, dsn string) error {
+		return execAll(ctx, dsn, "CREATE TABLE notes (id int PRIMARY KEY)")
+	}
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = dockhandtest.MariaDBTemplate(short, db.Server(), version, migrate)
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	assert.Contains(t, err.Error(), templateName(version))
+	assert.Contains(t, err.Error(), fmt.Sprintf("held by connection %d", id))
+
+	require.NoError(t, holder.QueryRowContext(ctx, "SELECT RELEASE_LOCK(?)", templateName(version)).Scan(&got))
+	name, err := dockhandtest.MariaDBTemplate(ctx, db.Server(), version, migrate)
+	require.NoError(t, err)
+	assert.Equal(t, templateName(version), name)
+	assert.Equal(t, 1, sqlCount(t, ctx, admin, "SELECT IS_USED_LOCK(?) IS NULL", templateName(version)), "the lock is released")
 }
