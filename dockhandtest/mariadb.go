@@ -505,6 +505,11 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	}
 	_ = conn.Close()
 	if err != nil {
+		var myErr *mysql.MySQLError
+		if errors.As(err, &myErr) && myErr.Number == mysqlErrDBExists {
+			// Not made by this copy: not ours to drop.
+			return fmt.Errorf("copy template %s to database %s: %w: %w", tpl, name, lifecycle.ErrConflict, err)
+		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_, _ = m.admin.ExecContext(dctx, "DROP DATABASE IF EXISTS "+db)
@@ -513,29 +518,71 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	return nil
 }
 
+// MariaDB error numbers the fixture tells apart.
+const (
+	mysqlErrDBExists       = 1007 // ER_DB_CREATE_EXISTS
+	mysqlErrNoSuchThread   = 1094 // ER_NO_SUCH_THREAD: KILL of a session gone meanwhile
+	dropLockWaitTimeoutSec = 10
+)
+
 // drop drops database name, ending the sessions that still use it first
 // (as PostgreSQL's DROP DATABASE … WITH (FORCE) does): an open
-// transaction would block the drop.
+// transaction would block the drop. It runs on a session of its own
+// that waits at most dropLockWaitTimeoutSec for a table's lock (held by
+// a session whose current database is another), rather than the
+// server's default of a day.
 func (m *mariaServer) drop(ctx context.Context, name string) error {
-	rows, err := m.admin.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", name)
+	conn, err := m.admin.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("drop database %s: connect to %s: %w", name, m.addr, err)
+	}
+	defer conn.Close()
+	defer func() {
+		// Back to the pool with the server's lock_wait_timeout, or not at all.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, rerr := conn.ExecContext(rctx, "SET SESSION lock_wait_timeout = DEFAULT"); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", dropLockWaitTimeoutSec)); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	ids, err := sessionsUsing(ctx, conn, name)
 	if err != nil {
 		return fmt.Errorf("drop database %s: list its sessions: %w", name, err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err == nil {
-			ids = append(ids, id)
+	for _, id := range ids {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
+			var myErr *mysql.MySQLError
+			if errors.As(err, &myErr) && myErr.Number == mysqlErrNoSuchThread {
+				continue // gone meanwhile: fine
+			}
+			return fmt.Errorf("drop database %s: end its session %d: %w", name, id, err)
 		}
 	}
-	rows.Close()
-	for _, id := range ids {
-		_, _ = m.admin.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)) // gone meanwhile: fine
-	}
-	if _, err := m.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name)); err != nil {
+	if _, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name)); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	return nil
+}
+
+// sessionsUsing lists the other sessions whose current database is name.
+func sessionsUsing(ctx context.Context, conn *sql.Conn, name string) ([]int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE BINARY DB = BINARY ? AND ID <> CONNECTION_ID()", name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // myIdent quotes an identifier for MariaDB.

@@ -138,3 +138,87 @@ func TestMariaDBTemplateLockHolderNamed(t *testing.T) {
 	assert.Equal(t, templateName(version), name)
 	assert.Equal(t, 1, sqlCount(t, ctx, admin, "SELECT IS_USED_LOCK(?) IS NULL", templateName(version)), "the lock is released")
 }
+
+// errTB is a recorder that records Errorf rather than failing the test.
+type errTB struct {
+	*recorder
+	errs []string
+}
+
+func (e *errTB) Errorf(format string, args ...any) { e.errs = append(e.errs, fmt.Sprintf(format, args...)) }
+
+// run is recorder.run with e itself as the test.
+func (e *errTB) run(fn func(tb testing.TB)) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(e)
+	}()
+	<-done
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// The drop of a passed test's database ends the sessions using it (an
+// open transaction in it does not block the drop); a lock on one of its
+// tables held by a session whose database is another makes it fail
+// within seconds (not the server's default of a day), naming the
+// database.
+func TestMariaDBDropEndsSessions(t *testing.T) {
+	requireMariaDB(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	migrate := dockhandtest.WithMigrations(randomVersion("drop-"), func(ctx context.Context, dsn string) error {
+		return execAll(ctx, dsn, "CREATE TABLE notes (id int PRIMARY KEY)", "INSERT INTO notes VALUES (1)")
+	})
+	// In a transaction in the test's database.
+	var name string
+	r := &errTB{recorder: &recorder{TB: t}}
+	r.run(func(tb testing.TB) {
+		db := dockhandtest.NewMariaDB(tb, dockhandtest.WithImage(testbench.MariaDB), migrate)
+		name = db.Database()
+		conn, err := openMaria(t, db.DSN()).Conn(ctx)
+		require.NoError(t, err)
+		_, err = conn.ExecContext(ctx, "START TRANSACTION")
+		require.NoError(t, err)
+		_, err = conn.ExecContext(ctx, "UPDATE notes SET id = 2")
+		require.NoError(t, err)
+	})
+	require.Empty(t, r.fatal)
+	assert.Empty(t, r.errs, "an open transaction in the database does not stop the drop")
+	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB))
+	admin := mariaAdmin(t, db)
+	assert.False(t, schemaExists(t, ctx, admin, name), "dropped")
+
+	// A lock on its table held from another database.
+	r = &errTB{recorder: &recorder{TB: t}}
+	var holder *sql.Conn
+	start := time.Now()
+	r.run(func(tb testing.TB) {
+		db := dockhandtest.NewMariaDB(tb, dockhandtest.WithImage(testbench.MariaDB), migrate)
+		name = db.Database()
+		var err error
+		holder, err = admin.Conn(ctx)
+		require.NoError(t, err)
+		_, err = holder.ExecContext(ctx, "START TRANSACTION")
+		require.NoError(t, err)
+		require.Equal(t, 1, sqlCountConn(t, ctx, holder, "SELECT count(*) FROM `"+name+"`.notes"))
+	})
+	assert.Less(t, time.Since(start), 40*time.Second, "the drop gave up within seconds")
+	require.Empty(t, r.fatal)
+	require.Len(t, r.errs, 1, "the drop fails")
+	assert.Contains(t, r.errs[0], "drop database "+name)
+	assert.Contains(t, r.errs[0], "Lock wait timeout")
+	_, err := holder.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	require.NoError(t, holder.Close())
+	_, err = admin.ExecContext(ctx, "DROP DATABASE `"+name+"`")
+	require.NoError(t, err)
+}
+
+func sqlCountConn(t testing.TB, ctx context.Context, conn *sql.Conn, q string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, conn.QueryRowContext(ctx, q).Scan(&n), q)
+	return n
+}
