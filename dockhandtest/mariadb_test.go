@@ -30,7 +30,8 @@ import (
 
 // migrateShop is the MariaDB schema of these tests: two tables joined by
 // a foreign key (from baskets, which sorts before the customers it
-// refers to), a generated column, seed rows; runs counts its runs.
+// refers to), a generated column, seed rows, a table whose last rows
+// were deleted; runs counts its runs.
 func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error {
 	return func(ctx context.Context, dsn string) error {
 		runs.Add(1)
@@ -40,7 +41,11 @@ func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error
 				total decimal(10,2) NOT NULL, cents int AS (total * 100) VIRTUAL,
 				CONSTRAINT baskets_customer FOREIGN KEY (customer_id) REFERENCES customers (id))`,
 			`INSERT INTO customers (name) VALUES ('ada'), ('bob')`,
-			`INSERT INTO baskets (customer_id, total) VALUES (1, 9.50), (2, 3.25)`)
+			`INSERT INTO baskets (customer_id, total) VALUES (1, 9.50), (2, 3.25)`,
+			// Rows deleted: the counter (4) is ahead of max(id) (1).
+			`CREATE TABLE tickets (id int AUTO_INCREMENT PRIMARY KEY, note varchar(20))`,
+			`INSERT INTO tickets (note) VALUES ('a'), ('b'), ('c')`,
+			`DELETE FROM tickets WHERE id > 1`)
 	}
 }
 
@@ -141,8 +146,16 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 				var myErr *mysql.MySQLError
 				require.True(t, errors.As(err, &myErr), "the foreign key is enforced: %v", err)
 				assert.Equal(t, uint16(1452), myErr.Number, "foreign key violation")
+				assert.Equal(t, 1, sqlCount(t, ctx, conn, `SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE
+					WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'baskets_customer' AND REFERENCED_TABLE_SCHEMA = DATABASE()`),
+					"the copy's foreign key refers to the copy's customers, not the template's")
+				res, err := conn.ExecContext(ctx, "INSERT INTO tickets (note) VALUES (?)", who)
+				require.NoError(t, err)
+				tid, err := res.LastInsertId()
+				require.NoError(t, err)
+				assert.Equal(t, int64(4), tid, "AUTO_INCREMENT counter of the template (ahead of its rows) carried over")
 
-				res, err := conn.ExecContext(ctx, "INSERT INTO customers (name) VALUES (?)", who)
+				res, err = conn.ExecContext(ctx, "INSERT INTO customers (name) VALUES (?)", who)
 				require.NoError(t, err)
 				id, err := res.LastInsertId()
 				require.NoError(t, err)
@@ -155,6 +168,8 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 				}
 				assert.Equal(t, 3, sqlCount(t, ctx, conn, "SELECT count(*) FROM customers"), "only this test's row added")
 				assert.Equal(t, 1, sqlCount(t, ctx, conn, "SELECT count(*) FROM customers WHERE name = ?", who))
+				_, err = conn.ExecContext(ctx, "INSERT INTO baskets (customer_id, total) VALUES (?, 1)", id)
+				assert.NoError(t, err, "a basket for the customer only this copy has: the foreign key checks the copy's customers")
 			})
 		}
 	})
