@@ -381,7 +381,9 @@ func TestMariaDBNothingLeft(t *testing.T) {
 // its own, /docker-entrypoint-initdb.d (*.sql in that database, then
 // *.sh), arguments starting with - go to mariadbd, run as user mysql,
 // reachable on 3306 from outside; without a password option it refuses
-// to initialise.
+// to initialise. A root password with a quote, a backslash and a newline
+// works, under --sql-mode=NO_BACKSLASH_ESCAPES too; an init script that
+// fails stops the temporary server and leaves no password file.
 func TestMariaDBStandIn(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.MariaDB)
@@ -396,13 +398,15 @@ func TestMariaDBStandIn(t *testing.T) {
 	assert.Contains(t, img.Config.Labels["org.opencontainers.image.description"], "Offline stand-in for mariadb:10.11")
 
 	// The files a user would mount, written by a wrapper before the
-	// entrypoint runs; the root password has a quote in it.
-	setup := `printf 's3cr%s' "'et" >/tmp/rootpw
+	// entrypoint runs; the root password has a quote, a backslash and a
+	// newline in it.
+	const rootPW = "s3cr'et\\x\nline2"
+	setup := `printf '%s' "s3cr'et\\x"$'\n'"line2" >/tmp/rootpw
 printf 'CREATE TABLE seeded (id int PRIMARY KEY); INSERT INTO seeded VALUES (1);\n' >/docker-entrypoint-initdb.d/01-seed.sql
 printf 'mariadb -uroot -p"$(cat /tmp/rootpw)" "$MARIADB_DATABASE" -e "INSERT INTO seeded VALUES (2)"\n' >/docker-entrypoint-initdb.d/02-more.sh
 exec docker-entrypoint.sh "$@"`
 	ct, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever),
-		lifecycle.WithEntrypoint("bash", "-c", setup, "--"), lifecycle.WithCmd("--innodb-flush-log-at-trx-commit=0"),
+		lifecycle.WithEntrypoint("bash", "-c", setup, "--"), lifecycle.WithCmd("--innodb-flush-log-at-trx-commit=0", "--sql-mode=NO_BACKSLASH_ESCAPES"),
 		lifecycle.WithEnv("MARIADB_ROOT_PASSWORD_FILE=/tmp/rootpw", "MARIADB_DATABASE=app", "MARIADB_USER=appuser", "MARIADB_PASSWORD=apppw"),
 		lifecycle.WithPorts("3306"))
 	require.NoError(t, err)
@@ -415,8 +419,11 @@ exec docker-entrypoint.sh "$@"`
 		return app.PingContext(ctx)
 	})))
 	assert.Equal(t, 3, sqlCount(t, ctx, app, "SELECT sum(id) FROM seeded"), "01-seed.sql ran in MARIADB_DATABASE, then 02-more.sh")
-	root := openMaria(t, "root:s3cr'et@tcp("+addr+")/")
+	rootCfg := mysql.NewConfig()
+	rootCfg.User, rootCfg.Passwd, rootCfg.Net, rootCfg.Addr = "root", rootPW, "tcp", addr
+	root := openMaria(t, rootCfg.FormatDSN())
 	assert.Equal(t, 0, sqlCount(t, ctx, root, "SELECT @@innodb_flush_log_at_trx_commit"), "the argument reached mariadbd")
+	assert.Equal(t, 1, sqlCount(t, ctx, root, "SELECT @@GLOBAL.sql_mode LIKE '%NO_BACKSLASH_ESCAPES%'"), "so did --sql-mode")
 	noPassword := openMaria(t, "root@tcp("+addr+")/")
 	var myErr *mysql.MySQLError
 	require.ErrorAs(t, noPassword.PingContext(ctx), &myErr)
@@ -425,12 +432,33 @@ exec docker-entrypoint.sh "$@"`
 	require.NoError(t, err)
 	assert.Equal(t, "mysql\n", string(res.Stdout), "mariadbd runs as user mysql")
 
+	// An init script fails: the entrypoint exits with its status, having
+	// stopped the temporary server and removed the client's password file.
+	failing, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever),
+		lifecycle.WithEntrypoint("bash", "-c", `printf '#!/bin/sh\nexit 3\n' >/docker-entrypoint-initdb.d/01-fail.sh
+chmod +x /docker-entrypoint-initdb.d/01-fail.sh
+exec docker-entrypoint.sh "$@"`, "--"), lifecycle.WithCmd("mariadbd"),
+		lifecycle.WithEnv("MARIADB_ROOT_PASSWORD=pw"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = failing.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
+	require.NoError(t, w.Wait(ctx, failing.Exited(3)))
+	lines, err := failing.LastLogLines(ctx, 30)
+	require.NoError(t, err)
+	log := strings.Join(lines, "\n")
+	assert.Contains(t, log, "stopping the temporary server")
+	assert.Contains(t, log[strings.Index(log, "stopping the temporary server")+1:], "Shutdown complete", "stopped before the entrypoint exited")
+	changes, err := c.API().ContainerDiff(ctx, failing.ID())
+	require.NoError(t, err)
+	for _, ch := range changes {
+		assert.False(t, strings.HasPrefix(ch.Path, "/tmp/"), "left behind: %s", ch.Path)
+	}
+
 	// No password option: it refuses, as the official image does.
 	bad, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bad.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
 	require.NoError(t, w.Wait(ctx, bad.Exited(1)))
-	lines, err := bad.LastLogLines(ctx, 5)
+	lines, err = bad.LastLogLines(ctx, 5)
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(lines, "\n"), "password option is not specified")
 }
