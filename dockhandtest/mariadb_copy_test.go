@@ -145,7 +145,9 @@ type errTB struct {
 	errs []string
 }
 
-func (e *errTB) Errorf(format string, args ...any) { e.errs = append(e.errs, fmt.Sprintf(format, args...)) }
+func (e *errTB) Errorf(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
 
 // run is recorder.run with e itself as the test.
 func (e *errTB) run(fn func(tb testing.TB)) {
