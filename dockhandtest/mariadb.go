@@ -50,10 +50,15 @@ func (m *MariaDB) Server() *Server { return m.srv }
 //
 // MariaDB has no CREATE DATABASE … TEMPLATE: the copy is made table by
 // table (SHOW CREATE TABLE of each template table run in the new
-// database with foreign_key_checks=0, then INSERT … SELECT of its rows),
-// in one round trip. Tables are all it copies: migrations that leave a
-// view, trigger, stored routine, event, sequence or system-versioned
-// table in the template fail with an error naming them.
+// database with foreign_key_checks=0, then INSERT … SELECT of its rows,
+// with neither CHECK constraints nor a strict sql_mode), in one round
+// trip. Tables are all it copies: migrations that leave a view, trigger,
+// stored routine, event, sequence or system-versioned table in the
+// template fail with an error naming them.
+//
+// Tests must not write to the template (its name starts with
+// dockhandtest_tpl_): every test on the server is copied from it, and
+// this process reads how to copy it once.
 func NewMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 	t.Helper()
 	s := mariaSettings{serviceSettings: serviceSettings{image: DefaultMariaDBImage}}
