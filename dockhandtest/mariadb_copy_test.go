@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/internal/testbench"
+	"github.com/dockhand/dockhand/lifecycle"
 )
 
 // execSession runs the statements on dsn in one session, one by one:
@@ -223,4 +224,29 @@ func sqlCountConn(t testing.TB, ctx context.Context, conn *sql.Conn, q string) i
 	var n int
 	require.NoError(t, conn.QueryRowContext(ctx, q).Scan(&n), q)
 	return n
+}
+
+// A copy whose database already exists (1007) fails with ErrConflict and
+// leaves that database alone: it is not the copy's to drop.
+func TestMariaDBCopyOntoExistingDatabase(t *testing.T) {
+	requireMariaDB(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB))
+	admin := mariaAdmin(t, db)
+	name := "t_existing_" + randomVersion("")
+	_, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"`")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`") })
+	_, err = admin.ExecContext(ctx, "CREATE TABLE `"+name+"`.mine (id int PRIMARY KEY)")
+	require.NoError(t, err)
+
+	err = dockhandtest.MariaDBCopy(ctx, db.Server(), randomVersion("exists-"), func(ctx context.Context, dsn string) error {
+		return execAll(ctx, dsn, "CREATE TABLE notes (id int PRIMARY KEY)")
+	}, name)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrConflict)
+	assert.Contains(t, err.Error(), name)
+	assert.Contains(t, err.Error(), "1007")
+	assert.True(t, schemaExists(t, ctx, admin, name), "the database that was there is not dropped")
+	assert.Equal(t, 1, sqlCount(t, ctx, admin, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'mine'", name))
 }
