@@ -82,3 +82,18 @@ func MariaDBTemplate(ctx context.Context, srv *Server, version string, migrate f
 	defer m.admin.Close()
 	return m.template(ctx, dbSettings{version: version, migrate: migrate, hasMigrate: migrate != nil})
 }
+
+// MariaDBCopy copies the template of version on srv (made first if need
+// be) to database name, through an admin pool of its own (for the tests).
+func MariaDBCopy(ctx context.Context, srv *Server, version string, migrate func(context.Context, string) error, name string) error {
+	m, err := dialMaria(ctx, srv)
+	if err != nil {
+		return err
+	}
+	defer m.admin.Close()
+	tpl, err := m.template(ctx, dbSettings{version: version, migrate: migrate, hasMigrate: migrate != nil})
+	if err != nil {
+		return err
+	}
+	return m.clone(ctx, tpl, name)
+}

@@ -50,10 +50,15 @@ func (m *MariaDB) Server() *Server { return m.srv }
 //
 // MariaDB has no CREATE DATABASE … TEMPLATE: the copy is made table by
 // table (SHOW CREATE TABLE of each template table run in the new
-// database with foreign_key_checks=0, then INSERT … SELECT of its rows),
-// in one round trip. Tables are all it copies: migrations that leave a
-// view, trigger, stored routine, event, sequence or system-versioned
-// table in the template fail with an error naming them.
+// database with foreign_key_checks=0, then INSERT … SELECT of its rows,
+// with neither CHECK constraints nor a strict sql_mode), in one round
+// trip. Tables are all it copies: migrations that leave a view, trigger,
+// stored routine, event, sequence or system-versioned table in the
+// template fail with an error naming them.
+//
+// Tests must not write to the template (its name starts with
+// dockhandtest_tpl_): every test on the server is copied from it, and
+// this process reads how to copy it once.
 func NewMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 	t.Helper()
 	s := mariaSettings{serviceSettings: serviceSettings{image: DefaultMariaDBImage}}
@@ -97,11 +102,15 @@ func NewMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 
 // MariaDBSpec is the Spec NewMariaDB runs: image with an empty root
 // password, 500 connections, no binary log, port 3306, ready when it
-// answers a query over TCP (through the published port). Unless durable, the datadir is on tmpfs, InnoDB
-// writes its log once a second rather than at each commit
-// (innodb_flush_log_at_trx_commit=0) and without the doublewrite buffer.
+// answers a query over TCP (through the published port). Unless durable,
+// the datadir is on tmpfs, InnoDB writes its log once a second rather
+// than at each commit (innodb_flush_log_at_trx_commit=0) and without the
+// doublewrite buffer. The command is flags only: the image's entrypoint
+// puts its server in front of them (as the official mariadb and mysql
+// images do), so an image without mariadbd starts and gets the version
+// check's error.
 func MariaDBSpec(image string, durable, keepAlive bool) Spec {
-	cmd := []string{"mariadbd", "--max-connections=500", "--skip-log-bin"}
+	cmd := []string{"--max-connections=500", "--skip-log-bin"}
 	spec := Spec{
 		Name:      "mariadb",
 		Image:     image,
@@ -265,13 +274,13 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 	}
 	conn, err := m.admin.Conn(ctx) // GET_LOCK belongs to this session
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("template %s: connect to %s: %w", tpl, m.addr, err)
 	}
 	defer conn.Close()
 	for {
 		var got sql.NullInt64
 		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 5)", tpl).Scan(&got); err != nil {
-			return "", fmt.Errorf("lock template %s: %w", tpl, err)
+			return "", fmt.Errorf("lock template %s%s: %w", tpl, m.lockHolder(ctx, tpl), err)
 		}
 		if !got.Valid {
 			return "", fmt.Errorf("lock template %s: GET_LOCK returned NULL (an error in the server)", tpl)
@@ -280,12 +289,10 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			return "", fmt.Errorf("lock template %s: %w", tpl, err)
+			return "", fmt.Errorf("lock template %s%s: %w", tpl, m.lockHolder(ctx, tpl), err)
 		}
 	}
-	defer func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", tpl)
-	}()
+	defer unlockTemplate(ctx, conn, tpl) // before conn.Close
 	var comment string
 	err = conn.QueryRowContext(ctx, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", tpl).Scan(&comment)
 	switch {
@@ -330,6 +337,38 @@ func (m *mariaServer) template(ctx context.Context, s dbSettings) (string, error
 	}
 	m.tpls[tpl] = plan
 	return tpl, nil
+}
+
+// lockHolder names the session that holds the lock of template tpl, as
+// " (held by connection ID: user@host, command, for N s)", or returns ""
+// when it cannot tell.
+func (m *mariaServer) lockHolder(ctx context.Context, tpl string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var id sql.NullInt64
+	if err := m.admin.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", tpl).Scan(&id); err != nil || !id.Valid {
+		return ""
+	}
+	var user, host, command string
+	var secs int64
+	if err := m.admin.QueryRowContext(ctx, "SELECT USER, HOST, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", id.Int64).
+		Scan(&user, &host, &command, &secs); err != nil {
+		return fmt.Sprintf(" (held by connection %d)", id.Int64)
+	}
+	return fmt.Sprintf(" (held by connection %d: %s@%s, %s for %d s)", id.Int64, user, host, command, secs)
+}
+
+// unlockTemplate releases the lock of template tpl that conn's session
+// holds. When RELEASE_LOCK does not say it did (1), the session is ended
+// rather than handed back to the pool still holding the lock, which
+// would keep every other process waiting for the template.
+func unlockTemplate(ctx context.Context, conn *sql.Conn, tpl string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var released sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT RELEASE_LOCK(?)", tpl).Scan(&released); err != nil || !released.Valid || released.Int64 != 1 {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 }
 
 // unsupportedObjects fails when the template holds what the copy would
@@ -377,12 +416,16 @@ func (m *mariaServer) plan(ctx context.Context, conn *sql.Conn, tpl string) (*ma
 		return nil, fmt.Errorf("template %s: character set: %w", tpl, err)
 	}
 	// Each table's columns in order; generated ones are computed again
-	// in the copy, so they are not copied.
+	// in the copy, so they are not copied. information_schema compares
+	// names without regard to case: the join and the sort compare them
+	// as bytes, so that `Users` and `users` (two tables where
+	// lower_case_table_names=0) stay apart.
 	rows, err := conn.QueryContext(ctx, `
 		SELECT c.TABLE_NAME, c.COLUMN_NAME, c.IS_GENERATED = 'NEVER'
-		FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+		FROM information_schema.COLUMNS c JOIN information_schema.TABLES t
+			ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND BINARY t.TABLE_NAME = BINARY c.TABLE_NAME
 		WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'
-		ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, tpl)
+		ORDER BY BINARY c.TABLE_NAME, c.ORDINAL_POSITION`, tpl)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: list tables: %w", tpl, err)
 	}
@@ -437,9 +480,13 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	var q strings.Builder
 	fmt.Fprintf(&q, "CREATE DATABASE %s CHARACTER SET %s COLLATE %s;\n", db, p.charset, p.collation)
 	if len(p.create) > 0 {
-		// Tables refer to each other in any order; an AUTO_INCREMENT
-		// column's 0 is a value, as in the template.
-		fmt.Fprintf(&q, "USE %s;\nSET SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO');\n", db)
+		// Tables refer to each other in any order; rows are copied as
+		// they are in the template, between columns of the same types:
+		// neither CHECK constraints (a migration may have added one over
+		// rows it kept, with check_constraint_checks=0) nor a strict
+		// sql_mode refuse them, and an AUTO_INCREMENT column's 0 is a
+		// value.
+		fmt.Fprintf(&q, "USE %s;\nSET SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION check_constraint_checks = 0, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';\n", db)
 		for _, c := range p.create {
 			q.WriteString(c)
 			q.WriteString(";\n")
@@ -449,11 +496,11 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 		}
 		// Back to the admin session's state: its database too, so that no
 		// idle admin session counts as a user of the test's database.
-		q.WriteString("SET SESSION foreign_key_checks = DEFAULT, SESSION unique_checks = DEFAULT, SESSION sql_mode = DEFAULT;\nUSE mysql")
+		q.WriteString("SET SESSION foreign_key_checks = DEFAULT, SESSION unique_checks = DEFAULT, SESSION check_constraint_checks = DEFAULT, SESSION sql_mode = DEFAULT;\nUSE mysql")
 	}
 	conn, err := m.admin.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("copy template %s to database %s: connect to %s: %w", tpl, name, m.addr, err)
 	}
 	_, err = conn.ExecContext(ctx, q.String())
 	if err != nil {
@@ -463,6 +510,11 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	}
 	_ = conn.Close()
 	if err != nil {
+		var myErr *mysql.MySQLError
+		if errors.As(err, &myErr) && myErr.Number == mysqlErrDBExists {
+			// Not made by this copy: not ours to drop.
+			return fmt.Errorf("copy template %s to database %s: %w: %w", tpl, name, lifecycle.ErrConflict, err)
+		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_, _ = m.admin.ExecContext(dctx, "DROP DATABASE IF EXISTS "+db)
@@ -471,29 +523,71 @@ func (m *mariaServer) clone(ctx context.Context, tpl, name string) error {
 	return nil
 }
 
+// MariaDB error numbers the fixture tells apart.
+const (
+	mysqlErrDBExists       = 1007 // ER_DB_CREATE_EXISTS
+	mysqlErrNoSuchThread   = 1094 // ER_NO_SUCH_THREAD: KILL of a session gone meanwhile
+	dropLockWaitTimeoutSec = 10
+)
+
 // drop drops database name, ending the sessions that still use it first
 // (as PostgreSQL's DROP DATABASE … WITH (FORCE) does): an open
-// transaction would block the drop.
+// transaction would block the drop. It runs on a session of its own
+// that waits at most dropLockWaitTimeoutSec for a table's lock (held by
+// a session whose current database is another), rather than the
+// server's default of a day.
 func (m *mariaServer) drop(ctx context.Context, name string) error {
-	rows, err := m.admin.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", name)
+	conn, err := m.admin.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("drop database %s: connect to %s: %w", name, m.addr, err)
+	}
+	defer conn.Close()
+	defer func() {
+		// Back to the pool with the server's lock_wait_timeout, or not at all.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, rerr := conn.ExecContext(rctx, "SET SESSION lock_wait_timeout = DEFAULT"); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", dropLockWaitTimeoutSec)); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	ids, err := sessionsUsing(ctx, conn, name)
 	if err != nil {
 		return fmt.Errorf("drop database %s: list its sessions: %w", name, err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err == nil {
-			ids = append(ids, id)
+	for _, id := range ids {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
+			var myErr *mysql.MySQLError
+			if errors.As(err, &myErr) && myErr.Number == mysqlErrNoSuchThread {
+				continue // gone meanwhile: fine
+			}
+			return fmt.Errorf("drop database %s: end its session %d: %w", name, id, err)
 		}
 	}
-	rows.Close()
-	for _, id := range ids {
-		_, _ = m.admin.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)) // gone meanwhile: fine
-	}
-	if _, err := m.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name)); err != nil {
+	if _, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name)); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	return nil
+}
+
+// sessionsUsing lists the other sessions whose current database is name.
+func sessionsUsing(ctx context.Context, conn *sql.Conn, name string) ([]int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE BINARY DB = BINARY ? AND ID <> CONNECTION_ID()", name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // myIdent quotes an identifier for MariaDB.

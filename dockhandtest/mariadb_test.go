@@ -30,7 +30,8 @@ import (
 
 // migrateShop is the MariaDB schema of these tests: two tables joined by
 // a foreign key (from baskets, which sorts before the customers it
-// refers to), a generated column, seed rows; runs counts its runs.
+// refers to), a generated column, seed rows, a table whose last rows
+// were deleted; runs counts its runs.
 func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error {
 	return func(ctx context.Context, dsn string) error {
 		runs.Add(1)
@@ -40,7 +41,11 @@ func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error
 				total decimal(10,2) NOT NULL, cents int AS (total * 100) VIRTUAL,
 				CONSTRAINT baskets_customer FOREIGN KEY (customer_id) REFERENCES customers (id))`,
 			`INSERT INTO customers (name) VALUES ('ada'), ('bob')`,
-			`INSERT INTO baskets (customer_id, total) VALUES (1, 9.50), (2, 3.25)`)
+			`INSERT INTO baskets (customer_id, total) VALUES (1, 9.50), (2, 3.25)`,
+			// Rows deleted: the counter (4) is ahead of max(id) (1).
+			`CREATE TABLE tickets (id int AUTO_INCREMENT PRIMARY KEY, note varchar(20))`,
+			`INSERT INTO tickets (note) VALUES ('a'), ('b'), ('c')`,
+			`DELETE FROM tickets WHERE id > 1`)
 	}
 }
 
@@ -141,8 +146,16 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 				var myErr *mysql.MySQLError
 				require.True(t, errors.As(err, &myErr), "the foreign key is enforced: %v", err)
 				assert.Equal(t, uint16(1452), myErr.Number, "foreign key violation")
+				assert.Equal(t, 1, sqlCount(t, ctx, conn, `SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE
+					WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'baskets_customer' AND REFERENCED_TABLE_SCHEMA = DATABASE()`),
+					"the copy's foreign key refers to the copy's customers, not the template's")
+				res, err := conn.ExecContext(ctx, "INSERT INTO tickets (note) VALUES (?)", who)
+				require.NoError(t, err)
+				tid, err := res.LastInsertId()
+				require.NoError(t, err)
+				assert.Equal(t, int64(4), tid, "AUTO_INCREMENT counter of the template (ahead of its rows) carried over")
 
-				res, err := conn.ExecContext(ctx, "INSERT INTO customers (name) VALUES (?)", who)
+				res, err = conn.ExecContext(ctx, "INSERT INTO customers (name) VALUES (?)", who)
 				require.NoError(t, err)
 				id, err := res.LastInsertId()
 				require.NoError(t, err)
@@ -155,6 +168,8 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 				}
 				assert.Equal(t, 3, sqlCount(t, ctx, conn, "SELECT count(*) FROM customers"), "only this test's row added")
 				assert.Equal(t, 1, sqlCount(t, ctx, conn, "SELECT count(*) FROM customers WHERE name = ?", who))
+				_, err = conn.ExecContext(ctx, "INSERT INTO baskets (customer_id, total) VALUES (?, 1)", id)
+				assert.NoError(t, err, "a basket for the customer only this copy has: the foreign key checks the copy's customers")
 			})
 		}
 	})
@@ -171,6 +186,8 @@ func TestMariaDBDatabasePerTest(t *testing.T) {
 	// Durability off by default.
 	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@innodb_flush_log_at_trx_commit"))
 	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@innodb_doublewrite"))
+	assert.Equal(t, 500, sqlCount(t, ctx, admin, "SELECT @@max_connections"), "the spec's flags reached the server")
+	assert.Equal(t, 0, sqlCount(t, ctx, admin, "SELECT @@log_bin"), "--skip-log-bin")
 	st, err := dbs[0].Server().Container().Inspect(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "rw", st.HostConfig.Tmpfs["/var/lib/mysql"], "data on tmpfs")
@@ -364,7 +381,9 @@ func TestMariaDBNothingLeft(t *testing.T) {
 // its own, /docker-entrypoint-initdb.d (*.sql in that database, then
 // *.sh), arguments starting with - go to mariadbd, run as user mysql,
 // reachable on 3306 from outside; without a password option it refuses
-// to initialise.
+// to initialise. A root password with a quote, a backslash and a newline
+// works, under --sql-mode=NO_BACKSLASH_ESCAPES too; an init script that
+// fails stops the temporary server and leaves no password file.
 func TestMariaDBStandIn(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.MariaDB)
@@ -379,13 +398,15 @@ func TestMariaDBStandIn(t *testing.T) {
 	assert.Contains(t, img.Config.Labels["org.opencontainers.image.description"], "Offline stand-in for mariadb:10.11")
 
 	// The files a user would mount, written by a wrapper before the
-	// entrypoint runs; the root password has a quote in it.
-	setup := `printf 's3cr%s' "'et" >/tmp/rootpw
+	// entrypoint runs; the root password has a quote, a backslash and a
+	// newline in it.
+	const rootPW = "s3cr'et\\x\nline2"
+	setup := `printf '%s' "s3cr'et\\x"$'\n'"line2" >/tmp/rootpw
 printf 'CREATE TABLE seeded (id int PRIMARY KEY); INSERT INTO seeded VALUES (1);\n' >/docker-entrypoint-initdb.d/01-seed.sql
 printf 'mariadb -uroot -p"$(cat /tmp/rootpw)" "$MARIADB_DATABASE" -e "INSERT INTO seeded VALUES (2)"\n' >/docker-entrypoint-initdb.d/02-more.sh
 exec docker-entrypoint.sh "$@"`
 	ct, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever),
-		lifecycle.WithEntrypoint("bash", "-c", setup, "--"), lifecycle.WithCmd("--innodb-flush-log-at-trx-commit=0"),
+		lifecycle.WithEntrypoint("bash", "-c", setup, "--"), lifecycle.WithCmd("--innodb-flush-log-at-trx-commit=0", "--sql-mode=NO_BACKSLASH_ESCAPES"),
 		lifecycle.WithEnv("MARIADB_ROOT_PASSWORD_FILE=/tmp/rootpw", "MARIADB_DATABASE=app", "MARIADB_USER=appuser", "MARIADB_PASSWORD=apppw"),
 		lifecycle.WithPorts("3306"))
 	require.NoError(t, err)
@@ -398,8 +419,11 @@ exec docker-entrypoint.sh "$@"`
 		return app.PingContext(ctx)
 	})))
 	assert.Equal(t, 3, sqlCount(t, ctx, app, "SELECT sum(id) FROM seeded"), "01-seed.sql ran in MARIADB_DATABASE, then 02-more.sh")
-	root := openMaria(t, "root:s3cr'et@tcp("+addr+")/")
+	rootCfg := mysql.NewConfig()
+	rootCfg.User, rootCfg.Passwd, rootCfg.Net, rootCfg.Addr = "root", rootPW, "tcp", addr
+	root := openMaria(t, rootCfg.FormatDSN())
 	assert.Equal(t, 0, sqlCount(t, ctx, root, "SELECT @@innodb_flush_log_at_trx_commit"), "the argument reached mariadbd")
+	assert.Equal(t, 1, sqlCount(t, ctx, root, "SELECT @@GLOBAL.sql_mode LIKE '%NO_BACKSLASH_ESCAPES%'"), "so did --sql-mode")
 	noPassword := openMaria(t, "root@tcp("+addr+")/")
 	var myErr *mysql.MySQLError
 	require.ErrorAs(t, noPassword.PingContext(ctx), &myErr)
@@ -408,12 +432,33 @@ exec docker-entrypoint.sh "$@"`
 	require.NoError(t, err)
 	assert.Equal(t, "mysql\n", string(res.Stdout), "mariadbd runs as user mysql")
 
+	// An init script fails: the entrypoint exits with its status, having
+	// stopped the temporary server and removed the client's password file.
+	failing, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever),
+		lifecycle.WithEntrypoint("bash", "-c", `printf '#!/bin/sh\nexit 3\n' >/docker-entrypoint-initdb.d/01-fail.sh
+chmod +x /docker-entrypoint-initdb.d/01-fail.sh
+exec docker-entrypoint.sh "$@"`, "--"), lifecycle.WithCmd("mariadbd"),
+		lifecycle.WithEnv("MARIADB_ROOT_PASSWORD=pw"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = failing.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
+	require.NoError(t, w.Wait(ctx, failing.Exited(3)))
+	lines, err := failing.LastLogLines(ctx, 30)
+	require.NoError(t, err)
+	log := strings.Join(lines, "\n")
+	assert.Contains(t, log, "stopping the temporary server")
+	assert.Contains(t, log[strings.Index(log, "stopping the temporary server")+1:], "Shutdown complete", "stopped before the entrypoint exited")
+	changes, err := c.API().ContainerDiff(ctx, failing.ID())
+	require.NoError(t, err)
+	for _, ch := range changes {
+		assert.False(t, strings.HasPrefix(ch.Path, "/tmp/"), "left behind: %s", ch.Path)
+	}
+
 	// No password option: it refuses, as the official image does.
 	bad, err := c.Run(ctx, testbench.MariaDB, lifecycle.WithPull(lifecycle.PullNever))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bad.Remove(context.Background(), lifecycle.WithForce(), lifecycle.WithRemoveVolumes()) })
 	require.NoError(t, w.Wait(ctx, bad.Exited(1)))
-	lines, err := bad.LastLogLines(ctx, 5)
+	lines, err = bad.LastLogLines(ctx, 5)
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(lines, "\n"), "password option is not specified")
 }

@@ -115,6 +115,11 @@ func WithDurability() DatabaseOption {
 // migration files (see HashFiles). migrate gets the template database's
 // DSN (a PostgreSQL URL for NewPostgres, a go-sql-driver/mysql DSN for
 // NewMariaDB); it must close its connections before it returns.
+//
+// NewMariaDB: a file of several statements run in one Exec needs the
+// DSN with multiStatements=true (mysql.Config.MultiStatements);
+// golang-migrate's mysql driver wants a URL, "mysql://" + dsn (and, with
+// WithInstance, a *sql.DB opened with multiStatements=true).
 func WithMigrations(version string, migrate func(ctx context.Context, dsn string) error) DatabaseOption {
 	return dbOpt(func(s *dbSettings) error {
 		if migrate == nil {
