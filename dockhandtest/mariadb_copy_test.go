@@ -18,27 +18,6 @@ import (
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
-// execSession runs the statements on dsn in one session, one by one:
-// session settings (SET SESSION …) apply to the statements after them.
-func execSession(ctx context.Context, dsn string, stmts ...string) error {
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
-		}
-	}
-	return nil
-}
-
 // Tables whose names differ only by case (`Users` and `users`, distinct
 // tables with lower_case_table_names=0) are both copied, each with its
 // own columns and rows.
@@ -70,7 +49,7 @@ func TestMariaDBCopyKeepsTemplateRows(t *testing.T) {
 	ctx := testbench.CtxFor(t, 5*time.Minute)
 	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB),
 		dockhandtest.WithMigrations(testbench.RandomName("rows-"), func(ctx context.Context, dsn string) error {
-			return execSession(ctx, dsn,
+			return execAll(ctx, dsn,
 				"CREATE TABLE prices (id int AUTO_INCREMENT PRIMARY KEY, amount int NOT NULL)",
 				"INSERT INTO prices (amount) VALUES (5), (-3)",
 				"SET SESSION check_constraint_checks = 0",

@@ -46,15 +46,21 @@ func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error
 	}
 }
 
-// execAll runs the statements on dsn, one by one.
+// execAll runs the statements on dsn in one session, one by one:
+// session settings (SET SESSION …) apply to the statements after them.
 func execAll(ctx context.Context, dsn string, stmts ...string) error {
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
