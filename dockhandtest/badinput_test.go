@@ -38,11 +38,14 @@ func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
 
 // run calls f with the recorder on a goroutine of its own (Fatal and Skip
 // end it), then runs the cleanups f registered.
-func (r *recorder) run(f func(tb testing.TB)) {
+func (r *recorder) run(f func(tb testing.TB)) { r.runAs(r, f) }
+
+// runAs is run with tb, a test built on r (errTB, failedTB), as the test.
+func (r *recorder) runAs(tb testing.TB, f func(tb testing.TB)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f(r)
+		f(tb)
 	}()
 	<-done
 	for i := len(r.cleanups) - 1; i >= 0; i-- {

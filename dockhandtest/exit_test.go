@@ -23,7 +23,7 @@ import (
 func TestServiceThatExitsFailsFast(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	marker := randomVersion("boom")
+	marker := testbench.RandomName("boom")
 	spec := dockhandtest.Spec{
 		Name:  "exits",
 		Image: img,
@@ -34,7 +34,7 @@ func TestServiceThatExitsFailsFast(t *testing.T) {
 		},
 	}
 	key := dockhandtest.KeyOf(t, c, spec)
-	ctx := ctxFor(t, 15*time.Minute)
+	ctx := testbench.CtxFor(t, 15*time.Minute)
 	_, err := dockhandtest.StartErr(ctx, c, spec)
 	require.Error(t, err)
 	var exit *lifecycle.ExitError
@@ -45,7 +45,7 @@ func TestServiceThatExitsFailsFast(t *testing.T) {
 	cts, lerr := c.API().ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", lifecycle.LabelShared+"="+key))})
 	require.NoError(t, lerr)
 	assert.Empty(t, cts, "the container is removed")
-	assert.Empty(t, holdsLeft(t, c, key), "the hold is released")
+	assert.Empty(t, testbench.HoldsLeft(t, c, key), "the hold is released")
 }
 
 // A container that has the service's name and only inherited Dockhand's
@@ -54,14 +54,14 @@ func TestServiceThatExitsFailsFast(t *testing.T) {
 func TestServiceNameTakenByInheritedLabels(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	ctx := ctxFor(t, 5*time.Minute)
-	spec := dockhandtest.Spec{Name: "inherit", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + randomVersion("inh")}}
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	spec := dockhandtest.Spec{Name: "inherit", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + testbench.RandomName("inh")}}
 	key := dockhandtest.KeyOf(t, c, spec)
 	// An image carrying every label of a shared container of key.
 	src, err := c.Run(ctx, img, lifecycle.WithCmd("sleep", "300"), lifecycle.WithLabels(map[string]string{lifecycle.LabelShared: key}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Remove(context.Background(), lifecycle.WithForce()) })
-	ref := "dockhandtest-inherit/" + randomVersion("i") + ":1"
+	ref := "dockhandtest-inherit/" + testbench.RandomName("i") + ":1"
 	// The engine's commit (not lifecycle's, which blanks Dockhand's
 	// labels) copies the container's labels to the image.
 	_, err = c.API().ContainerCommit(ctx, src.ID(), container.CommitOptions{Reference: ref})
@@ -91,8 +91,8 @@ func TestServiceNameTakenByInheritedLabels(t *testing.T) {
 func TestServiceOfLiveOwnerKeptWithoutHolds(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	ctx := ctxFor(t, 5*time.Minute)
-	spec := dockhandtest.Spec{Name: "liveowner", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + randomVersion("own")}}
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	spec := dockhandtest.Spec{Name: "liveowner", Image: img, Cmd: []string{"sleep", "300"}, Env: []string{"RUN=" + testbench.RandomName("own")}}
 	key := dockhandtest.KeyOf(t, c, spec)
 	// Made by this (live) process, as find makes it, with no hold left.
 	ct, err := c.Run(ctx, img, lifecycle.WithName(key), lifecycle.WithCmd(spec.Cmd...), lifecycle.WithEnv(spec.Env...),

@@ -38,13 +38,13 @@ func TestInitialisedImage(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	releaseOurs(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	var runs atomic.Int32
 	var image string
 	// A tag of this test's own: the initialised image is its alone (the
 	// untagged one is shared with other runs and users), so it may be
 	// removed at the end.
-	testhook.InitialisedTag = randomVersion("init")
+	testhook.InitialisedTag = testbench.RandomName("init")
 	t.Cleanup(func() {
 		releaseOurs(t)
 		testhook.InitialisedTag = ""
@@ -55,7 +55,7 @@ func TestInitialisedImage(t *testing.T) {
 	shared := dockhandtest.InitialisedRef(t, c, dockhandtest.PostgresSpec(testbench.Postgres, false, false), "")
 	t.Run("first", func(t *testing.T) {
 		db := dockhandtest.NewPostgres(t, dockhandtest.WithImage(testbench.Postgres),
-			dockhandtest.WithMigrations(randomVersion("init"), migrateNotes(&runs)))
+			dockhandtest.WithMigrations(testbench.RandomName("init"), migrateNotes(&runs)))
 		image = db.Server().Container().Image()
 		require.True(t, strings.HasPrefix(image, "dockhandtest-initialised/postgres:"), image)
 		require.NotEqual(t, shared, image, "the test's own image, not the shared one")
@@ -90,8 +90,8 @@ func TestWithInitdb(t *testing.T) {
 	testbench.RequireImage(t, c, testbench.Postgres)
 	releaseOurs(t)
 	t.Cleanup(func() { releaseOurs(t) })
-	ctx := ctxFor(t, 5*time.Minute)
-	tag := randomVersion("initdb")
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	tag := testbench.RandomName("initdb")
 	testhook.InitialisedTag = tag // an image made anyway would be this test's own
 	t.Cleanup(func() { testhook.InitialisedTag = "" })
 	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
@@ -114,9 +114,9 @@ func TestWithInitdb(t *testing.T) {
 func TestInitialisedImageNotDisplaced(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
-	ref := "dockhandtest-initialised/postgres:" + randomVersion("race") // this test's own
+	ref := "dockhandtest-initialised/postgres:" + testbench.RandomName("race") // this test's own
 	var ids []string
 	t.Cleanup(func() {
 		_ = c.RemoveImage(context.Background(), ref)
@@ -139,9 +139,9 @@ func TestInitialisedImageNotDisplaced(t *testing.T) {
 func TestInitialisedImageConcurrentMakers(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
-	ref := "dockhandtest-initialised/postgres:" + randomVersion("race2") // this test's own
+	ref := "dockhandtest-initialised/postgres:" + testbench.RandomName("race2") // this test's own
 	var mu sync.Mutex
 	var made []string
 	dockhandtest.OnCommit(t, func(_, id string) {
@@ -171,9 +171,9 @@ func TestInitialisedImageDeadMaker(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	testbench.RequireImage(t, c, testbench.Busybox)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	spec := dockhandtest.PostgresSpec(testbench.Postgres, false, false)
-	tag := randomVersion("dead")
+	tag := testbench.RandomName("dead")
 	ref := "dockhandtest-initialised/postgres:" + tag
 	t.Cleanup(func() { _ = c.RemoveImage(context.Background(), ref) })
 	// The maker's container, owned by a process that is gone: this
@@ -211,7 +211,7 @@ func TestInitialisedImageDeadMaker(t *testing.T) {
 func TestInitialisedImageRejectsOtherImages(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Busybox)
-	ctx := ctxFor(t, time.Minute)
+	ctx := testbench.CtxFor(t, time.Minute)
 	_, err := dockhandtest.ServerSpecErr(ctx, c, dockhandtest.PostgresSpec(testbench.Busybox, false, false), false)
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 	assert.ErrorContains(t, err, testbench.Busybox)
@@ -220,8 +220,8 @@ func TestInitialisedImageRejectsOtherImages(t *testing.T) {
 	// An image whose volume would swallow the seed.
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+testbench.Postgres+
-		"\nVOLUME /dockhandtest\nLABEL dockhand.test/volume="+randomVersion("v")+"\n"), 0o644))
-	tag := "dockhand.test/postgres-volume:" + randomVersion("t")
+		"\nVOLUME /dockhandtest\nLABEL dockhand.test/volume="+testbench.RandomName("v")+"\n"), 0o644))
+	tag := "dockhand.test/postgres-volume:" + testbench.RandomName("t")
 	_, err = c.Build(ctx, dir, lifecycle.WithTags(tag))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.RemoveImage(context.Background(), tag) })
@@ -241,14 +241,14 @@ func TestInitialisedImageVolumeLayout(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	releaseOurs(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+testbench.Postgres+
-		"\nENV PGDATA=/var/lib/postgresql/18/docker\nVOLUME /var/lib/postgresql\nLABEL dockhand.test/layout="+randomVersion("l")+"\n"), 0o644))
-	tag := "dockhand.test/postgres-layout18:" + randomVersion("t")
+		"\nENV PGDATA=/var/lib/postgresql/18/docker\nVOLUME /var/lib/postgresql\nLABEL dockhand.test/layout="+testbench.RandomName("l")+"\n"), 0o644))
+	tag := "dockhand.test/postgres-layout18:" + testbench.RandomName("t")
 	_, err := c.Build(ctx, dir, lifecycle.WithTags(tag))
 	require.NoError(t, err)
-	testhook.InitialisedTag = randomVersion("layout") // images of this test's own
+	testhook.InitialisedTag = testbench.RandomName("layout") // images of this test's own
 	var made []string
 	t.Cleanup(func() {
 		releaseOurs(t)

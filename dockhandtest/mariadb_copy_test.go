@@ -18,35 +18,14 @@ import (
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
-// execSession runs the statements on dsn in one session, one by one:
-// session settings (SET SESSION …) apply to the statements after them.
-func execSession(ctx context.Context, dsn string, stmts ...string) error {
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
-		}
-	}
-	return nil
-}
-
 // Tables whose names differ only by case (`Users` and `users`, distinct
 // tables with lower_case_table_names=0) are both copied, each with its
 // own columns and rows.
 func TestMariaDBTablesDifferingByCase(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB),
-		dockhandtest.WithMigrations(randomVersion("case-"), func(ctx context.Context, dsn string) error {
+		dockhandtest.WithMigrations(testbench.RandomName("case-"), func(ctx context.Context, dsn string) error {
 			return execAll(ctx, dsn,
 				"CREATE TABLE `Users` (id int PRIMARY KEY, login varchar(20) NOT NULL)",
 				"CREATE TABLE `users` (uid int PRIMARY KEY, email varchar(50) NOT NULL, age int NOT NULL)",
@@ -67,10 +46,10 @@ func TestMariaDBTablesDifferingByCase(t *testing.T) {
 // holds for new rows.
 func TestMariaDBCopyKeepsTemplateRows(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB),
-		dockhandtest.WithMigrations(randomVersion("rows-"), func(ctx context.Context, dsn string) error {
-			return execSession(ctx, dsn,
+		dockhandtest.WithMigrations(testbench.RandomName("rows-"), func(ctx context.Context, dsn string) error {
+			return execAll(ctx, dsn,
 				"CREATE TABLE prices (id int AUTO_INCREMENT PRIMARY KEY, amount int NOT NULL)",
 				"INSERT INTO prices (amount) VALUES (5), (-3)",
 				"SET SESSION check_constraint_checks = 0",
@@ -111,10 +90,10 @@ func TestMariaDBSpecFlagsOnly(t *testing.T) {
 // session holding it; once it lets go, the template is made.
 func TestMariaDBTemplateLockHolderNamed(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB))
 	admin := mariaAdmin(t, db)
-	version := randomVersion("lock-")
+	version := testbench.RandomName("lock-")
 	holder, err := admin.Conn(ctx)
 	require.NoError(t, err)
 	defer holder.Close()
@@ -151,17 +130,7 @@ func (e *errTB) Errorf(format string, args ...any) {
 }
 
 // run is recorder.run with e itself as the test.
-func (e *errTB) run(fn func(tb testing.TB)) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(e)
-	}()
-	<-done
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
-}
+func (e *errTB) run(fn func(tb testing.TB)) { e.runAs(e, fn) }
 
 // The drop of a passed test's database ends the sessions using it (an
 // open transaction in it does not block the drop); a lock on one of its
@@ -170,8 +139,8 @@ func (e *errTB) run(fn func(tb testing.TB)) {
 // database.
 func TestMariaDBDropEndsSessions(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
-	migrate := dockhandtest.WithMigrations(randomVersion("drop-"), func(ctx context.Context, dsn string) error {
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	migrate := dockhandtest.WithMigrations(testbench.RandomName("drop-"), func(ctx context.Context, dsn string) error {
 		return execAll(ctx, dsn, "CREATE TABLE notes (id int PRIMARY KEY)", "INSERT INTO notes VALUES (1)")
 	})
 	// In a transaction in the test's database.
@@ -230,17 +199,17 @@ func sqlCountConn(t testing.TB, ctx context.Context, conn *sql.Conn, q string) i
 // leaves that database alone: it is not the copy's to drop.
 func TestMariaDBCopyOntoExistingDatabase(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	db := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB))
 	admin := mariaAdmin(t, db)
-	name := "t_existing_" + randomVersion("")
+	name := "t_existing_" + testbench.RandomName("")
 	_, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"`")
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`") })
 	_, err = admin.ExecContext(ctx, "CREATE TABLE `"+name+"`.mine (id int PRIMARY KEY)")
 	require.NoError(t, err)
 
-	err = dockhandtest.MariaDBCopy(ctx, db.Server(), randomVersion("exists-"), func(ctx context.Context, dsn string) error {
+	err = dockhandtest.MariaDBCopy(ctx, db.Server(), testbench.RandomName("exists-"), func(ctx context.Context, dsn string) error {
 		return execAll(ctx, dsn, "CREATE TABLE notes (id int PRIMARY KEY)")
 	}, name)
 	require.Error(t, err)

@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -49,15 +46,21 @@ func migrateShop(runs *atomic.Int32) func(ctx context.Context, dsn string) error
 	}
 }
 
-// execAll runs the statements on dsn, one by one.
+// execAll runs the statements on dsn in one session, one by one:
+// session settings (SET SESSION …) apply to the statements after them.
 func execAll(ctx context.Context, dsn string, stmts ...string) error {
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
@@ -117,9 +120,9 @@ func requireMariaDB(t testing.TB) {
 // test is gone; durability is off.
 func TestMariaDBDatabasePerTest(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	var runs atomic.Int32
-	version := randomVersion("shop-")
+	version := testbench.RandomName("shop-")
 	opts := []dockhandtest.MariaDBOption{dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithMigrations(version, migrateShop(&runs))}
 	var (
 		mu        sync.Mutex
@@ -208,27 +211,17 @@ func (f *failedTB) Logf(format string, args ...any) {
 }
 
 // run is recorder.run with f itself as the test.
-func (f *failedTB) run(fn func(tb testing.TB)) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(f)
-	}()
-	<-done
-	for i := len(f.cleanups) - 1; i >= 0; i-- {
-		f.cleanups[i]()
-	}
-}
+func (f *failedTB) run(fn func(tb testing.TB)) { f.runAs(f, fn) }
 
 // The database of a failed test is kept, with its DSN in the test log.
 func TestMariaDBFailedTestKeepsDatabase(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	var runs atomic.Int32
 	ft := &failedTB{recorder: &recorder{TB: t}}
 	var name string
 	ft.run(func(tb testing.TB) {
-		db := dockhandtest.NewMariaDB(tb, dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithMigrations(randomVersion("fail-"), migrateShop(&runs)))
+		db := dockhandtest.NewMariaDB(tb, dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithMigrations(testbench.RandomName("fail-"), migrateShop(&runs)))
 		name = db.Database()
 		require.NoError(t, execAll(ctx, db.DSN(), "INSERT INTO customers (name) VALUES ('failed')"))
 	})
@@ -249,8 +242,8 @@ func TestMariaDBFailedTestKeepsDatabase(t *testing.T) {
 // the template, a new one makes a new template.
 func TestMariaDBMigrationsVersion(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
-	v1, v2 := randomVersion("one-"), randomVersion("two-")
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	v1, v2 := testbench.RandomName("one-"), testbench.RandomName("two-")
 	runs := map[string]*atomic.Int32{v1: {}, v2: {}}
 	// A table v_<version> tells which template a database came from.
 	migrate := func(v string) func(context.Context, string) error {
@@ -285,9 +278,9 @@ func TestMariaDBMigrationsVersion(t *testing.T) {
 // migrations run once.
 func TestMariaDBTemplateOnceAcrossProcesses(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	srv := dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB)).Server()
-	version := randomVersion("race-")
+	version := testbench.RandomName("race-")
 	var runs atomic.Int32
 	migrate := func(ctx context.Context, dsn string) error {
 		runs.Add(1)
@@ -313,7 +306,7 @@ func TestMariaDBTemplateOnceAcrossProcesses(t *testing.T) {
 // the version and the objects; no template is left half made.
 func TestMariaDBBadMigrations(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	admin := mariaAdmin(t, dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB)))
 	for _, tc := range []struct {
 		name    string
@@ -331,7 +324,7 @@ func TestMariaDBBadMigrations(t *testing.T) {
 		}, []string{"function `f_one`", "trigger `trg_notes`", "view `v_notes`", "copies ordinary tables only", "invalid argument"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			version := randomVersion("bad-")
+			version := testbench.RandomName("bad-")
 			r := &recorder{TB: t}
 			r.run(func(tb testing.TB) {
 				dockhandtest.NewMariaDB(tb, dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithMigrations(version, tc.migrate))
@@ -352,7 +345,7 @@ func TestMariaDBNothingLeft(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.MariaDB)
 	releaseOurs(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	var key, name, adminDSN string
 	t.Run("test", func(t *testing.T) {
 		// A configuration no other test asks for: this process is its
@@ -373,7 +366,7 @@ func TestMariaDBNothingLeft(t *testing.T) {
 	assert.False(t, schemaExists(t, ctx, admin, name), "the passed test's database is dropped")
 	require.NoError(t, admin.Close())
 	releaseOurs(t)
-	nothingLeft(t, c, key)
+	testbench.NothingLeft(t, c, key)
 }
 
 // The stand-in image behaves like the official mariadb image for what
@@ -387,7 +380,7 @@ func TestMariaDBNothingLeft(t *testing.T) {
 func TestMariaDBStandIn(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.MariaDB)
-	ctx := ctxFor(t, 3*time.Minute)
+	ctx := testbench.CtxFor(t, 3*time.Minute)
 
 	img, err := c.API().ImageInspect(ctx, testbench.MariaDB)
 	require.NoError(t, err)
@@ -467,9 +460,9 @@ exec docker-entrypoint.sh "$@"`, "--"), lifecycle.WithCmd("mariadbd"),
 // migrations) is dropped and made again.
 func TestMariaDBHalfMadeTemplate(t *testing.T) {
 	requireMariaDB(t)
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	admin := mariaAdmin(t, dockhandtest.NewMariaDB(t, dockhandtest.WithImage(testbench.MariaDB)))
-	version := randomVersion("half-")
+	version := testbench.RandomName("half-")
 	tpl := "`" + templateName(version) + "`"
 	_, err := admin.ExecContext(ctx, "CREATE DATABASE "+tpl)
 	require.NoError(t, err)
@@ -492,11 +485,11 @@ func TestMariaDBKeepAlive(t *testing.T) {
 	// A tag of this test's own: the server is its alone, so it may remove
 	// it (and only it, by the id it saw).
 	saved := testhook.KeepAliveTag
-	testhook.KeepAliveTag = randomVersion("mariatag")
+	testhook.KeepAliveTag = testbench.RandomName("mariatag")
 	t.Cleanup(func() { testhook.KeepAliveTag = saved })
 	var runs atomic.Int32
 	opts := []dockhandtest.MariaDBOption{dockhandtest.WithImage(testbench.MariaDB), dockhandtest.WithKeepAlive(),
-		dockhandtest.WithMigrations(randomVersion("keep-"), migrateShop(&runs))}
+		dockhandtest.WithMigrations(testbench.RandomName("keep-"), migrateShop(&runs))}
 	var ids []string
 	var key string
 	t.Cleanup(func() { removeKeepAlive(t, c, key, ids...) })
@@ -505,7 +498,7 @@ func TestMariaDBKeepAlive(t *testing.T) {
 			db := dockhandtest.NewMariaDB(t, opts...)
 			ids = append(ids, db.Server().Container().ID())
 			key = db.Server().Key()
-			assert.Equal(t, 2, sqlCount(t, ctxFor(t, time.Minute), openMaria(t, db.DSN()), "SELECT count(*) FROM customers"))
+			assert.Equal(t, 2, sqlCount(t, testbench.CtxFor(t, time.Minute), openMaria(t, db.DSN()), "SELECT count(*) FROM customers"))
 		})
 		releaseOurs(t) // as the end of a process
 		assert.True(t, containerExists(t, c, ids[i]), "kept after Release")
@@ -523,24 +516,8 @@ func TestMariaDBSharedAcrossPackages(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.MariaDB)
 	releaseOurs(t)
-	dir := t.TempDir()
-	barrier := filepath.Join(dir, "barrier")
-	require.NoError(t, os.Mkdir(barrier, 0o755))
-	migrations := filepath.Join(dir, "migrations")
-	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=4", "-v",
-		"./testdata/share/a", "./testdata/share/b", "./testdata/share/c", "./testdata/share/d")
-	cmd.Env = childEnv("DOCKHANDTEST_FIXTURE=mariadb", "DOCKHANDTEST_IMAGE="+testbench.MariaDB,
-		"DOCKHANDTEST_VERSION="+randomVersion("share-"), "DOCKHANDTEST_MIGRATIONS="+migrations, "DOCKHANDTEST_BARRIER="+barrier)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	servers := serversIn(string(out))
-	require.Len(t, servers, 4, "%s", out)
-	assert.Contains(t, servers[0].key, "dockhandtest-mariadb-")
-	for _, s := range servers[1:] {
-		assert.Equal(t, servers[0].id, s.id, "package %s got another container", s.pkg)
-	}
-	ran, err := os.ReadFile(migrations)
-	require.NoError(t, err)
-	assert.Equal(t, 1, strings.Count(string(ran), "\n"), "migrations ran once for 4 packages: %s", ran)
-	nothingLeft(t, c, servers[0].key)
+	s := runSharePackages(t, "DOCKHANDTEST_FIXTURE=mariadb", "DOCKHANDTEST_IMAGE="+testbench.MariaDB,
+		"DOCKHANDTEST_VERSION="+testbench.RandomName("share-"))
+	assert.Contains(t, s.Key, "dockhandtest-mariadb-")
+	testbench.NothingLeft(t, c, s.Key)
 }

@@ -17,12 +17,6 @@ import (
 	"github.com/dockhand/dockhand/internal/testbench"
 )
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // migrateNotes is the schema of these tests; runs counts its runs.
 func migrateNotes(runs *atomic.Int32) func(ctx context.Context, dsn string) error {
 	return func(ctx context.Context, dsn string) error {
@@ -57,7 +51,7 @@ func count(t *testing.T, ctx context.Context, conn *pgx.Conn, q string, args ...
 // seed row is there, and one test's writes are invisible to the other.
 // Migrations ran once for both; the database of a passed test is gone.
 func TestPostgresDatabasePerTest(t *testing.T) {
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	var runs atomic.Int32
 	version := fmt.Sprintf("notes-v1-%d", time.Now().UnixNano()) // a template of its own
 	opts := []dockhandtest.PostgresOption{dockhandtest.WithImage(testbench.Postgres), dockhandtest.WithMigrations(version, migrateNotes(&runs))}

@@ -17,7 +17,7 @@ import (
 // server, flushed and handed back after them. (How many run at once is
 // -parallel's business: a database is handed out again once free.)
 func TestRedisDatabasePerTest(t *testing.T) {
-	ctx := ctxFor(t, 3*time.Minute)
+	ctx := testbench.CtxFor(t, 3*time.Minute)
 	const n = 4
 	got := make([]*dockhandtest.Redis, n)
 	t.Run("group", func(t *testing.T) {

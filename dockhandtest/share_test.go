@@ -11,8 +11,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +23,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,72 +33,9 @@ import (
 	"github.com/dockhand/dockhand/lifecycle"
 )
 
-func goTool(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("no go command to run the child test packages")
-	}
-	return p
-}
-
-func randomVersion(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // childEnv is the environment of a child test process.
 func childEnv(kv ...string) []string {
 	return append(append(os.Environ(), "CI=true", "DOCKHANDTEST_IMAGE="+testbench.Postgres), kv...)
-}
-
-var serverLine = regexp.MustCompile(`(?m)^SERVER (\w) ([0-9a-f]{64}) (\S+)$`)
-
-type childServer struct{ pkg, id, key string }
-
-func serversIn(out string) []childServer {
-	var list []childServer
-	for _, m := range serverLine.FindAllStringSubmatch(out, -1) {
-		list = append(list, childServer{m[1], m[2], m[3]})
-	}
-	return list
-}
-
-// nothingLeft asserts that neither the container nor any holder of key
-// is on the engine.
-func nothingLeft(t *testing.T, c *lifecycle.Client, key string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cts, err := c.API().ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", lifecycle.LabelShared+"="+key))})
-	require.NoError(t, err)
-	assert.Empty(t, cts, "shared container %s left", key)
-	assert.Empty(t, holdsLeft(t, c, key), "holders of %s left", key)
-}
-
-// holdsLeft lists the holds of key on the engine, whoever's, live or
-// not: volumes, and networks (as earlier versions made them).
-func holdsLeft(t *testing.T, c *lifecycle.Client, key string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := filters.NewArgs(filters.Arg("label", lifecycle.LabelHolds+"="+key))
-	vols, err := c.API().VolumeList(ctx, volume.ListOptions{Filters: f})
-	require.NoError(t, err)
-	var names []string
-	for _, v := range vols.Volumes {
-		names = append(names, v.Name)
-	}
-	nets, err := c.API().NetworkList(ctx, network.ListOptions{Filters: f})
-	require.NoError(t, err)
-	for _, n := range nets {
-		names = append(names, n.Name)
-	}
-	return names
 }
 
 // releaseOurs makes this process hold no service, so that the children
@@ -121,25 +53,35 @@ func TestSharedAcrossPackages(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	releaseOurs(t)
+	s := runSharePackages(t, "DOCKHANDTEST_VERSION="+testbench.RandomName("share"))
+	testbench.NothingLeft(t, c, s.Key)
+}
+
+// runSharePackages runs the packages testdata/share/{a,b,c,d} with one
+// `go test` (four processes at once), in childEnv(env...) and with a
+// migrations log and a barrier of their own. It asserts that the four
+// got one container and that the migrations ran once among them, and
+// returns that container's server.
+func runSharePackages(t *testing.T, env ...string) testbench.ChildServer {
+	t.Helper()
 	dir := t.TempDir()
 	barrier := filepath.Join(dir, "barrier")
 	require.NoError(t, os.Mkdir(barrier, 0o755))
 	migrations := filepath.Join(dir, "migrations")
-	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=4", "-v",
+	cmd := exec.Command(testbench.GoTool(t), "test", "-count=1", "-p=4", "-v",
 		"./testdata/share/a", "./testdata/share/b", "./testdata/share/c", "./testdata/share/d")
-	cmd.Env = childEnv("DOCKHANDTEST_VERSION="+randomVersion("share"), "DOCKHANDTEST_MIGRATIONS="+migrations,
-		"DOCKHANDTEST_BARRIER="+barrier)
+	cmd.Env = childEnv(append(env, "DOCKHANDTEST_MIGRATIONS="+migrations, "DOCKHANDTEST_BARRIER="+barrier)...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	servers := serversIn(string(out))
+	servers := testbench.ServersIn(string(out))
 	require.Len(t, servers, 4, "%s", out)
 	for _, s := range servers[1:] {
-		assert.Equal(t, servers[0].id, s.id, "package %s got another container", s.pkg)
+		assert.Equal(t, servers[0].ID, s.ID, "package %s got another container", s.Pkg)
 	}
 	ran, err := os.ReadFile(migrations)
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(ran), "\n"), "migrations ran once for 4 packages: %s", ran)
-	nothingLeft(t, c, servers[0].key)
+	return servers[0]
 }
 
 var childBin struct {
@@ -153,7 +95,7 @@ var childBin struct {
 // childBinary builds the test binary of testdata/share/a once.
 func childBinary(t *testing.T) string {
 	t.Helper()
-	go1 := goTool(t)
+	go1 := testbench.GoTool(t)
 	childBin.once.Do(func() {
 		childBin.dir, childBin.err = os.MkdirTemp("", "dockhandtest-child")
 		if childBin.err != nil {
@@ -183,7 +125,7 @@ func runChild(t *testing.T, env ...string) (string, error) {
 
 type blockedChild struct {
 	cmd    *exec.Cmd
-	server childServer
+	server testbench.ChildServer
 	out    *bytes.Buffer
 }
 
@@ -207,11 +149,11 @@ func startBlockedBinary(t *testing.T, bin string, env []string) *blockedChild {
 	cmd.Stderr = ch.out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(ch.kill)
-	found := make(chan childServer, 1)
+	found := make(chan testbench.ChildServer, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if s := serversIn(sc.Text()); len(s) == 1 {
+			if s := testbench.ServersIn(sc.Text()); len(s) == 1 {
 				found <- s[0]
 			}
 		}
@@ -254,26 +196,26 @@ func TestSharedKilledHolder(t *testing.T) {
 	dir := t.TempDir()
 	// No watchdog: the killed processes leave the server behind, as when
 	// the watchdog dies too (watchdog_test.go tests the watchdog).
-	env := []string{"DOCKHANDTEST_VERSION=" + randomVersion("kill"), "DOCKHANDTEST_MIGRATIONS=" + filepath.Join(dir, "migrations"),
+	env := []string{"DOCKHANDTEST_VERSION=" + testbench.RandomName("kill"), "DOCKHANDTEST_MIGRATIONS=" + filepath.Join(dir, "migrations"),
 		"DOCKHANDTEST_NO_WATCHDOG=1"}
 
 	first := startBlocked(t, env...)
 	second := startBlocked(t, env...)
-	require.Equal(t, first.server.id, second.server.id, "one container for both")
+	require.Equal(t, first.server.ID, second.server.ID, "one container for both")
 	first.kill()
-	assert.True(t, containerExists(t, c, first.server.id))
+	assert.True(t, containerExists(t, c, first.server.ID))
 	second.kill()
-	assert.True(t, containerExists(t, c, first.server.id), "nobody released it")
+	assert.True(t, containerExists(t, c, first.server.ID), "nobody released it")
 
 	// The next run finds it held by no live process: a leftover.
 	out, err := runChild(t, env...)
 	require.NoError(t, err, "%s", out)
-	next := serversIn(out)
+	next := testbench.ServersIn(out)
 	require.Len(t, next, 1, "%s", out)
-	assert.Equal(t, first.server.key, next[0].key, "same configuration")
-	assert.NotEqual(t, first.server.id, next[0].id, "a fresh container, not the killed run's")
-	assert.False(t, containerExists(t, c, first.server.id), "the leftover is removed")
-	nothingLeft(t, c, first.server.key)
+	assert.Equal(t, first.server.Key, next[0].Key, "same configuration")
+	assert.NotEqual(t, first.server.ID, next[0].ID, "a fresh container, not the killed run's")
+	assert.False(t, containerExists(t, c, first.server.ID), "the leftover is removed")
+	testbench.NothingLeft(t, c, first.server.Key)
 }
 
 // The database of a failed test is kept, with its DSN in the test log,
@@ -282,7 +224,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 	c := dockhandtest.Client(t)
 	testbench.RequireImage(t, c, testbench.Postgres)
 	srv := dockhandtest.Start(t, dockhandtest.ServerSpec(t, c, dockhandtest.PostgresSpec(testbench.Postgres, true, false)))
-	version := randomVersion("fail")
+	version := testbench.RandomName("fail")
 	out, err := runChild(t, "DOCKHANDTEST_VERSION="+version, "DOCKHANDTEST_MIGRATIONS="+filepath.Join(t.TempDir(), "m"),
 		"DOCKHANDTEST_FAIL=1")
 	require.Error(t, err, "the child test fails on purpose: %s", out)
@@ -290,11 +232,11 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 	assert.Regexp(t, `last \d+ log lines of dockhandtest-postgres-\w+:\n`, out, "the server's log tail in the failed test's log")
 	m := regexp.MustCompile(`kept the database of the failed test: (postgres://\S+)`).FindStringSubmatch(out)
 	require.Len(t, m, 2, "DSN in the log: %s", out)
-	s := serversIn(out)
+	s := testbench.ServersIn(out)
 	require.Len(t, s, 1)
-	assert.Equal(t, srv.Key(), s[0].key)
+	assert.Equal(t, srv.Key(), s[0].Key)
 
-	ctx := ctxFor(t, time.Minute)
+	ctx := testbench.CtxFor(t, time.Minute)
 	conn := connect(t, ctx, m[1])
 	var note string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT note FROM "+pgx.Identifier{"v_" + version}.Sanitize()).Scan(&note))
@@ -313,21 +255,21 @@ func TestMigrationsChangedBetweenRuns(t *testing.T) {
 	testbench.RequireImage(t, c, testbench.Postgres)
 	srv := dockhandtest.Start(t, dockhandtest.ServerSpec(t, c, dockhandtest.PostgresSpec(testbench.Postgres, true, false)))
 	migrations := filepath.Join(t.TempDir(), "migrations")
-	ctx := ctxFor(t, 5*time.Minute)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
 	addr, err := srv.HostPort(ctx, "5432")
 	require.NoError(t, err)
 	admin := connect(t, ctx, "postgres://postgres@"+addr+"/postgres?sslmode=disable")
 	const templates = "SELECT count(*) FROM pg_database WHERE datistemplate AND datname LIKE 'dockhandtest_tpl_%'"
 	before := count(t, ctx, admin, templates)
-	v1, v2 := randomVersion("one"), randomVersion("two")
+	v1, v2 := testbench.RandomName("one"), testbench.RandomName("two")
 	for _, v := range []string{v1, v1, v2} {
 		// The child writes into table v_<version>: it fails unless its
 		// database came from that version's template.
 		out, err := runChild(t, "DOCKHANDTEST_VERSION="+v, "DOCKHANDTEST_MIGRATIONS="+migrations)
 		require.NoError(t, err, "%s", out)
-		s := serversIn(out)
+		s := testbench.ServersIn(out)
 		require.Len(t, s, 1, "%s", out)
-		assert.Equal(t, srv.Key(), s[0].key, "the server this process holds")
+		assert.Equal(t, srv.Key(), s[0].Key, "the server this process holds")
 	}
 	ran, err := os.ReadFile(migrations)
 	require.NoError(t, err)
@@ -344,18 +286,18 @@ func TestKeepAliveBetweenRuns(t *testing.T) {
 	migrations := filepath.Join(t.TempDir(), "migrations")
 	// A tag of this run's own: the server is this test's alone, so it may
 	// remove it (and only it, by the ids it saw).
-	env := []string{"DOCKHANDTEST_KEEPALIVE=" + randomVersion("tag"), "DOCKHANDTEST_VERSION=" + randomVersion("keep"), "DOCKHANDTEST_MIGRATIONS=" + migrations}
+	env := []string{"DOCKHANDTEST_KEEPALIVE=" + testbench.RandomName("tag"), "DOCKHANDTEST_VERSION=" + testbench.RandomName("keep"), "DOCKHANDTEST_MIGRATIONS=" + migrations}
 	var ids []string
 	var key string
 	t.Cleanup(func() { removeKeepAlive(t, c, key, ids...) })
 	for range 2 {
 		out, err := runChild(t, env...)
 		require.NoError(t, err, "%s", out)
-		s := serversIn(out)
+		s := testbench.ServersIn(out)
 		require.Len(t, s, 1, "%s", out)
-		ids = append(ids, s[0].id)
-		key = s[0].key
-		assert.True(t, containerExists(t, c, s[0].id), "kept after the run")
+		ids = append(ids, s[0].ID)
+		key = s[0].Key
+		assert.True(t, containerExists(t, c, s[0].ID), "kept after the run")
 	}
 	assert.Equal(t, ids[0], ids[1], "the second run found the first run's server")
 	ran, err := os.ReadFile(migrations)

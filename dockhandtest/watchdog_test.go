@@ -39,7 +39,7 @@ var noMainBin struct {
 // noMainBinary builds the test binary of testdata/watchdog/nomain once.
 func noMainBinary(t *testing.T) string {
 	t.Helper()
-	go1 := goTool(t)
+	go1 := testbench.GoTool(t)
 	noMainBin.once.Do(func() {
 		noMainBin.dir, noMainBin.err = os.MkdirTemp("", "dockhandtest-nomain")
 		if noMainBin.err != nil {
@@ -114,20 +114,20 @@ func TestWatchdogAfterNormalEnd(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	log := filepath.Join(t.TempDir(), "watchdog.log")
-	ctx := ctxFor(t, 5*time.Minute)
-	cmd := exec.CommandContext(ctx, goTool(t), "test", "-count=1", "-v", "./testdata/watchdog/nomain")
-	cmd.Env = watchdogChild(img, randomVersion("end"), log)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	cmd := exec.CommandContext(ctx, testbench.GoTool(t), "test", "-count=1", "-v", "./testdata/watchdog/nomain")
+	cmd.Env = watchdogChild(img, testbench.RandomName("end"), log)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	s := serversIn(string(out))
+	s := testbench.ServersIn(string(out))
 	require.Len(t, s, 1, "%s", out)
-	t.Cleanup(func() { removeServers(c, s[0].key) })
+	t.Cleanup(func() { removeServers(c, s[0].Key) })
 
 	lines := watchdogDone(t, log, "")
 	assert.Contains(t, strings.Join(lines, "\n"), "(last: true)", "%s", lines)
-	assert.False(t, containerExists(t, c, s[0].id), "the watchdog removed the server: %s", lines)
-	nothingLeft(t, c, s[0].key)
+	assert.False(t, containerExists(t, c, s[0].ID), "the watchdog removed the server: %s", lines)
+	testbench.NothingLeft(t, c, s[0].Key)
 }
 
 // A test process killed with SIGKILL: its watchdog (its child, in a
@@ -137,8 +137,8 @@ func TestWatchdogAfterSIGKILL(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	log := filepath.Join(t.TempDir(), "watchdog.log")
-	ch := startBlockedBinary(t, noMainBinary(t), watchdogChild(img, randomVersion("kill"), log))
-	t.Cleanup(func() { removeServers(c, ch.server.key) })
+	ch := startBlockedBinary(t, noMainBinary(t), watchdogChild(img, testbench.RandomName("kill"), log))
+	t.Cleanup(func() { removeServers(c, ch.server.Key) })
 	pid := ch.cmd.Process.Pid
 	wd := childrenOf(t, pid)
 	require.Len(t, wd, 1, "one watchdog")
@@ -148,13 +148,13 @@ func TestWatchdogAfterSIGKILL(t *testing.T) {
 		assert.Equal(t, os.DevNull, target, "the watchdog's fd %d", fd)
 	}
 	assert.Equal(t, wd[0], statField(t, wd[0], 6), "the watchdog leads a session of its own")
-	assert.True(t, containerExists(t, c, ch.server.id))
+	assert.True(t, containerExists(t, c, ch.server.ID))
 
 	ch.kill()
 	lines := watchdogDone(t, log, strconv.Itoa(pid))
 	assert.Contains(t, strings.Join(lines, "\n"), "(last: true)", "%s", lines)
-	assert.False(t, containerExists(t, c, ch.server.id), "the watchdog removed the server: %s", lines)
-	nothingLeft(t, c, ch.server.key)
+	assert.False(t, containerExists(t, c, ch.server.ID), "the watchdog removed the server: %s", lines)
+	testbench.NothingLeft(t, c, ch.server.Key)
 	assert.Eventually(t, func() bool {
 		_, err := os.Stat("/proc/" + strconv.Itoa(wd[0]))
 		return err != nil
@@ -168,26 +168,26 @@ func TestWatchdogKeepsServerOfLiveHolder(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	log := filepath.Join(t.TempDir(), "watchdog.log")
-	env := watchdogChild(img, randomVersion("two"), log)
+	env := watchdogChild(img, testbench.RandomName("two"), log)
 	first := startBlockedBinary(t, noMainBinary(t), env)
-	t.Cleanup(func() { removeServers(c, first.server.key) })
+	t.Cleanup(func() { removeServers(c, first.server.Key) })
 	second := startBlockedBinary(t, noMainBinary(t), env)
-	require.Equal(t, first.server.id, second.server.id, "one server for both")
-	require.Len(t, holdsLeft(t, c, first.server.key), 2)
+	require.Equal(t, first.server.ID, second.server.ID, "one server for both")
+	require.Len(t, testbench.HoldsLeft(t, c, first.server.Key), 2)
 
 	first.kill()
 	lines := watchdogDone(t, log, strconv.Itoa(first.cmd.Process.Pid))
 	assert.Contains(t, strings.Join(lines, "\n"), "(last: false)", "%s", lines)
-	assert.Len(t, holdsLeft(t, c, first.server.key), 1, "the second's hold")
-	ins, err := c.API().ContainerInspect(context.Background(), first.server.id)
+	assert.Len(t, testbench.HoldsLeft(t, c, first.server.Key), 1, "the second's hold")
+	ins, err := c.API().ContainerInspect(context.Background(), first.server.ID)
 	require.NoError(t, err, "the server stays while the second holds it")
 	assert.True(t, ins.State.Running)
 
 	second.kill()
 	lines = watchdogDone(t, log, strconv.Itoa(second.cmd.Process.Pid))
 	assert.Contains(t, strings.Join(lines, "\n"), "(last: true)", "%s", lines)
-	assert.False(t, containerExists(t, c, first.server.id), "the last watchdog removed it: %s", lines)
-	nothingLeft(t, c, first.server.key)
+	assert.False(t, containerExists(t, c, first.server.ID), "the last watchdog removed it: %s", lines)
+	testbench.NothingLeft(t, c, first.server.Key)
 }
 
 // With Main, the process releases its server itself: its watchdog finds
@@ -196,21 +196,21 @@ func TestWatchdogIdleAfterMain(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	log := filepath.Join(t.TempDir(), "watchdog.log")
-	ctx := ctxFor(t, 5*time.Minute)
-	cmd := exec.CommandContext(ctx, goTool(t), "test", "-count=1", "-v", "./testdata/watchdog/withmain")
-	cmd.Env = watchdogChild(img, randomVersion("main"), log)
+	ctx := testbench.CtxFor(t, 5*time.Minute)
+	cmd := exec.CommandContext(ctx, testbench.GoTool(t), "test", "-count=1", "-v", "./testdata/watchdog/withmain")
+	cmd.Env = watchdogChild(img, testbench.RandomName("main"), log)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	s := serversIn(string(out))
+	s := testbench.ServersIn(string(out))
 	require.Len(t, s, 1, "%s", out)
-	t.Cleanup(func() { removeServers(c, s[0].key) })
-	assert.False(t, containerExists(t, c, s[0].id), "Main removed it")
+	t.Cleanup(func() { removeServers(c, s[0].Key) })
+	assert.False(t, containerExists(t, c, s[0].ID), "Main removed it")
 
 	lines := watchdogDone(t, log, "")
 	require.Len(t, lines, 1, "%s", lines)
 	assert.Contains(t, lines[0], "done: 0 hold(s) released")
-	nothingLeft(t, c, s[0].key)
+	testbench.NothingLeft(t, c, s[0].Key)
 }
 
 // childrenOf lists the processes whose parent is pid.

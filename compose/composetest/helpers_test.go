@@ -2,13 +2,8 @@ package composetest_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -16,11 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dockhand/dockhand/dockhandtest"
@@ -29,43 +19,6 @@ import (
 
 // TestMain releases the shared services the tests started.
 func TestMain(m *testing.M) { dockhandtest.Main(m) }
-
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func goTool(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("no go command to run the child test packages")
-	}
-	return p
-}
-
-func randomVersion(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-var serverLine = regexp.MustCompile(`(?m)^SERVER (\w) ([0-9a-f]{64}) (\S+)$`)
-
-type childServer struct{ pkg, id, key string }
-
-// serversIn lists the "SERVER <pkg> <id> <key>" lines of the children.
-func serversIn(out string) []childServer {
-	var list []childServer
-	for _, m := range serverLine.FindAllStringSubmatch(out, -1) {
-		list = append(list, childServer{m[1], m[2], m[3]})
-	}
-	return list
-}
 
 // startErr is dockhandtest.Start(t, spec) as a test sees it, bounded by
 // ctx, returning the error Start fails t with instead of failing t:
@@ -154,23 +107,4 @@ func containerWithEnv(t *testing.T, ctx context.Context, c *lifecycle.Client, na
 		require.NoError(t, ctx.Err(), "no container dockhandtest-%s-... with %s", name, env)
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// nothingLeft asserts that neither the container nor any holder of key
-// is on the engine.
-func nothingLeft(t *testing.T, c *lifecycle.Client, key string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := filters.NewArgs(filters.Arg("label", lifecycle.LabelShared+"="+key))
-	cts, err := c.API().ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	require.NoError(t, err)
-	assert.Empty(t, cts, "shared container %s left", key)
-	hf := filters.NewArgs(filters.Arg("label", lifecycle.LabelHolds+"="+key))
-	vols, err := c.API().VolumeList(ctx, volume.ListOptions{Filters: hf})
-	require.NoError(t, err)
-	assert.Empty(t, vols.Volumes, "holders (volumes) of %s left", key)
-	nets, err := c.API().NetworkList(ctx, network.ListOptions{Filters: hf})
-	require.NoError(t, err)
-	assert.Empty(t, nets, "holders (networks) of %s left", key)
 }

@@ -136,11 +136,11 @@ func TestComposeSpecReadiness(t *testing.T) {
 func TestComposeSpecStarts(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	vars := []string{"IMAGE=" + img, "WHO=compose", "RUN=" + randomVersion("start")}
+	vars := []string{"IMAGE=" + img, "WHO=compose", "RUN=" + testbench.RandomName("start")}
 	spec := webSpec(t, vars...)
 	srv := dockhandtest.Start(t, spec)
 
-	ctx := ctxFor(t, time.Minute)
+	ctx := testbench.CtxFor(t, time.Minute)
 	addr, err := srv.HostPort(ctx, "8080")
 	require.NoError(t, err)
 	_, port, err := net.SplitHostPort(addr)
@@ -178,9 +178,9 @@ func httpGet(t *testing.T, ctx context.Context, url string) string {
 func TestComposeHealthcheckGatesReadiness(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	run := "RUN=" + randomVersion("gate")
+	run := "RUN=" + testbench.RandomName("gate")
 	spec := webSpec(t, "IMAGE="+img, "HOLD=1", run)
-	ctx := ctxFor(t, 2*time.Minute)
+	ctx := testbench.CtxFor(t, 2*time.Minute)
 
 	type result struct {
 		srv *dockhandtest.Server
@@ -214,15 +214,15 @@ func TestComposeHealthcheckGatesReadiness(t *testing.T) {
 func TestComposeHealthcheckFailing(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
-	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+randomVersion("fail"))
+	spec := webSpec(t, "IMAGE="+img, "HOLD=1", "RUN="+testbench.RandomName("fail"))
 	spec.ReadyTimeout = 3 * time.Second
-	_, err := startErr(t, ctxFor(t, time.Minute), spec)
+	_, err := startErr(t, testbench.CtxFor(t, time.Minute), spec)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "healthcheck: ")
 	assert.Contains(t, err.Error(), "exit code 1")
 	var werr *waitfor.Error
 	assert.True(t, errors.As(err, &werr), "a wait that ran out: %v", err)
-	nothingLeft(t, c, keyIn(t, err))
+	testbench.NothingLeft(t, c, keyIn(t, err))
 }
 
 // Two test processes (packages a and b of testdata, run by one
@@ -232,18 +232,18 @@ func TestComposeSharedAcrossPackages(t *testing.T) {
 	c := dockhandtest.Client(t)
 	img := testbench.BusyboxImage(t, c)
 	barrier := t.TempDir()
-	vars := []string{"IMAGE=" + img, "WHO=children", "RUN=" + randomVersion("share")}
-	cmd := exec.Command(goTool(t), "test", "-count=1", "-p=2", "-v", "./testdata/a", "./testdata/b")
+	vars := []string{"IMAGE=" + img, "WHO=children", "RUN=" + testbench.RandomName("share")}
+	cmd := exec.Command(testbench.GoTool(t), "test", "-count=1", "-p=2", "-v", "./testdata/a", "./testdata/b")
 	cmd.Env = append(append(os.Environ(), "CI=true", "COMPOSETEST_BARRIER="+barrier), vars...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	servers := serversIn(string(out))
+	servers := testbench.ServersIn(string(out))
 	require.Len(t, servers, 2, "%s", out)
-	assert.Equal(t, servers[0].id, servers[1].id, "one container for both packages")
-	assert.Equal(t, servers[0].key, servers[1].key)
-	nothingLeft(t, c, servers[0].key)
+	assert.Equal(t, servers[0].ID, servers[1].ID, "one container for both packages")
+	assert.Equal(t, servers[0].Key, servers[1].Key)
+	testbench.NothingLeft(t, c, servers[0].Key)
 	srv := dockhandtest.Start(t, webSpec(t, vars...))
-	assert.Equal(t, servers[0].key, srv.Key(), "the key the variables make, in any process")
+	assert.Equal(t, servers[0].Key, srv.Key(), "the key the variables make, in any process")
 }
 
 // A healthcheck run longer than a wait's attempt (1 s) still passes: the
@@ -258,7 +258,7 @@ func TestComposeHealthcheckRuns(t *testing.T) {
 		file := writeCompose(t, "  slow:\n    image: ${IMAGE}\n    command: [sleep, \"300\"]\n    environment: [RUN]\n"+
 			"    healthcheck: {test: "+test+", timeout: 1500ms, interval: 1m}\n")
 		spec, err := composetest.ServiceSpec(t.Context(), "slow", compose.WithFiles(file), compose.WithoutOSEnv(),
-			compose.WithVariables("IMAGE="+img, "RUN="+randomVersion("slow")))
+			compose.WithVariables("IMAGE="+img, "RUN="+testbench.RandomName("slow")))
 		require.NoError(t, err)
 		return spec
 	}
@@ -270,19 +270,19 @@ func TestComposeHealthcheckRuns(t *testing.T) {
 	t.Run("longer than its timeout", func(t *testing.T) {
 		spec := load(t, `[CMD, sleep, "5"]`)
 		spec.ReadyTimeout = 4 * time.Second
-		_, err := startErr(t, ctxFor(t, time.Minute), spec)
+		_, err := startErr(t, testbench.CtxFor(t, time.Minute), spec)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "healthcheck timed out after 1.5s")
-		nothingLeft(t, c, keyIn(t, err))
+		testbench.NothingLeft(t, c, keyIn(t, err))
 	})
 	t.Run("no such program", func(t *testing.T) {
 		spec := load(t, `[CMD, no-such-check]`)
-		_, err := startErr(t, ctxFor(t, time.Minute), spec)
+		_, err := startErr(t, testbench.CtxFor(t, time.Minute), spec)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "no-such-check")
 		assert.Contains(t, err.Error(), "executable file not found")
 		assert.True(t, waitfor.IsPermanent(err), "failed at once, not after ReadyTimeout: %v", err)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded)
-		nothingLeft(t, c, keyIn(t, err))
+		testbench.NothingLeft(t, c, keyIn(t, err))
 	})
 }

@@ -7,16 +7,14 @@ package child
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockhand/dockhand/compose"
 	"github.com/dockhand/dockhand/compose/composetest"
 	"github.com/dockhand/dockhand/dockhandtest"
+	"github.com/dockhand/dockhand/internal/testbench"
 )
 
 // Run is the test.
@@ -28,19 +26,6 @@ func Run(t *testing.T, pkg string) {
 		t.Fatal(err)
 	}
 	srv := dockhandtest.Start(t, spec)
-	fmt.Printf("SERVER %s %s %s\n", pkg, srv.Container().ID(), srv.Key())
-	dir := os.Getenv("COMPOSETEST_BARRIER")
-	if err := os.WriteFile(filepath.Join(dir, pkg), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		names, _ := filepath.Glob(filepath.Join(dir, "*"))
-		if len(names) >= 2 {
-			return
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("barrier: only %s", strings.Join(names, ", "))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testbench.PrintServer(pkg, srv.Container().ID(), srv.Key())
+	testbench.Barrier(ctx, t, os.Getenv("COMPOSETEST_BARRIER"), pkg, 2)
 }

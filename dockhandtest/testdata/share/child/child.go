@@ -18,7 +18,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
+	"github.com/dockhand/dockhand/internal/testbench"
 )
 
 // Run is the test.
@@ -67,7 +67,7 @@ func Run(t *testing.T, pkg string) {
 				return sqlExec(ctx, dsn, "CREATE TABLE "+table+" (note text)")
 			})))...)
 		srv, database = db.Server(), db.Database()
-		fmt.Printf("SERVER %s %s %s\n", pkg, srv.Container().ID(), srv.Key())
+		testbench.PrintServer(pkg, srv.Container().ID(), srv.Key())
 		if err := sqlExec(ctx, db.DSN(), "INSERT INTO "+table+" VALUES (?)", pkg); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func Run(t *testing.T, pkg string) {
 				return err
 			})))...)
 		srv, database = db.Server(), db.Database()
-		fmt.Printf("SERVER %s %s %s\n", pkg, srv.Container().ID(), srv.Key())
+		testbench.PrintServer(pkg, srv.Container().ID(), srv.Key())
 		conn, err := pgx.Connect(ctx, db.DSN())
 		if err != nil {
 			t.Fatal(err)
@@ -97,19 +97,7 @@ func Run(t *testing.T, pkg string) {
 		}
 	}
 	if dir := os.Getenv("DOCKHANDTEST_BARRIER"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, pkg), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			names, _ := filepath.Glob(filepath.Join(dir, "*"))
-			if len(names) >= 4 {
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("barrier: only %s", strings.Join(names, ", "))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testbench.Barrier(ctx, t, dir, pkg, 4)
 	}
 	if file := os.Getenv("DOCKHANDTEST_BLOCK"); file != "" {
 		if err := os.WriteFile(file, []byte("ready"), 0o644); err != nil {

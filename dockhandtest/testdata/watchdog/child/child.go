@@ -10,13 +10,13 @@
 package child
 
 import (
-	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/dockhand/dockhand/dockhandtest"
 	"github.com/dockhand/dockhand/dockhandtest/internal/testhook"
+	"github.com/dockhand/dockhand/internal/testbench"
 )
 
 // Run is the test: it starts the server, prints "SERVER <pkg> <id> <key>"
@@ -29,7 +29,7 @@ func Run(t *testing.T, pkg string) {
 		Cmd:   []string{"sleep", "600"},
 		Env:   []string{"RUN=" + os.Getenv("DOCKHANDTEST_RUN")},
 	})
-	fmt.Printf("SERVER %s %s %s\n", pkg, srv.Container().ID(), srv.Key())
+	testbench.PrintServer(pkg, srv.Container().ID(), srv.Key())
 	if file := os.Getenv("DOCKHANDTEST_BLOCK"); file != "" {
 		if err := os.WriteFile(file, []byte("ready"), 0o644); err != nil {
 			t.Fatal(err)
