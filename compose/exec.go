@@ -10,7 +10,7 @@ import (
 // serviceContainer returns a handle on the lowest-numbered running
 // replica of a service.
 func (s *Stack) serviceContainer(ctx context.Context, verb, service string) (*lifecycle.Container, error) {
-	if err := s.checkServices(verb, []string{service}); err != nil {
+	if err := s.checkNamed(verb, []string{service}); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)

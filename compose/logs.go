@@ -36,7 +36,7 @@ func (s *Stack) Logs(ctx context.Context, w io.Writer, opts ...LogsOption) (err 
 	if err != nil {
 		return err
 	}
-	if err := s.checkServices("logs", set.services); err != nil {
+	if err := s.checkNamed("logs", set.services); err != nil {
 		return err
 	}
 	cts, err := s.containers(ctx, true, false)

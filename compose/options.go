@@ -386,12 +386,14 @@ func WithProgress(w io.Writer) ProgressOption {
 		run:   func(s *runSettings) error { s.progress = w; return nil }}
 }
 
-// WithServices narrows the verb to these services. For Up, their
-// dependencies are started too, as with docker compose up svc; for Pull
-// only with WithIncludeDeps. Up, Pull, Images and Config take a service
-// its profile disables (Up and Pull enable it, as the CLI does); the other
-// verbs only enabled services. A name that is not one is an error wrapping
-// lifecycle.ErrInvalid.
+// WithServices narrows the verb to these services. For Up and Start,
+// their dependencies are started too, as with docker compose up svc; for
+// Pull only with WithIncludeDeps. Every verb takes a service its profile
+// disables, as the CLI does: Up, Start, Restart, Build, Pull and Config
+// enable it (a dependency they need that is still disabled is an error
+// wrapping lifecycle.ErrInvalid naming it); the others act on its
+// containers. A name that is no service of the project is an error
+// wrapping lifecycle.ErrInvalid.
 func WithServices(names ...string) ServicesOption {
 	add := func(dst *[]string) error {
 		for _, n := range names {

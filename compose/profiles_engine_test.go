@@ -149,3 +149,78 @@ func TestUpRunNameDisabledServiceLikeTheCLI(t *testing.T) {
 		})
 	})
 }
+
+// TestVerbsOnNamedDisabledServiceLikeTheCLI checks, against each docker
+// compose release, that the verbs taking service names act on a service
+// its profile disables once Up(WithServices) started it, as ps, logs,
+// exec, stop, start and restart svc do: Ps, Logs, Exec, Stop, Start and
+// Restart("tools") work on tools' container, and the CLI's ps and stop
+// see and do the same on it, without any profile enabled.
+func TestVerbsOnNamedDisabledServiceLikeTheCLI(t *testing.T) {
+	c := testbench.Client(t)
+	dir := t.TempDir()
+	image := testbench.BusyboxImage(t, c)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: `+image+`
+    command: ["sleep", "86400"]
+    init: true
+  tools:
+    image: `+image+`
+    command: ["sh", "-c", "echo hello-tools; exec sleep 86400"]
+    init: true
+    profiles: [tools]
+`), 0o644))
+	forEachComposeRelease(t, func(t *testing.T, rel composeRelease) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		name := projectName(c, "profverbs"+strings.SplitN(rel.version, ".", 2)[0])
+		p, err := Load(ctx, WithWorkingDir(dir), WithProjectName(name))
+		require.NoError(t, err)
+		require.Contains(t, p.DisabledServices, "tools")
+		s := New(c, p)
+		downAtEnd(t, s)
+		tools := WithServices("tools")
+		state := func(t *testing.T) string {
+			t.Helper()
+			ps, err := s.Ps(ctx, tools, WithAll())
+			require.NoError(t, err)
+			require.Len(t, ps, 1)
+			assert.Equal(t, name+"-tools-1", ps[0].Name)
+			return ps[0].State
+		}
+		cliState := func(t *testing.T) string {
+			t.Helper()
+			return strings.TrimSpace(rel.run(t, dir, name, nil, "ps", "-a", "--format", "{{.Service}} {{.State}}", "tools"))
+		}
+
+		require.NoError(t, s.Up(ctx, tools, WithGracePeriod(time.Second)))
+		ps, err := s.Ps(ctx)
+		require.NoError(t, err)
+		require.Len(t, ps, 1, "only tools runs: %v", ps)
+		assert.Equal(t, "running", state(t))
+		assert.Equal(t, "tools running", cliState(t))
+
+		res, err := s.Exec(ctx, "tools", []string{"echo", "hi"})
+		require.NoError(t, err)
+		assert.Equal(t, "hi\n", string(res.Stdout))
+		assert.EventuallyWithT(t, func(t *assert.CollectT) {
+			var buf bytes.Buffer
+			assert.NoError(t, s.Logs(ctx, &buf, tools))
+			assert.Equal(t, "tools-1  | hello-tools\n", buf.String())
+		}, 10*time.Second, 100*time.Millisecond)
+
+		require.NoError(t, s.Stop(ctx, tools, WithGracePeriod(time.Second)))
+		assert.Equal(t, "exited", state(t))
+		assert.Equal(t, "tools exited", cliState(t))
+
+		require.NoError(t, s.Start(ctx, tools))
+		assert.Equal(t, "running", state(t))
+		rel.run(t, dir, name, nil, "stop", "-t", "1", "tools")
+		assert.Equal(t, "exited", state(t), "the CLI stops the container Up made")
+
+		require.NoError(t, s.Restart(ctx, tools, WithGracePeriod(time.Second)))
+		assert.Equal(t, "running", state(t))
+		assert.Equal(t, "tools running", cliState(t))
+	})
+}

@@ -67,22 +67,28 @@ func (s *Stack) Pull(ctx context.Context, opts ...PullOption) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := s.checkNamed("pull", set.services); err != nil {
-		return err
-	}
 	p := s.p
 	if len(set.services) > 0 {
 		// As the CLI: naming a service its profile disables enables it
 		// (and what its profiles enable), then the project is narrowed.
-		if p, err = p.WithServicesEnabled(set.services...); err != nil {
-			return fmt.Errorf("compose %s: pull: %w", s.p.Name, err)
-		}
 		deps := types.IgnoreDependencies
 		if set.includeDeps {
+			// The dependencies are pulled: enabled checks them as Up
+			// does (one still disabled is an ErrInvalid error naming it).
 			deps = types.IncludeDependencies
+			if p, err = s.enabled("pull", set.services); err != nil {
+				return err
+			}
+		} else {
+			if err := s.checkNamed("pull", set.services); err != nil {
+				return err
+			}
+			if p, err = p.WithServicesEnabled(set.services...); err != nil {
+				return fmt.Errorf("compose %s: pull: %w", s.p.Name, err)
+			}
 		}
 		if p, err = p.WithSelectedServices(set.services, deps); err != nil {
-			return fmt.Errorf("compose %s: pull: %w", s.p.Name, err)
+			return invalidWrapf(err, "compose %s: pull", s.p.Name)
 		}
 	}
 	prog := newProgress(set.progress)

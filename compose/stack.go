@@ -54,7 +54,7 @@ func (s *Stack) Ps(ctx context.Context, opts ...PsOption) ([]ServiceContainer, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices("ps", set.services); err != nil {
+	if err := s.checkNamed("ps", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, set.all, false)
@@ -111,29 +111,6 @@ func (s *Stack) containers(ctx context.Context, all, oneoff bool) ([]lifecycle.S
 	return cts, nil
 }
 
-// checkServices fails on a name that is no enabled service of the
-// project, for the verbs that act only on enabled services (those a
-// profile disables are not theirs unless the profile is enabled): an
-// error wrapping lifecycle.ErrInvalid that names the verb and the service
-// and lists the services it may name.
-func (s *Stack) checkServices(verb string, names []string) error {
-	for _, n := range names {
-		if _, ok := s.p.Services[n]; ok {
-			continue
-		}
-		if d, ok := s.p.DisabledServices[n]; ok {
-			return invalidf("compose %s: %s: service %q is disabled: none of its profiles (%s) is enabled: enable one with WithProfiles (enabled services: %s)",
-				s.p.Name, verb, n, strings.Join(d.Profiles, ", "), serviceList(s.p.ServiceNames()))
-		}
-		msg := fmt.Sprintf("compose %s: %s: no such service: %q (services: %s", s.p.Name, verb, n, serviceList(s.p.ServiceNames()))
-		if off := s.p.DisabledServices; len(off) > 0 {
-			msg += "; disabled by their profiles: " + strings.Join(slices.Sorted(maps.Keys(off)), ", ")
-		}
-		return invalidf("%s)", msg)
-	}
-	return nil
-}
-
 // serviceList joins sorted service names for an error message.
 func serviceList(names []string) string {
 	if len(names) == 0 {
@@ -143,9 +120,12 @@ func serviceList(names []string) string {
 }
 
 // checkNamed fails on a name that is no service of the project, enabled
-// or disabled by its profile: the verbs that take a disabled service when
-// named, as the docker compose CLI does (pull, up and run enable it;
-// images and cp look only at the project's containers).
+// or disabled by its profile, with an error wrapping lifecycle.ErrInvalid
+// that names the verb and the service and lists the project's services.
+// Every verb taking service names takes one its profile disables, as the
+// docker compose CLI does (its ToProject enables each named service):
+// up, run, pull, build, start and restart enable it (see enabled); the
+// others act on its containers, found by their labels.
 func (s *Stack) checkNamed(verb string, names []string) error {
 	for _, n := range names {
 		if s.knownService(n) {
@@ -162,8 +142,8 @@ func (s *Stack) checkNamed(verb string, names []string) error {
 }
 
 // enabled returns the project with the named services enabled, as
-// docker compose up and run (v2.40.3 and v5.6.0 alike) treat the services
-// they are given: each named service a profile disables has its profiles
+// docker compose up, run, start, restart, build and pull --include-deps
+// (v2.40.3 and v5.6.0 alike) treat the services they are given: each named service a profile disables has its profiles
 // enabled (compose-go's WithServicesEnabled), which enables every service
 // of those profiles; the verb then narrows to the named services and
 // their dependencies, so only those run. A required dependency that is
@@ -233,22 +213,36 @@ func (s *Stack) enabled(verb string, names []string) (*types.Project, error) {
 			fresh.Services[name] = p.Services[name]
 		}
 	}
-	resolved, err := fresh.WithServicesEnvironmentResolved(true)
+	resolved, err := resolveEnv(fresh)
 	if err != nil {
-		return nil, invalidWrapf(scrubLoadErr(err, loadConfig{noOSEnv: true}, s.p.Environment), "compose %s: %s: environment of a service its profile disabled", s.p.Name, verb)
+		return nil, invalidWrapf(err, "compose %s: %s: environment of a service its profile disabled", s.p.Name, verb)
 	}
 	maps.Copy(p.Services, resolved.Services)
 	return p, nil
 }
 
-// plan checks the named services and returns the project narrowed to them
-// and their dependencies (the whole project when none is named), with its
+// resolveEnv returns p with its services' env_file entries read and
+// merged into their environment, as Load does (the OS environment left
+// out: p.Environment holds what the project was loaded with); a value
+// compose-go's error quotes is hidden.
+func resolveEnv(p *types.Project) (*types.Project, error) {
+	resolved, err := p.WithServicesEnvironmentResolved(true)
+	if err != nil {
+		return nil, scrubLoadErr(err, loadConfig{noOSEnv: true}, p.Environment)
+	}
+	return resolved, nil
+}
+
+// plan checks the named services, enables those a profile disables (see
+// enabled) and returns the project narrowed to them and their
+// dependencies (the whole project when none is named), with its
 // dependency lists (see validateGraph).
 func (s *Stack) plan(verb string, services []string) (*types.Project, map[string][]string, error) {
-	if err := s.checkServices(verb, services); err != nil {
+	p, err := s.enabled(verb, services)
+	if err != nil {
 		return nil, nil, err
 	}
-	return narrow(s.p, services)
+	return narrow(p, services)
 }
 
 // narrow is p narrowed to the named services (known to be enabled in p)

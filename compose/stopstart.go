@@ -20,7 +20,7 @@ func (s *Stack) Stop(ctx context.Context, opts ...StopOption) (err error) {
 }
 
 func (s *Stack) stop(ctx context.Context, verb string, set *cycleSettings) error {
-	if err := s.checkServices(verb, set.services); err != nil {
+	if err := s.checkNamed(verb, set.services); err != nil {
 		return err
 	}
 	return s.stopNamed(ctx, set)
@@ -100,6 +100,11 @@ func (s *Stack) Restart(ctx context.Context, opts ...RestartOption) (err error) 
 	defer scrub(&err)
 	set, err := applyOpts("Restart", opts, RestartOption.applyRestart)
 	if err != nil {
+		return err
+	}
+	// Check all before stopping anything: start enables a named
+	// service its profile disables, and fails on what it cannot start.
+	if _, err := s.enabled("restart", set.services); err != nil {
 		return err
 	}
 	if err := s.stop(ctx, "restart", set); err != nil {

@@ -49,7 +49,7 @@ func (s *Stack) ExecIndex(ctx context.Context, service string, index int, cmd []
 	if index < 1 {
 		return nil, invalidf("compose %s: ExecIndex(%q, %d): want an index >= 1", s.p.Name, service, index)
 	}
-	if err := s.checkServices("exec", []string{service}); err != nil {
+	if err := s.checkNamed("exec", []string{service}); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -123,7 +123,7 @@ func (s *Stack) Unpause(ctx context.Context, opts ...PauseOption) (err error) {
 // services (all when none), skipping those already in the state f makes
 // and those that stopped since they were listed.
 func (s *Stack) eachRunning(ctx context.Context, verb string, services []string, f func(*lifecycle.Container) error) error {
-	if err := s.checkServices(verb, services); err != nil {
+	if err := s.checkNamed(verb, services); err != nil {
 		return err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -160,30 +160,32 @@ func (s *Stack) eachRunning(ctx context.Context, verb string, services []string,
 // Build builds the images of the services with a build: section
 // (WithServices: those of the named services), even if they exist, as
 // docker compose build does; Up then uses them. A named service without
-// build: is an error.
+// build: is an error. A named service its profile disables is built, as
+// with the CLI.
 func (s *Stack) Build(ctx context.Context, opts ...BuildOption) (err error) {
 	defer scrub(&err)
 	set, err := applyOpts("Build", opts, BuildOption.applyBuild)
 	if err != nil {
 		return err
 	}
-	if err := s.checkServices("build", set.services); err != nil {
+	p, err := s.enabled("build", set.services)
+	if err != nil {
 		return err
 	}
 	names := set.services
 	if len(names) == 0 {
-		names = s.p.ServiceNames()
+		names = p.ServiceNames()
 	}
 	prog := newProgress(set.progress)
 	for _, name := range names {
-		svc := s.p.Services[name]
+		svc := p.Services[name]
 		if svc.Build == nil {
 			if len(set.services) > 0 {
 				return invalidf("compose %s: Build: service %q has no build: section", s.p.Name, name)
 			}
 			continue
 		}
-		if _, err := s.build(ctx, s.p, svc, imageName(s.p, svc), prog); err != nil {
+		if _, err := s.build(ctx, p, svc, imageName(p, svc), prog); err != nil {
 			return err
 		}
 	}
@@ -207,7 +209,7 @@ func (s *Stack) Top(ctx context.Context, opts ...TopOption) (_ []ServiceProcesse
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkServices("top", set.services); err != nil {
+	if err := s.checkNamed("top", set.services); err != nil {
 		return nil, err
 	}
 	cts, err := s.containers(ctx, false, false)
@@ -246,7 +248,7 @@ func (s *Stack) Wait(ctx context.Context, opts ...WaitOption) (code int, err err
 	if err != nil {
 		return -1, err
 	}
-	if err := s.checkServices("wait", set.services); err != nil {
+	if err := s.checkNamed("wait", set.services); err != nil {
 		return -1, err
 	}
 	cts, err := s.containers(ctx, false, false)
