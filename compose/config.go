@@ -3,8 +3,6 @@ package compose
 import (
 	"bytes"
 	"fmt"
-	"sort"
-	"strings"
 )
 
 type configSettings struct {
@@ -62,17 +60,8 @@ func (s *Stack) Config(opts ...ConfigOption) (out []byte, err error) {
 	if s == nil || s.p == nil {
 		return nil, invalidf("compose: Config: no project: make the Stack with New and a loaded project")
 	}
-	for _, n := range set.services {
-		_, enabled := s.p.Services[n]
-		_, disabled := s.p.DisabledServices[n]
-		if !enabled && !disabled {
-			names := s.p.ServiceNames()
-			for d := range s.p.DisabledServices {
-				names = append(names, d)
-			}
-			sort.Strings(names)
-			return nil, invalidf("compose %s: Config: no such service: %q (services: %s)", s.p.Name, n, strings.Join(names, ", "))
-		}
+	if err := s.checkNamed("config", set.services); err != nil {
+		return nil, err
 	}
 	// The CLI's steps after loading, in its order (config.go and
 	// ToProject of docker/compose): enable what is named, narrow to it,
@@ -86,8 +75,8 @@ func (s *Stack) Config(opts ...ConfigOption) (out []byte, err error) {
 		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
 	}
 	p = p.WithoutUnnecessaryResources()
-	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
-		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, scrubLoadErr(err, loadConfig{noOSEnv: true}, s.p.Environment))
+	if p, err = resolveEnv(p); err != nil {
+		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)
 	}
 	if err := p.CheckContainerNameUnicity(); err != nil {
 		return nil, fmt.Errorf("compose %s: config: %w", s.p.Name, err)

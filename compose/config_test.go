@@ -336,7 +336,7 @@ func TestConfigInvalid(t *testing.T) {
 
 	_, err = s.Config(WithServices("nosuch"))
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
-	assert.EqualError(t, err, `compose cfg: Config: no such service: "nosuch" (services: api, tools, worker)`)
+	assert.EqualError(t, err, `compose cfg: config: no such service: "nosuch" (services: api, tools, worker)`)
 
 	_, err = s.Config(nil)
 	assert.ErrorIs(t, err, lifecycle.ErrInvalid)
