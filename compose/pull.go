@@ -54,8 +54,10 @@ func WithIncludeDeps() PullOption {
 // latest, and with WithIgnoreBuildable one with a build: section.
 // WithPull(lifecycle.PullAlways or PullMissing) overrides every service's
 // pull_policy (pull --policy). A service its profile disables is pulled
-// when WithServices names it, as docker compose pull svc does. A service
-// with both build: and image: is pulled; its failure is an error like any
+// when WithServices names it, as docker compose pull svc does; with
+// WithIncludeDeps, a dependency it requires that is still disabled (of
+// another profile) is an error wrapping lifecycle.ErrInvalid naming it,
+// as for Up. A service with both build: and image: is pulled; its failure is an error like any
 // other unless WithIgnorePullFailures.
 //
 // The error joins one error per image that could not be pulled, each
