@@ -205,7 +205,7 @@ func checkHealthcheck(hc *container.HealthConfig) (field, why string) {
 				return "Test", fmt.Sprintf("%q has no program: want [CMD, program, args...]", hc.Test)
 			}
 		case "CMD-SHELL":
-			if len(hc.Test) != 2 || strings.TrimSpace(hc.Test[1]) == "" {
+			if len(hc.Test) < 2 || strings.TrimSpace(hc.Test[1]) == "" {
 				return "Test", fmt.Sprintf("%q: want [CMD-SHELL, command line]", hc.Test)
 			}
 		default:
