@@ -114,8 +114,9 @@ func TestUpRunDisabledServiceBadInput(t *testing.T) {
 
 // TestEnableServices checks the exported face of the enabling Up and Run
 // do: a named disabled service comes back enabled with its profile's
-// other services, the project given is left as it is, and the errors are
-// Up's and Run's, under the verb "enable".
+// other services, the project given is left as it is, the errors are
+// Up's and Run's, under the verb "enable", and a service enabled now has
+// its keys checked as Load checks those it enabled.
 func TestEnableServices(t *testing.T) {
 	p := servicesStack(t).Project()
 
@@ -154,6 +155,20 @@ func TestEnableServices(t *testing.T) {
 	_, err = EnableServices(p, "nope")
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 	assert.EqualError(t, err, `compose svcs: enable: no such service: "nope" (services: dbg, helper, tool, web)`)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: busybox
+  tool:
+    image: busybox
+    profiles: [tools]
+    net: host
+`), 0o644))
+	q, err = Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("svcs"))
+	require.NoError(t, err, "a disabled service's keys are not checked by Load")
+	_, err = EnableServices(q, "tool")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.ErrorContains(t, err, `compose: service "tool": net is not supported`, "checked once enabled, as Load checks")
+
 	_, err = EnableServices(nil, "web")
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
 }
