@@ -161,13 +161,14 @@ func TestEnableServices(t *testing.T) {
   tool:
     image: busybox
     profiles: [tools]
-    net: host
+    pre_stop:
+      - command: ["true"]
 `), 0o644))
 	q, err = Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("svcs"))
 	require.NoError(t, err, "a disabled service's keys are not checked by Load")
 	_, err = EnableServices(q, "tool")
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
-	assert.ErrorContains(t, err, `compose: service "tool": net is not supported`, "checked once enabled, as Load checks")
+	assert.ErrorContains(t, err, `compose: service "tool": pre_stop is not supported`, "checked once enabled, as Load checks")
 
 	_, err = EnableServices(nil, "web")
 	require.ErrorIs(t, err, lifecycle.ErrInvalid)
