@@ -92,7 +92,6 @@ func TestComposeSpecRejectsWhatItCannotCarry(t *testing.T) {
 		{"pull_policy", "  db:\n    image: busybox\n    pull_policy: always\n", "db", `compose service "db": pull_policy: "always"`},
 		{"pull_policy never", "  db:\n    image: busybox\n    pull_policy: never\n", "db", `compose service "db": pull_policy: "never": a fixture pulls its image when it is missing`},
 		{"init", "  db:\n    image: busybox\n    init: true\n", "db", `compose service "db": init:`},
-		{"umask 0 (not the default)", "  db:\n    image: busybox\n    umask: \"0\"\n", "db", `compose service "db": umask:`},
 		{"empty entrypoint", "  db:\n    image: busybox\n    entrypoint: []\n", "db", `compose service "db": entrypoint: an empty entrypoint`},
 		{"deploy limits", "  db:\n    image: busybox\n    deploy: {resources: {limits: {memory: 64m}}}\n", "db", `compose service "db": deploy:`},
 		{"tty", "  db:\n    image: busybox\n    tty: true\n", "db", `compose service "db": tty:`},
