@@ -88,3 +88,32 @@ func ExampleWithFormat() {
 	//   }
 	// }
 }
+
+// Enable a service its profile disables by naming it, as docker compose
+// up debug does, for code that reads the enabled services only. No
+// engine is needed.
+func ExampleEnableServices() {
+	dir, _ := os.MkdirTemp("", "compose-example")
+	defer os.RemoveAll(dir)
+	_ = os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`
+services:
+  web:
+    image: nginx:alpine
+  debug:
+    image: busybox
+    profiles: [debug]
+`), 0o644)
+	p, err := compose.Load(context.Background(), compose.WithWorkingDir(dir), compose.WithProjectName("shop"), compose.WithoutOSEnv())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.ServiceNames())
+	on, err := compose.EnableServices(p, "debug")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(on.ServiceNames(), on.Services["debug"].Image)
+	// Output:
+	// [web]
+	// [debug web] busybox
+}

@@ -119,3 +119,65 @@ func TestUpRunDisabledServiceBadInput(t *testing.T) {
 
 	assert.Contains(t, s.Project().DisabledServices, "tool", "the stack's project is left as it is")
 }
+
+// TestEnableServices checks the exported face of the enabling Up and Run
+// do: a named disabled service comes back enabled with its profile's
+// other services, the project given is left as it is, the errors are
+// Up's and Run's, under the verb "enable", and a service enabled now has
+// its keys checked as Load checks those it enabled.
+func TestEnableServices(t *testing.T) {
+	p := servicesStack(t).Project()
+
+	same, err := EnableServices(p, "web")
+	require.NoError(t, err)
+	assert.Same(t, p, same, "nothing to enable: p itself")
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: busybox
+  tool:
+    image: busybox
+    profiles: [tools]
+    env_file: tool.env
+  helper:
+    image: busybox
+    profiles: [tools]
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tool.env"), []byte("FROM_ENV_FILE=tool\n"), 0o644))
+	q, err := Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("svcs"))
+	require.NoError(t, err)
+	on, err := EnableServices(q, "tool")
+	require.NoError(t, err)
+	require.Contains(t, on.Services, "tool")
+	assert.Contains(t, on.Services, "helper", "the profile's other services too, as the CLI")
+	assert.NotContains(t, on.DisabledServices, "tool")
+	require.NotNil(t, on.Services["tool"].Environment["FROM_ENV_FILE"], "env_file resolved as Load resolves it")
+	assert.Equal(t, "tool", *on.Services["tool"].Environment["FROM_ENV_FILE"])
+	assert.Contains(t, q.DisabledServices, "tool", "the project given is left as it is")
+	assert.NotContains(t, q.Services, "tool")
+
+	_, err = EnableServices(p, "tool")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: enable: service "tool" depends on "dbg", which is disabled: none of its profiles (debug) is enabled: name "dbg" too, or enable one of its profiles with WithProfiles`)
+	_, err = EnableServices(p, "nope")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.EqualError(t, err, `compose svcs: enable: no such service: "nope" (services: dbg, helper, tool, web)`)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(`services:
+  web:
+    image: busybox
+  tool:
+    image: busybox
+    profiles: [tools]
+    pre_stop:
+      - command: ["true"]
+`), 0o644))
+	q, err = Load(context.Background(), WithoutOSEnv(), WithWorkingDir(dir), WithProjectName("svcs"))
+	require.NoError(t, err, "a disabled service's keys are not checked by Load")
+	_, err = EnableServices(q, "tool")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+	assert.ErrorContains(t, err, `compose: service "tool": pre_stop is not supported`, "checked once enabled, as Load checks")
+
+	_, err = EnableServices(nil, "web")
+	require.ErrorIs(t, err, lifecycle.ErrInvalid)
+}

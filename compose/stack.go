@@ -141,6 +141,36 @@ func (s *Stack) checkNamed(verb string, names []string) error {
 	return nil
 }
 
+// EnableServices returns p with the named services enabled, as docker
+// compose up, run and pull enable the services named on their command
+// line (and Stack.Up with WithServices, Stack.Run and Stack.Pull do): a
+// service a profile disables is enabled with the profiles it is in,
+// which enables the other services of those profiles too, and its
+// environment (env_file) is resolved as Load resolves that of the
+// services it enabled. A required dependency that stays disabled
+// (another profile) or is undefined, and a name that is no service of
+// p, fail with an error wrapping lifecycle.ErrInvalid naming it, and so
+// does a key Dockhand does not support in a service enabled now, as Load
+// fails on one in the services it enabled. p is never changed: the
+// result is p itself when no named service is disabled, else a copy.
+// Use it to hand one service of a project to code that takes the
+// enabled services only (p.Services), as composetest.ServiceSpec does.
+func EnableServices(p *types.Project, services ...string) (*types.Project, error) {
+	if p == nil {
+		return nil, invalidf("compose: EnableServices: nil project: want one from Load")
+	}
+	// enabled reads the project only: a Stack without a client is enough.
+	on, err := (&Stack{p: p}).enabled("enable", services)
+	if err != nil || on == p {
+		return on, err
+	}
+	// What Load checks of the enabled services, for those enabled now.
+	if err := checkKeys(on); err != nil {
+		return nil, err
+	}
+	return on, nil
+}
+
 // enabled returns the project with the named services enabled, as
 // docker compose up, run, start, restart, build and pull --include-deps
 // (v2.40.3 and v5.6.0 alike) treat the services they are given: each named service a profile disables has its profiles

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -83,6 +84,15 @@ func TestBadInput(t *testing.T) {
 		{"spec with an empty entrypoint program", func(tb testing.TB) {
 			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Entrypoint: []string{"", "-c"}})
 		}, `spec "web": Entrypoint with an empty program name`},
+		{"healthcheck without a program", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Healthcheck: &container.HealthConfig{Test: []string{"CMD"}}})
+		}, `spec "web": Healthcheck.Test: ["CMD"] has no program`},
+		{"healthcheck of an unknown kind", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Healthcheck: &container.HealthConfig{Test: []string{"curl", "-f", "localhost"}}})
+		}, `spec "web": Healthcheck.Test: ["curl" "-f" "localhost"]: want CMD, CMD-SHELL or NONE first`},
+		{"healthcheck interval under 1ms", func(tb testing.TB) {
+			dockhandtest.Start(tb, dockhandtest.Spec{Name: "web", Image: testbench.Busybox, Healthcheck: &container.HealthConfig{Interval: time.Microsecond}})
+		}, `spec "web": Healthcheck.Interval: 1µs: want 0 (the image's) or at least 1ms`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{TB: t}

@@ -8,8 +8,9 @@
 //
 //   - A service is a container made from a Spec. Every process that asks
 //     for the same Spec (same image id, command, environment, ports,
-//     mounts) gets the same container: its name is a hash of the Spec, and
-//     the engine is the lock (a name conflict means "use it").
+//     mounts, healthcheck) gets the same container: its name is a hash
+//     of the Spec, and the engine is the lock (a name conflict means
+//     "use it").
 //   - Each process that uses a service registers as its holder (a small
 //     labelled volume that nothing mounts, see lifecycle.Hold) before it
 //     looks the container up. When the last holder releases it the

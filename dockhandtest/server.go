@@ -45,6 +45,15 @@ type Spec struct {
 	// Tmpfs maps container paths to tmpfs mounts, with mount options
 	// ("rw,size=1g"), for data that needs no durability.
 	Tmpfs map[string]string
+	// Healthcheck replaces the image's HEALTHCHECK when not nil, as
+	// docker run --health-* does: Test [NONE] turns it off; an empty Test
+	// keeps the image's test and replaces only the timings that are not
+	// zero. Start waits until the container reports healthy, whichever
+	// healthcheck it has (the engine runs the first check one Interval
+	// after the start, 30 s by default: keep Interval short).
+	// StartInterval needs API 1.44 (Engine 25): older engines refuse it.
+	// Nil: the image's.
+	Healthcheck *container.HealthConfig
 	// KeepAlive keeps the container between runs: it is never removed by
 	// Main or Sweep (it belongs to a persistent session), and the next
 	// run with the same Spec finds it already up. Remove it with
@@ -176,7 +185,45 @@ func (s Spec) check() error {
 	if s.ReadyTimeout < 0 {
 		return fmt.Errorf("%w: spec %q: negative ReadyTimeout %s", lifecycle.ErrInvalid, s.Name, s.ReadyTimeout)
 	}
+	if field, why := checkHealthcheck(s.Healthcheck); field != "" {
+		return fmt.Errorf("%w: spec %q: Healthcheck.%s: %s", lifecycle.ErrInvalid, s.Name, field, why)
+	}
 	return nil
+}
+
+// checkHealthcheck returns the field of hc the engine would refuse, at
+// create or only when the first check runs, and why; "" when none.
+func checkHealthcheck(hc *container.HealthConfig) (field, why string) {
+	if hc == nil {
+		return "", ""
+	}
+	if len(hc.Test) > 0 {
+		switch hc.Test[0] {
+		case "NONE":
+		case "CMD":
+			if len(hc.Test) < 2 || hc.Test[1] == "" {
+				return "Test", fmt.Sprintf("%q has no program: want [CMD, program, args...]", hc.Test)
+			}
+		case "CMD-SHELL":
+			if len(hc.Test) < 2 || strings.TrimSpace(hc.Test[1]) == "" {
+				return "Test", fmt.Sprintf("%q: want [CMD-SHELL, command line]", hc.Test)
+			}
+		default:
+			return "Test", fmt.Sprintf("%q: want CMD, CMD-SHELL or NONE first, or no Test for the image's", hc.Test)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Interval", hc.Interval}, {"Timeout", hc.Timeout}, {"StartPeriod", hc.StartPeriod}, {"StartInterval", hc.StartInterval}} {
+		if d.v != 0 && d.v < time.Millisecond {
+			return d.name, fmt.Sprintf("%s: want 0 (the image's) or at least 1ms", d.v)
+		}
+	}
+	if hc.Retries < 0 {
+		return "Retries", fmt.Sprintf("%d: want 0 (the image's) or more", hc.Retries)
+	}
+	return "", ""
 }
 
 func validName(n string) bool {
@@ -199,9 +246,10 @@ func specKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		Image, Name, User           string
 		Entrypoint, Cmd, Env, Ports []string
 		Tmpfs                       map[string]string
+		Healthcheck                 *container.HealthConfig
 		KeepAlive                   bool
 		Tag                         string
-	}{spec.Image, spec.Name, spec.User, spec.Entrypoint, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
+	}{spec.Image, spec.Name, spec.User, spec.Entrypoint, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.Healthcheck, spec.KeepAlive, keepAliveTag(spec)})
 	keys.mu.Lock()
 	defer keys.mu.Unlock()
 	if k, ok := keys.bySpec[string(id)]; ok {
@@ -234,8 +282,13 @@ func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 	if err != nil {
 		return "", err
 	}
-	// Entrypoint and User are left out when empty: the key of a spec
-	// without them is the one earlier versions gave it.
+	return keyOf(img.ID, spec), nil
+}
+
+// keyOf is the key of spec on the image with id imageID.
+func keyOf(imageID string, spec Spec) string {
+	// Entrypoint, User and Healthcheck are left out when empty: the key
+	// of a spec without them is the one earlier versions gave it.
 	b, _ := json.Marshal(struct {
 		V               int
 		ImageID         string
@@ -243,15 +296,16 @@ func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error
 		User            string   `json:",omitempty"`
 		Cmd, Env, Ports []string
 		Tmpfs           map[string]string
+		Healthcheck     *container.HealthConfig `json:",omitempty"`
 		KeepAlive       bool
 		Tag             string `json:",omitempty"`
-	}{1, img.ID, spec.Entrypoint, spec.User, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.KeepAlive, keepAliveTag(spec)})
+	}{1, imageID, spec.Entrypoint, spec.User, spec.Cmd, spec.Env, spec.Ports, spec.Tmpfs, spec.Healthcheck, spec.KeepAlive, keepAliveTag(spec)})
 	sum := sha256.Sum256(b)
 	name := spec.Name
 	if name == "" {
 		name = "service"
 	}
-	return "dockhandtest-" + name + "-" + hex.EncodeToString(sum[:6]), nil
+	return "dockhandtest-" + name + "-" + hex.EncodeToString(sum[:6])
 }
 
 // keepAliveTag is the tests' tag of a KeepAlive spec (testhook).
@@ -501,6 +555,13 @@ func run(ctx context.Context, c *lifecycle.Client, spec Spec, key string) (*life
 				hc.Tmpfs = map[string]string{}
 			}
 			maps.Copy(hc.Tmpfs, tmpfs)
+		}))
+	}
+	if spec.Healthcheck != nil {
+		health := *spec.Healthcheck
+		health.Test = slices.Clone(health.Test)
+		opts = append(opts, lifecycle.WithContainerConfig(func(cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig) {
+			cfg.Healthcheck = &health
 		}))
 	}
 	return c.Run(ctx, spec.Image, opts...)

@@ -10,7 +10,8 @@
 // network, reached from the test through ephemeral host ports. The Spec
 // carries what such a container is made of (image, entrypoint, command,
 // user, environment, ports and expose, tmpfs) and its readiness: the
-// service's healthcheck, run in the container. Every other key of the
+// service's healthcheck, which replaces the image's and which the engine
+// runs, with its interval capped for test speed. Every other key of the
 // service is either ignored, because the fixture owns what it sets
 // (container_name, restart, labels, a host port the file fixes), or
 // rejected before any engine call with the service, the key and what to

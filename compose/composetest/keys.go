@@ -43,7 +43,7 @@ const (
 // (healthcheck, ports) have rules for their own keys.
 var composeKeyRules = map[string]composeKeyRule{
 	"name":           carried(),
-	"profiles":       ignored("compose.Load already chose the enabled services: ServiceSpec fails for a disabled one"),
+	"profiles":       ignored("compose.Load chose the enabled services; ServiceSpec enables the one it is asked for, as docker compose up service does"),
 	"deploy":         unsupported(whyEngine),
 	"develop":        unsupported("develop.watch needs a file watcher: leave it out"),
 	"restart":        ignored("the fixture owns its container's lifecycle: a container that stops fails the waiting test"),
@@ -147,11 +147,11 @@ var composeKeyRules = map[string]composeKeyRule{
 
 	"healthcheck":                carried(),
 	"healthcheck.test":           carried(),
-	"healthcheck.timeout":        carried(), // at most probeTimeout
-	"healthcheck.interval":       carried(), // at most probeInterval
-	"healthcheck.start_interval": carried(), // as interval
-	"healthcheck.retries":        ignored("a fixture waits for the first passing run, until Spec.ReadyTimeout: it has no unhealthy state"),
-	"healthcheck.start_period":   ignored("a fixture waits for the first passing run, until Spec.ReadyTimeout: it has no unhealthy state"),
+	"healthcheck.timeout":        carried(),
+	"healthcheck.interval":       carried(), // capped at healthInterval
+	"healthcheck.start_interval": carried(), // caps interval (engines before API 1.44 have no start_interval)
+	"healthcheck.retries":        carried(), // to the engine; Start waits for healthy, it never fails on unhealthy
+	"healthcheck.start_period":   carried(),
 	"healthcheck.disable":        carried(),
 	"healthcheck.#extensions":    ignored("x- extension keys are for tools"),
 
@@ -191,7 +191,7 @@ func firstUnsupportedKey(v reflect.Value, prefix string) (key, why string) {
 			}
 			continue
 		}
-		if fv.IsZero() || (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 {
+		if unset(fv) {
 			continue
 		}
 		path := name
@@ -220,6 +220,24 @@ func firstUnsupportedKey(v reflect.Value, prefix string) (key, why string) {
 		}
 	}
 	return "", ""
+}
+
+// unset reports whether a key's value is what leaving the key out
+// gives: the zero value, an empty list or map, false through a pointer
+// (init: false) and an empty block through a pointer (deploy: {}). A
+// number through a pointer counts as set even when 0: its default is not
+// always 0 (umask: 0 is not the default 022).
+func unset(v reflect.Value) bool {
+	switch {
+	case v.IsZero():
+		return true
+	case v.Kind() == reflect.Slice || v.Kind() == reflect.Map:
+		return v.Len() == 0
+	case v.Kind() == reflect.Pointer:
+		e := v.Elem()
+		return (e.Kind() == reflect.Bool || e.Kind() == reflect.Struct) && e.IsZero()
+	}
+	return false
 }
 
 // composeYAMLKey is a field's YAML key: inline for an embedded struct

@@ -83,3 +83,25 @@ func TestComposeUnknownKeyRejected(t *testing.T) {
 	key, _ = firstUnsupportedKey(reflect.ValueOf(svc), "")
 	assert.Empty(t, key, "published and host_ip are ignored")
 }
+
+// A key set to what leaving it out gives counts as unset: false and an
+// empty block through a pointer; a 0 through a pointer does not (umask:
+// 0 is not the default 022).
+func TestComposeDefaultValuesUnset(t *testing.T) {
+	no, zero := false, uint32(0)
+	svc := types.ServiceConfig{Name: "web"}
+	svc.Init = &no
+	svc.Deploy = &types.DeployConfig{}
+	key, _ := firstUnsupportedKey(reflect.ValueOf(svc), "")
+	assert.Empty(t, key, "init: false and deploy: {} are the defaults")
+
+	yes := true
+	svc.Init = &yes
+	key, _ = firstUnsupportedKey(reflect.ValueOf(svc), "")
+	assert.Equal(t, "init", key)
+
+	svc.Init = nil
+	svc.Umask = &zero
+	key, _ = firstUnsupportedKey(reflect.ValueOf(svc), "")
+	assert.Equal(t, "umask", key)
+}

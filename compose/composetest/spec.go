@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/dockhand/dockhand/compose"
 	"github.com/dockhand/dockhand/dockhandtest"
@@ -20,13 +20,11 @@ import (
 	"github.com/dockhand/dockhand/waitfor"
 )
 
-// Healthcheck timing of a compose service's Spec: a test waits for its
-// fixture, so the probe runs at once and then often, whatever interval
-// the file asks for (the engine's default is 30 s).
-const (
-	probeInterval = 250 * time.Millisecond
-	probeTimeout  = 10 * time.Second
-)
+// healthInterval caps a compose healthcheck's interval: a test waits
+// for its fixture, and the engine runs the first check one interval
+// after the start (30 s by default; engines before 25, API 1.44, have no
+// start_interval).
+const healthInterval = 250 * time.Millisecond
 
 // ServiceSpec returns the [dockhandtest.Spec] of service in the compose
 // project that opts load ([compose.Load]: file discovery, .env and
@@ -34,34 +32,48 @@ const (
 // it to [dockhandtest.Start] to share the service's container between
 // tests and test processes, and have it removed after them, as any Spec.
 //
-// The Spec carries the service's image, entrypoint, command, user,
-// environment (resolved, sorted, so that the shared container's key is
-// the same at every load), tmpfs mounts and ports. Every port of ports:
+// A service that its profiles disable is enabled by naming it, as docker
+// compose up service does ([compose.EnableServices]).
+//
+// The Spec carries the service's image, entrypoint, command (command: []
+// or "" is the image's, as for the engine), user, environment (resolved,
+// sorted, so that the shared container's key is the same at every load),
+// tmpfs mounts, ports and healthcheck. Every port of ports:
 // and of expose: is published on an ephemeral port of the host: a test
 // runs on the host, and tests run in parallel, so a host port the file
 // fixes (published:, host_ip:) is not used; ask
 // [dockhandtest.Server.HostPort] where the container port is. The Spec's
 // Name is the service's name, lowercased.
 //
-// Readiness comes from the service's healthcheck: its test (CMD or
-// CMD-SHELL, the latter run by /bin/sh -c) runs in the container (docker
-// exec) at once and then every interval, but at least every 250 ms, each
-// run bounded by its timeout, at most 10 s; Start returns after the first
-// run that passes, or fails after Spec.ReadyTimeout (retries and
-// start_period do not apply: a fixture has no unhealthy state, only
-// ready or not yet). No healthcheck, test NONE, disable: true, or a
-// healthcheck without test: (one that retimes the image's): every port is
-// ready, as for any Spec. A healthcheck in the image itself is run
-// by the engine, and Start waits for it too ([lifecycle.Container.Ready]);
-// disable: true does not turn it off.
+// Readiness is the engine's healthcheck, as with docker compose up
+// --wait: the service's healthcheck: replaces the image's HEALTHCHECK
+// (Spec.Healthcheck) and, when it has a test, Start returns once the
+// container reports healthy, or fails after Spec.ReadyTimeout (unhealthy
+// does not end the wait: a later check may pass). The
+// engine runs the test as docker compose has it run: CMD runs the
+// program, CMD-SHELL the image's shell (/bin/sh -c). timeout:, retries:
+// and start_period: are passed on as they are; interval: is capped at
+// 250 ms, and at start_interval: when set, and is 250 ms when not given,
+// because the engine runs the first check one interval after the start
+// (30 s by default) and engines before 25 (API 1.44) have no
+// start_interval. disable: true or test: [NONE] turns the image's
+// healthcheck off: the ports are then the readiness, as for any Spec
+// without Ready (every port ready). A healthcheck: without test: keeps
+// the image's test with the file's timings (interval capped as above),
+// and the ports are waited for too. Without healthcheck: the image's
+// HEALTHCHECK, if it has one, runs with its own timings, and Start waits
+// for it and for the ports.
 //
 // A key the Spec cannot carry fails with an error naming the service,
 // the key and what to do instead, wrapping [lifecycle.ErrInvalid], before
 // any engine call: mounts (volumes:, secrets:, configs:), other services
 // (depends_on:, links:), networks other than the default one, resource
-// limits and engine settings (cap_add:, privileged:, ulimits:, ...),
-// build: without image:. A few keys are ignored, because the fixture owns
-// what they set: container_name: (the container is named by its Spec's
+// limits and engine settings (cap_add:, privileged: true, ulimits:,
+// ...), build: without image:, a pull_policy: other than missing or
+// if_not_present (a fixture pulls a missing image: never, always and
+// build cannot be honoured). A key set to its default counts as left
+// out (init: false, read_only: false, deploy: {}). A few keys are
+// ignored, because the fixture owns what they set: container_name: (the container is named by its Spec's
 // hash), restart: and stop_grace_period:/stop_signal: (the fixture starts
 // and removes its container), labels: (the container carries Dockhand's
 // ownership labels, not the service's), and build: beside image: (the
@@ -76,14 +88,21 @@ func ServiceSpec(ctx context.Context, service string, opts ...compose.LoadOption
 	if err != nil {
 		return dockhandtest.Spec{}, err
 	}
+	if _, disabled := p.DisabledServices[service]; disabled {
+		// Named, it is enabled, as docker compose up service does.
+		if p, err = compose.EnableServices(p, service); err != nil {
+			return dockhandtest.Spec{}, err
+		}
+	}
 	svc, ok := p.Services[service]
 	if !ok {
-		if d, disabled := p.DisabledServices[service]; disabled {
-			return dockhandtest.Spec{}, fmt.Errorf("%w: compose service %q is not enabled: it is in profiles %s; enable one with compose.WithProfiles",
-				lifecycle.ErrInvalid, service, strings.Join(d.Profiles, ", "))
+		all := p.ServiceNames()
+		for d := range p.DisabledServices {
+			all = append(all, d)
 		}
+		sort.Strings(all)
 		return dockhandtest.Spec{}, fmt.Errorf("%w: compose project %s has no service %q: want one of %s",
-			lifecycle.ErrInvalid, p.Name, service, strings.Join(p.ServiceNames(), ", "))
+			lifecycle.ErrInvalid, p.Name, service, strings.Join(all, ", "))
 	}
 	return specOfService(svc)
 }
@@ -106,9 +125,6 @@ func specOfService(svc types.ServiceConfig) (dockhandtest.Spec, error) {
 	if svc.Entrypoint != nil && len(svc.Entrypoint) == 0 {
 		return dockhandtest.Spec{}, bad("entrypoint", "an empty entrypoint (clearing the image's) cannot be expressed: give a program, or leave entrypoint: out for the image's")
 	}
-	if svc.Command != nil && len(svc.Command) == 0 {
-		return dockhandtest.Spec{}, bad("command", "an empty command (clearing the image's) cannot be expressed: give a command, or leave command: out for the image's")
-	}
 	for name, n := range svc.Networks {
 		if name != "default" || n != nil && !reflect.ValueOf(*n).IsZero() {
 			return dockhandtest.Spec{}, bad("networks."+name, "a fixture runs on the engine's default network and is reached through its published ports: remove the service's networks:")
@@ -119,6 +135,8 @@ func specOfService(svc types.ServiceConfig) (dockhandtest.Spec, error) {
 	}
 	switch svc.PullPolicy {
 	case "", types.PullPolicyMissing, types.PullPolicyIfNotPresent:
+	case types.PullPolicyNever:
+		return dockhandtest.Spec{}, bad("pull_policy", fmt.Sprintf("%q: a fixture pulls its image when it is missing (dockhandtest.Start has no way not to): build or pull the image first and leave pull_policy: out, or use missing", svc.PullPolicy))
 	default:
 		return dockhandtest.Spec{}, bad("pull_policy", fmt.Sprintf("%q: a fixture pulls its image only when it is missing: want missing, or no pull_policy:", svc.PullPolicy))
 	}
@@ -127,8 +145,10 @@ func specOfService(svc types.ServiceConfig) (dockhandtest.Spec, error) {
 		Name:       fixtureName(svc.Name),
 		Image:      svc.Image,
 		Entrypoint: slices.Clone([]string(svc.Entrypoint)),
-		Cmd:        slices.Clone([]string(svc.Command)),
 		User:       svc.User,
+	}
+	if len(svc.Command) > 0 { // command: [] or "" is the image's, as for the engine
+		spec.Cmd = slices.Clone([]string(svc.Command))
 	}
 	for k, v := range svc.Environment {
 		if v != nil { // a variable named without a value and not set: not passed, as the CLI does
@@ -161,12 +181,18 @@ func specOfService(svc types.ServiceConfig) (dockhandtest.Spec, error) {
 		}
 		spec.Tmpfs[path] = opts
 	}
-	if hc := svc.HealthCheck; hc != nil && !hc.Disable && len(hc.Test) > 0 {
-		ready, err := healthReady(hc)
+	if hc := svc.HealthCheck; hc != nil {
+		health, err := healthConfig(hc)
 		if err != nil {
 			return dockhandtest.Spec{}, bad("healthcheck.test", err.Error())
 		}
-		spec.Ready = ready
+		spec.Healthcheck = health
+		if t := health.Test; len(t) > 0 && t[0] != "NONE" {
+			// Start waits for healthy anyway (Container.Ready); saying it
+			// here keeps the ports out of readiness (expose: may name
+			// ports nothing listens on) and names the wait in its error.
+			spec.Ready = func(s *dockhandtest.Server) waitfor.Condition { return s.Container().Healthy() }
+		}
 	}
 	return spec, nil
 }
@@ -209,100 +235,45 @@ func exposedPorts(e string) ([]string, error) {
 	return out, nil
 }
 
-// healthReady is the readiness of a healthcheck with a test.
-func healthReady(hc *types.HealthCheckConfig) (func(*dockhandtest.Server) waitfor.Condition, error) {
-	var argv []string
-	switch hc.Test[0] {
-	case "NONE":
-		return nil, nil
-	case "CMD":
-		if len(hc.Test) < 2 || hc.Test[1] == "" {
-			return nil, errors.New("CMD with no program: want [CMD, program, args...]")
-		}
-		argv = slices.Clone(hc.Test[1:])
-	case "CMD-SHELL":
-		line := strings.Join(hc.Test[1:], " ")
-		if strings.TrimSpace(line) == "" {
-			return nil, errors.New("CMD-SHELL with no command: want [CMD-SHELL, command line]")
-		}
-		argv = []string{"/bin/sh", "-c", line}
-	default:
-		return nil, fmt.Errorf("%q: want CMD, CMD-SHELL or NONE first", hc.Test[0])
+// healthConfig is the engine's healthcheck of a compose healthcheck, as
+// docker compose makes it (disable: true is test NONE; an absent test
+// keeps the image's), with its interval capped at healthInterval (and at
+// start_interval, which replaces the interval at the start on the
+// engines that know it).
+func healthConfig(hc *types.HealthCheckConfig) (*container.HealthConfig, error) {
+	if hc.Disable {
+		return &container.HealthConfig{Test: []string{"NONE"}}, nil
 	}
-	interval := probeInterval
+	out := &container.HealthConfig{Test: slices.Clone([]string(hc.Test)), Interval: healthInterval}
+	if len(hc.Test) > 0 {
+		switch hc.Test[0] {
+		case "NONE":
+			return &container.HealthConfig{Test: []string{"NONE"}}, nil
+		case "CMD":
+			if len(hc.Test) < 2 || hc.Test[1] == "" {
+				return nil, errors.New("CMD with no program: want [CMD, program, args...]")
+			}
+		case "CMD-SHELL": // passed as it is: the engine runs [shell..., test[1:]...]
+			if len(hc.Test) < 2 || strings.TrimSpace(hc.Test[1]) == "" {
+				return nil, errors.New("CMD-SHELL with no command: want [CMD-SHELL, command line]")
+			}
+		default:
+			return nil, fmt.Errorf("%q: want CMD, CMD-SHELL or NONE first", hc.Test[0])
+		}
+	}
 	for _, d := range []*types.Duration{hc.Interval, hc.StartInterval} {
 		if d != nil && *d > 0 {
-			interval = min(interval, time.Duration(*d))
+			out.Interval = max(min(out.Interval, time.Duration(*d)), time.Millisecond)
 		}
 	}
-	timeout := probeTimeout
-	if hc.Timeout != nil && *hc.Timeout > 0 {
-		timeout = min(timeout, time.Duration(*hc.Timeout))
+	if hc.Timeout != nil {
+		out.Timeout = time.Duration(*hc.Timeout)
 	}
-	return func(s *dockhandtest.Server) waitfor.Condition {
-		return &healthProbe{cond: s.Container().ExecSucceeds(argv...), interval: interval, timeout: timeout}
-	}, nil
-}
-
-// healthProbe runs a healthcheck's test, as the engine does: one run at
-// a time, the next one interval after the last began, each bounded by
-// timeout. A run outlives the Check that began it when it takes longer
-// than the wait's attempt (1 s): the next Check waits for the same run,
-// so a test that takes a few seconds still passes.
-type healthProbe struct {
-	cond              waitfor.Condition
-	interval, timeout time.Duration
-
-	mu      sync.Mutex
-	running chan struct{} // closed when the run in flight ends; nil: none
-	last    time.Time     // when the last run began
-	err     error         // the last run's result
-	passed  bool
-}
-
-func (h *healthProbe) String() string {
-	return "healthcheck: " + h.cond.String()
-}
-
-func (h *healthProbe) Check(ctx context.Context) error {
-	h.mu.Lock()
-	if h.passed {
-		h.mu.Unlock()
-		return nil
+	if hc.StartPeriod != nil {
+		out.StartPeriod = time.Duration(*hc.StartPeriod)
 	}
-	done := h.running
-	if done == nil {
-		if wait := h.interval - time.Since(h.last); !h.last.IsZero() && wait > 0 {
-			err := h.err
-			h.mu.Unlock()
-			return err // the last run's failure, until the next one
-		}
-		done = make(chan struct{})
-		h.running, h.last = done, time.Now()
-		// Its own deadline, not the attempt's: see healthProbe.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
-		go func() {
-			defer cancel()
-			err := h.cond.Check(rctx)
-			if err != nil && rctx.Err() != nil && !waitfor.IsPermanent(err) {
-				err = fmt.Errorf("healthcheck timed out after %s (its timeout, at most %s): %w", h.timeout, probeTimeout, err)
-			}
-			h.mu.Lock()
-			h.err, h.passed, h.running = err, err == nil, nil
-			h.mu.Unlock()
-			close(done)
-		}()
+	if hc.Retries != nil {
+		out.Retries = int(*hc.Retries)
 	}
-	h.mu.Unlock()
-	select {
-	case <-done:
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.passed {
-			return nil
-		}
-		return h.err
-	case <-ctx.Done():
-		return fmt.Errorf("healthcheck still running: %w", ctx.Err())
-	}
+	return out, nil
 }
