@@ -272,13 +272,7 @@ var keys struct {
 }
 
 func makeKey(ctx context.Context, c *lifecycle.Client, spec Spec) (string, error) {
-	img, err := c.InspectImage(ctx, spec.Image)
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		if perr := c.Pull(ctx, spec.Image); perr != nil {
-			return "", fmt.Errorf("image %s: %w", spec.Image, perr)
-		}
-		img, err = c.InspectImage(ctx, spec.Image)
-	}
+	img, err := imageOf(ctx, c, spec.Image)
 	if err != nil {
 		return "", err
 	}
